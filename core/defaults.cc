@@ -1,0 +1,104 @@
+#include "core/defaults.h"
+
+namespace ktune::core {
+namespace {
+
+std::string DefaultStrategy(const std::string& objective_type) {
+  if (objective_type == "minimize") return "min";
+  if (objective_type == "maximize") return "max";
+  return "latest";
+}
+
+bool HasStrategy(const ObjectiveSpec& o, const std::string& name) {
+  for (const auto& s : o.metric_strategies) {
+    if (s.name == name) return true;
+  }
+  return false;
+}
+
+void SetObjectiveDefaults(ObjectiveSpec& o) {
+  // Katib: the objective gets min/max/latest by type; additional metrics get min for
+  // minimize and max for maximize (never latest); user strategies stay first.
+  if (!HasStrategy(o, o.objective_metric_name)) {
+    o.metric_strategies.push_back({o.objective_metric_name, DefaultStrategy(o.type)});
+  }
+  for (const auto& name : o.additional_metric_names) {
+    if (HasStrategy(o, name)) continue;
+    o.metric_strategies.push_back({name, o.type == "minimize" ? "min" : "max"});
+  }
+}
+
+void SetTemplateDefaults(TrialTemplate& t) {
+  if (!t.trial_spec) return;  // Katib does not default configMap sources.
+  const std::string kind = t.trial_spec->value("kind", "");
+  if (kind == "Job" || kind == "TrainJob") {
+    if (t.success_condition.empty()) {
+      t.success_condition = R"(status.conditions.#(type=="Complete")#|#(status=="True")#)";
+    }
+    if (t.failure_condition.empty()) {
+      t.failure_condition = R"(status.conditions.#(type=="Failed")#|#(status=="True")#)";
+    }
+    if (kind == "TrainJob" && t.primary_pod_labels.empty()) {
+      t.primary_pod_labels = {{"jobset.sigs.k8s.io/replicatedjob-name", "node"},
+                              {"batch.kubernetes.io/job-completion-index", "0"}};
+    }
+  } else if (kind == "TFJob" || kind == "PyTorchJob" || kind == "XGBoostJob" || kind == "MPIJob") {
+    if (t.success_condition.empty()) {
+      t.success_condition = R"(status.conditions.#(type=="Succeeded")#|#(status=="True")#)";
+    }
+    if (t.failure_condition.empty()) {
+      t.failure_condition = R"(status.conditions.#(type=="Failed")#|#(status=="True")#)";
+    }
+    if (t.primary_pod_labels.empty()) {
+      t.primary_pod_labels = {{"training.kubeflow.org/job-role", "master"}};
+    }
+  }
+}
+
+void SetCollectorDefaults(std::optional<MetricsCollectorSpec>& spec) {
+  if (!spec || spec->kind.empty()) {
+    if (!spec) spec.emplace();
+    spec->kind = "StdOut";
+  }
+  MetricsCollectorSpec& m = *spec;
+  if (m.kind == "PrometheusMetric") {
+    if (!m.http_get) m.http_get = nlohmann::json::object();
+    if (m.http_get->value("path", "").empty()) (*m.http_get)["path"] = "/metrics";
+    const auto port = m.http_get->find("port");
+    if (port == m.http_get->end() || *port == 0 || *port == "0" || *port == "") {
+      (*m.http_get)["port"] = 8080;
+    }
+  } else if (m.kind == "File") {
+    if (!m.file_system_path) m.file_system_path.emplace();
+    if (m.file_system_path->kind.empty()) m.file_system_path->kind = "File";
+    if (m.file_system_path->path.empty()) m.file_system_path->path = kDefaultFilePath;
+    if (m.file_system_path->format.empty()) m.file_system_path->format = "TEXT";
+  } else if (m.kind == "TensorFlowEvent") {
+    if (!m.file_system_path) m.file_system_path.emplace();
+    if (m.file_system_path->kind.empty()) m.file_system_path->kind = "Directory";
+    if (m.file_system_path->path.empty()) m.file_system_path->path = kDefaultTensorflowEventDirPath;
+  }
+}
+
+}  // namespace
+
+void SetDefaults(Experiment& e) {
+  ExperimentSpec& s = e.spec;
+  if (!s.parallel_trial_count) s.parallel_trial_count = kDefaultParallelTrialCount;
+  if (s.resume_policy.empty()) s.resume_policy = "Never";
+  if (s.objective) SetObjectiveDefaults(*s.objective);
+  if (s.trial_template) SetTemplateDefaults(*s.trial_template);
+  SetCollectorDefaults(s.metrics_collector_spec);
+  for (auto& p : s.parameters) {
+    if (p.feasible_space.distribution.empty()) p.feasible_space.distribution = "uniform";
+  }
+}
+
+std::string StrategyFor(const ObjectiveSpec& objective, const std::string& metric_name) {
+  for (const auto& s : objective.metric_strategies) {
+    if (s.name == metric_name) return s.value;
+  }
+  return DefaultStrategy(objective.type);
+}
+
+}  // namespace ktune::core

@@ -1,0 +1,184 @@
+#include "core/codec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace ktune::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kRandomYaml[] = R"(
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  namespace: kubeflow
+  name: random
+spec:
+  objective:
+    type: maximize
+    goal: 0.99
+    objectiveMetricName: Validation-accuracy
+    additionalMetricNames:
+      - Train-accuracy
+  algorithm:
+    algorithmName: random
+    algorithmSettings:
+      - name: random_state
+        value: "10"
+  parallelTrialCount: 3
+  maxTrialCount: 12
+  maxFailedTrialCount: 3
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace:
+        min: 0.01
+        max: "0.03"
+    - name: num-layers
+      parameterType: int
+      feasibleSpace:
+        min: "2"
+        max: "5"
+    - name: optimizer
+      parameterType: categorical
+      feasibleSpace:
+        list: [sgd, adam, ftrl]
+  trialTemplate:
+    primaryContainerName: training-container
+    trialParameters:
+      - name: learningRate
+        description: Learning rate for the training model
+        reference: lr
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        backoffLimit: 0
+        template:
+          metadata:
+            annotations:
+              sidecar.istio.io/inject: "false"
+          spec:
+            containers:
+              - name: training-container
+                image: docker.io/kubeflowkatib/mxnet-mnist:latest
+                command:
+                  - "python3"
+                  - "--lr=${trialParameters.learningRate}"
+                someUnknownField: {nested: [1, 2.5, true, null]}
+            restartPolicy: Never
+)";
+
+TEST(CodecTest, ParsesKatibRandomExample) {
+  absl::StatusOr<Experiment> e = ParseExperiment(kRandomYaml);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->metadata.name, "random");
+  EXPECT_EQ(e->metadata.namespace_, "kubeflow");
+  ASSERT_TRUE(e->spec.objective);
+  EXPECT_EQ(e->spec.objective->type, "maximize");
+  EXPECT_DOUBLE_EQ(*e->spec.objective->goal, 0.99);
+  EXPECT_EQ(e->spec.objective->additional_metric_names, std::vector<std::string>{"Train-accuracy"});
+  EXPECT_EQ(e->spec.algorithm->algorithm_settings[0].value, "10");
+  EXPECT_EQ(*e->spec.parallel_trial_count, 3);
+  EXPECT_EQ(*e->spec.max_trial_count, 12);
+  ASSERT_EQ(e->spec.parameters.size(), 3u);
+  // An unquoted number in a string field is accepted as its text.
+  EXPECT_EQ(e->spec.parameters[0].feasible_space.min, "0.01");
+  EXPECT_EQ(e->spec.parameters[2].feasible_space.list, (std::vector<std::string>{"sgd", "adam", "ftrl"}));
+  EXPECT_EQ(e->spec.trial_template->primary_container_name, "training-container");
+  EXPECT_FALSE(e->spec.max_failed_trial_count == std::nullopt);
+}
+
+TEST(CodecTest, TrialSpecKeepsUnknownFieldsAndScalarTypes) {
+  absl::StatusOr<Experiment> e = ParseExperiment(kRandomYaml);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const nlohmann::json& spec = *e->spec.trial_template->trial_spec;
+  const nlohmann::json& container = spec["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(container["someUnknownField"], nlohmann::json::parse(R"({"nested": [1, 2.5, true, null]})"));
+  EXPECT_EQ(spec["spec"]["backoffLimit"], 0);
+  EXPECT_EQ(spec["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/inject"], "false");
+}
+
+TEST(CodecTest, JsonRoundTripIsStable) {
+  absl::StatusOr<Experiment> e = ParseExperiment(kRandomYaml);
+  ASSERT_TRUE(e.ok()) << e.status();
+  nlohmann::json first = ExperimentToJson(*e);
+  absl::StatusOr<Experiment> again = ExperimentFromJson(first);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(ExperimentToJson(*again), first);
+  // And through YAML text.
+  absl::StatusOr<Experiment> from_yaml = ParseExperiment(ToYaml(first));
+  ASSERT_TRUE(from_yaml.ok()) << from_yaml.status() << "\n" << ToYaml(first);
+  EXPECT_EQ(ExperimentToJson(*from_yaml), first);
+}
+
+TEST(CodecTest, AcceptsJsonInput) {
+  absl::StatusOr<Experiment> e = ParseExperiment(
+      R"({"apiVersion":"kubeflow.org/v1beta1","kind":"Experiment","metadata":{"name":"j"},)"
+      R"("spec":{"maxTrialCount":4,"objective":{"type":"minimize","objectiveMetricName":"loss"}}})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(*e->spec.max_trial_count, 4);
+  EXPECT_EQ(e->spec.objective->objective_metric_name, "loss");
+}
+
+TEST(CodecTest, EmptyTrialParametersListIsKeptDistinctFromAbsent) {
+  absl::StatusOr<Experiment> with_empty = ParseExperiment(
+      "metadata: {name: a}\nspec:\n  trialTemplate:\n    trialParameters: []\n");
+  ASSERT_TRUE(with_empty.ok()) << with_empty.status();
+  ASSERT_TRUE(with_empty->spec.trial_template->trial_parameters.has_value());
+  EXPECT_TRUE(with_empty->spec.trial_template->trial_parameters->empty());
+  absl::StatusOr<Experiment> absent = ParseExperiment("metadata: {name: a}\nspec:\n  trialTemplate: {}\n");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_FALSE(absent->spec.trial_template->trial_parameters.has_value());
+}
+
+TEST(CodecTest, WrongShapeNamesTheFieldPath) {
+  absl::StatusOr<Experiment> e = ParseExperiment(
+      "metadata: {name: a}\nspec:\n  parameters:\n    - name: x\n      feasibleSpace:\n        list: abc\n");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(e.status().message(), HasSubstr("spec.parameters[0].feasibleSpace.list: expected a list"));
+
+  e = ParseExperiment("metadata: {name: a}\nspec:\n  maxTrialCount: 2.5\n");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("spec.maxTrialCount"));
+}
+
+TEST(CodecTest, YamlSyntaxErrorHasLineAndColumn) {
+  absl::StatusOr<Experiment> e = ParseExperiment("metadata:\n  name: a\nspec:\n  objective: [unclosed\n", "exp.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("exp.yaml: line "));
+  EXPECT_THAT(e.status().message(), HasSubstr("column"));
+}
+
+TEST(CodecTest, RejectsOtherKindsAndVersions) {
+  EXPECT_THAT(ParseExperiment("apiVersion: v1\nkind: Experiment\nspec: {}\n").status().message(),
+              HasSubstr("apiVersion"));
+  EXPECT_THAT(ParseExperiment("apiVersion: kubeflow.org/v1beta1\nkind: Trial\nspec: {}\n").status().message(),
+              HasSubstr("kind"));
+}
+
+TEST(CodecTest, TrialRoundTrip) {
+  Trial t;
+  t.metadata.name = "t1";
+  t.metadata.labels = {{"katib.kubeflow.org/experiment", "e"}};
+  t.spec.objective.type = "minimize";
+  t.spec.objective.objective_metric_name = "loss";
+  t.spec.parameter_assignments = {{"lr", "0.1"}};
+  t.spec.run_spec = nlohmann::json::parse(R"({"kind":"Job","x":{"y":[1,"a"]}})");
+  t.spec.primary_container_name = "c";
+  t.spec.metrics_collector.kind = "StdOut";
+  t.status.start_time = "2026-11-22T10:00:00Z";
+  t.status.conditions = {{"Created", "True", "TrialCreated", "Trial is created", "a", "b"}};
+  t.status.observation = Observation{{{"loss", "0.1", "0.5", "0.2"}}};
+  nlohmann::json j = TrialToJson(t);
+  EXPECT_EQ(j["spec"]["parameterAssignments"][0]["value"], "0.1");
+  EXPECT_EQ(j["status"]["observation"]["metrics"][0]["latest"], "0.2");
+  absl::StatusOr<Trial> back = TrialFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(TrialToJson(*back), j);
+}
+
+}  // namespace
+}  // namespace ktune::core

@@ -1,0 +1,133 @@
+#include "core/status.h"
+
+#include <gtest/gtest.h>
+
+namespace ktune::core {
+namespace {
+
+Trial MakeTrial(const std::string& name, const std::string& condition, const std::string& loss) {
+  Trial t;
+  t.metadata.name = name;
+  t.spec.parameter_assignments = {{"x", name}};
+  t.status.conditions.push_back({condition, "True", "", "", "", ""});
+  if (!loss.empty()) t.status.observation = Observation{{{"loss", loss, loss, loss}}};
+  return t;
+}
+
+Experiment Minimize(std::optional<double> goal = std::nullopt) {
+  Experiment e;
+  e.spec.objective = ObjectiveSpec{"minimize", goal, "loss", {}, {{"loss", "min"}}};
+  return e;
+}
+
+TEST(StatusTest, SetConditionFollowsKatibMechanics) {
+  std::vector<Condition> c;
+  SetCondition(c, kCreated, "True", "R1", "m", "t1");
+  SetCondition(c, kRunning, "True", "R2", "m", "t2");
+  // Same status and reason: nothing changes.
+  SetCondition(c, kCreated, "True", "R1", "other", "t3");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].last_update_time, "t1");
+  // Same status, new reason: moved to the end, transition time kept.
+  SetCondition(c, kCreated, "True", "R9", "m", "t4");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c.back().type, kCreated);
+  EXPECT_EQ(c.back().last_transition_time, "t1");
+  EXPECT_EQ(c.back().last_update_time, "t4");
+  // New status: new transition time.
+  SetCondition(c, kRunning, "False", "R2", "m", "t5");
+  EXPECT_EQ(c.back().type, kRunning);
+  EXPECT_EQ(c.back().last_transition_time, "t5");
+}
+
+TEST(StatusTest, SucceededFlipsRunningFalse) {
+  Experiment e;
+  MarkExperimentRunning(e, "t1");
+  MarkExperimentSucceeded(e, kReasonMaxTrialsReached, kMessageMaxTrialsReached, "t2");
+  EXPECT_FALSE(IsConditionTrue(e.status.conditions, kRunning));
+  EXPECT_EQ(FindCondition(e.status.conditions, kRunning)->reason, kReasonExperimentRunning);
+  EXPECT_TRUE(IsExperimentCompleted(e));
+  EXPECT_EQ(e.status.conditions.back().type, kSucceeded);
+}
+
+TEST(StatusTest, ClassificationPriority) {
+  Trial t = MakeTrial("a", kRunning, "");
+  EXPECT_EQ(ClassifyTrial(t), TrialPhase::kRunning);
+  t.status.conditions.push_back({kFailed, "True", "", "", "", ""});
+  t.status.conditions.push_back({kKilled, "True", "", "", "", ""});
+  EXPECT_EQ(ClassifyTrial(t), TrialPhase::kKilled);
+  EXPECT_EQ(ClassifyTrial(Trial{}), TrialPhase::kPending);
+  EXPECT_TRUE(IsTrialCompleted(MakeTrial("b", kMetricsUnavailable, "")));
+  EXPECT_FALSE(IsTrialCompleted(MakeTrial("c", kRunning, "")));
+}
+
+TEST(StatusTest, SummaryCountsAndBestTrial) {
+  Experiment e = Minimize();
+  std::vector<Trial> trials = {MakeTrial("a", kSucceeded, "0.5"), MakeTrial("b", kSucceeded, "0.2"),
+                               MakeTrial("c", kSucceeded, "0.2"), MakeTrial("d", kFailed, ""),
+                               MakeTrial("e", kRunning, "0.01"), MakeTrial("f", kMetricsUnavailable, "")};
+  trials[4].status.observation = Observation{{{"loss", "0.01", "0.9", "0.9"}}};
+  UpdateTrialsSummary(e, trials);
+  EXPECT_EQ(e.status.trials, 6);
+  EXPECT_EQ(e.status.trials_succeeded, 3);
+  EXPECT_EQ(e.status.trials_failed, 1);
+  EXPECT_EQ(e.status.trials_running, 1);
+  EXPECT_EQ(e.status.trial_metrics_unavailable, 1);
+  EXPECT_EQ(e.status.succeeded_trial_list, (std::vector<std::string>{"a", "b", "c"}));
+  // The running trial's min is the best value (Katib considers every trial with an observation).
+  EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "e");
+  trials.pop_back();
+  trials.erase(trials.begin() + 4);
+  UpdateTrialsSummary(e, trials);
+  // Ties keep the earlier trial.
+  EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "b");
+  EXPECT_EQ(e.status.current_optimal_trial.parameter_assignments[0].value, "b");
+}
+
+TEST(StatusTest, StrategyChoosesMinMaxOrLatest) {
+  Experiment e = Minimize();
+  e.spec.objective->metric_strategies = {{"loss", "latest"}};
+  Trial a = MakeTrial("a", kSucceeded, "");
+  a.status.observation = Observation{{{"loss", "0.1", "0.9", "0.8"}}};
+  Trial b = MakeTrial("b", kSucceeded, "");
+  b.status.observation = Observation{{{"loss", "0.3", "0.5", "0.5"}}};
+  UpdateTrialsSummary(e, {a, b});
+  EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "b");
+  e.spec.objective->metric_strategies = {{"loss", "min"}};
+  UpdateTrialsSummary(e, {a, b});
+  EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "a");
+}
+
+TEST(StatusTest, GoalReached) {
+  Experiment e = Minimize(0.3);
+  UpdateTrialsSummary(e, {MakeTrial("a", kSucceeded, "0.5")});
+  EXPECT_FALSE(IsGoalReached(e));
+  UpdateTrialsSummary(e, {MakeTrial("a", kSucceeded, "0.5"), MakeTrial("b", kSucceeded, "0.3")});
+  EXPECT_TRUE(IsGoalReached(e));
+  Experiment no_goal = Minimize();
+  UpdateTrialsSummary(no_goal, {MakeTrial("a", kSucceeded, "-100")});
+  EXPECT_FALSE(IsGoalReached(no_goal));
+}
+
+TEST(StatusTest, ComputeObservation) {
+  std::vector<MetricLog> logs = {{"2026-01-01T00:00:01.000000Z", "loss", "0.5"},
+                                 {"2026-01-01T00:00:02.000000Z", "loss", "0.2"},
+                                 {"2026-01-01T00:00:03.000000Z", "loss", "0.4"},
+                                 {"2026-01-01T00:00:03.000000Z", "acc", "nope"},
+                                 {"2026-01-01T00:00:03.000000Z", "acc", "0.7"}};
+  Observation obs = ComputeObservation({"loss", "acc", "missing"}, logs);
+  ASSERT_EQ(obs.metrics.size(), 2u);
+  EXPECT_EQ(obs.metrics[0].min, "0.2");
+  EXPECT_EQ(obs.metrics[0].max, "0.5");
+  EXPECT_EQ(obs.metrics[0].latest, "0.4");
+  // Non-numeric values are ignored by min/max; timestamp ties go to the later row.
+  EXPECT_EQ(obs.metrics[1].min, "0.7");
+  EXPECT_EQ(obs.metrics[1].latest, "0.7");
+  ObjectiveSpec o{"minimize", std::nullopt, "loss", {}, {}};
+  EXPECT_TRUE(IsObservationAvailable(o, obs));
+  o.objective_metric_name = "missing";
+  EXPECT_FALSE(IsObservationAvailable(o, obs));
+}
+
+}  // namespace
+}  // namespace ktune::core
