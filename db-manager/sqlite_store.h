@@ -1,0 +1,110 @@
+#pragma once
+// SqliteStore: the embedded `Store` backend, one SQLite file.
+//
+// The file is opened in WAL mode with foreign keys on and `synchronous=NORMAL` (a crash of
+// the process loses nothing; a power loss may lose the last transactions, never corrupts).
+// Its schema is versioned in the `schema_version` table and migrated forward when opened.
+//
+// Thread safety: safe to call from several threads at once; calls are serialized on one
+// connection. Several processes may open the same file; a write that cannot get the lock
+// within `busy_timeout` fails with Unavailable.
+//
+// Layout (version 1): `experiments` and `trials` hold the objects as JSON text (core/codec.h),
+// `observation_logs` has Katib's columns (trial_name, id, time, metric_name, value) with time
+// as sortable UTC text `YYYY-MM-DD HH:MM:SS.ffffff`, `suggestion_state` holds one blob per
+// experiment. A trial refers to an existing experiment (its `katib.kubeflow.org/experiment`
+// label); so does suggestion state.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "core/experiment.h"
+#include "db-manager/store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace ktune::db {
+
+struct SqliteStoreOptions {
+  // How long a statement waits for another connection's lock before failing with Unavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class SqliteStore final : public Store {
+ public:
+  // The schema version this build writes. Opening a file with a newer version fails with
+  // FailedPrecondition.
+  static constexpr int kSchemaVersion = 1;
+
+  // Opens or creates the database file at `path` (its directory must exist; ":memory:" gives a
+  // private in-memory database) and migrates its schema to kSchemaVersion.
+  // Errors: Unavailable when the file cannot be opened or stays locked past the busy timeout,
+  // FailedPrecondition when its schema is newer than this build, Internal otherwise.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           const SqliteStoreOptions& options = {});
+
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  absl::Status CreateExperiment(const core::Experiment& experiment) override;
+  absl::Status UpdateExperiment(const core::Experiment& experiment) override;
+  absl::StatusOr<core::Experiment> GetExperiment(const std::string& ns,
+                                                 const std::string& name) override;
+  // Ordered by namespace, then name. An empty `ns` lists every namespace.
+  absl::StatusOr<std::vector<core::Experiment>> ListExperiments(const std::string& ns = "") override;
+  absl::Status DeleteExperiment(const std::string& ns, const std::string& name) override;
+
+  // InvalidArgument when the trial has no experiment label, NotFound when that experiment
+  // does not exist.
+  absl::Status CreateTrial(const core::Trial& trial) override;
+  absl::Status UpdateTrial(const core::Trial& trial) override;
+  absl::StatusOr<core::Trial> GetTrial(const std::string& ns, const std::string& name) override;
+  // An experiment without trials (or one that does not exist) gives an empty list.
+  absl::StatusOr<std::vector<core::Trial>> ListTrials(const std::string& ns,
+                                                      const std::string& experiment) override;
+
+  absl::Status ReportObservationLog(const std::string& trial_name,
+                                    const std::vector<core::MetricLog>& logs) override;
+  absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(const ObservationQuery& query) override;
+  absl::Status DeleteObservationLog(const std::string& trial_name) override;
+
+  // NotFound when the experiment does not exist.
+  absl::Status PutSuggestionState(const std::string& ns, const std::string& experiment,
+                                  const std::string& state) override;
+  absl::StatusOr<std::string> GetSuggestionState(const std::string& ns,
+                                                 const std::string& experiment) override;
+
+ private:
+  SqliteStore(sqlite3* db, std::string path);
+
+  absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when `body` or COMMIT fails.
+  // `context` prefixes errors of BEGIN and COMMIT.
+  absl::Status InTransaction(const std::string& context, absl::FunctionRef<absl::Status()> body)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Executes every statement of `script` in turn (no parameters).
+  absl::Status ExecScript(const char* script, const std::string& context)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A cached prepared statement for `sql`, prepared on first use. The caller resets it after use.
+  absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status Exec(absl::string_view sql, const std::string& context)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  absl::Mutex mu_;
+  sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ktune::db

@@ -1,0 +1,163 @@
+#pragma once
+// Streaming parsers for a trial's metrics output, in Katib's TEXT and JSON formats
+// (KATIB.md §6.2, §6.3), and the "unavailable" rule applied after parsing (§6.4).
+//
+// Katib parses the whole metrics file once the training process has exited; ktune parses the
+// output while the trial runs. Bytes arrive in arbitrary chunks: a line may be split across
+// chunks, a "\r\n" ending is accepted, and a last line without a newline is parsed by Finish.
+// The result equals Katib's for the same input except where noted as a ktune difference
+// below.
+//
+// Thread safety: a parser holds the state of one stream and is not thread-safe; use one per
+// stream (instances are independent). The free functions are thread-safe.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/experiment.h"
+#include "core/time_util.h"
+#include "metrics-collector/internal/line_splitter.h"
+#include "metrics-collector/internal/time_cache.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace ktune::metrics {
+
+struct ParserOptions {
+  // A line longer than this (bytes before its '\n') is dropped and counted in
+  // dropped_lines(), so that output without newlines cannot grow memory without bound.
+  size_t max_line_bytes = size_t{1} << 20;
+};
+
+// One metrics stream. Every MetricLog appended to `out` has time_stamp formatted by
+// core::FormatRfc3339Micros (UTC, microseconds), the requested metric name and the value as
+// text.
+class MetricsParser {
+ public:
+  virtual ~MetricsParser() = default;
+
+  // Parses the lines completed by `chunk` and appends their metrics to `out` in line order.
+  // `now` is the time the chunk was read; it is the timestamp of metrics whose line carries
+  // none (a line split across chunks takes the `now` of the chunk that completes it).
+  // Errors: only the JSON parser returns one (InvalidArgument for a line that is not a JSON
+  // object). Every line of the chunk is parsed even then, so the caller may report the error
+  // and keep feeding.
+  [[nodiscard]] virtual absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                                          std::vector<core::MetricLog>& out) = 0;
+  // Parses a last line that has no newline. Feed may not be called afterwards.
+  [[nodiscard]] virtual absl::Status Finish(core::Timestamp now,
+                                            std::vector<core::MetricLog>& out) = 0;
+
+  // Lines completed so far, dropped ones included.
+  virtual uint64_t lines() const = 0;
+  // Lines dropped for exceeding ParserOptions::max_line_bytes.
+  virtual uint64_t dropped_lines() const = 0;
+};
+
+// Katib's TEXT format (§6.2). For each line:
+//  - the line is considered only if it contains one of the metric names as a substring;
+//  - if the text before the first space parses as RFC3339, it is the timestamp; otherwise
+//    the timestamp is `now` (ktune difference: Katib uses its zero time
+//    0001-01-01T00:00:00Z, which loses the ordering of live metrics);
+//  - for each filter in order, every non-overlapping match left to right (Go's FindAll)
+//    gives name = group 1 and value = group 2, both with ASCII whitespace trimmed; a match
+//    is kept if the name equals one of the metric names and the value is not empty (ktune
+//    difference: Katib also stores the empty value that its default filter matches in
+//    `loss=nan`). Other values are kept verbatim, numeric or not.
+class TextMetricsParser final : public MetricsParser {
+ public:
+  // `filters` are RE2 patterns (Go regexp syntax), each with at least 2 capture groups;
+  // empty means Katib's default filter (core::kDefaultMetricsFilter).
+  // Errors: InvalidArgument for no metric names, an empty metric name, or a filter that does
+  // not compile or has fewer than 2 capture groups (the message names the filter).
+  static absl::StatusOr<std::unique_ptr<TextMetricsParser>> Create(
+      std::vector<std::string> metric_names, const std::vector<std::string>& filters,
+      ParserOptions options = {});
+  ~TextMetricsParser() override;
+
+  // Never fails.
+  absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                    std::vector<core::MetricLog>& out) override;
+  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
+  uint64_t lines() const override { return lines_.lines(); }
+  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+
+ private:
+  TextMetricsParser(std::vector<std::string> metric_names,
+                    std::vector<std::unique_ptr<re2::RE2>> filters, ParserOptions options);
+  void ParseLine(std::string_view line, core::Timestamp now, std::vector<core::MetricLog>& out);
+
+  const std::vector<std::string> metric_names_;
+  const std::vector<std::unique_ptr<re2::RE2>> filters_;
+  internal::LineSplitter lines_;
+  internal::TimeCache time_cache_;
+};
+
+// Katib's JSON format (§6.3): one JSON object per line; blank lines are skipped. For each
+// metric name, in the order given, a top-level member with that name gives a log when its
+// value is a JSON string (taken verbatim, as Katib does) or a JSON number (ktune difference:
+// Katib ignores numbers; ktune takes the number's text as written in the line). Other value
+// types and empty strings are ignored (Katib stores ""). The `timestamp` member is an RFC3339
+// string or a number of seconds since the Unix epoch with a fraction (read exactly, to the
+// microsecond); when it is missing or invalid the timestamp is `now` (ktune difference: Katib
+// uses its zero time). Smaller differences: whitespace-only lines are skipped (Katib fails on
+// them), and invalid UTF-8 makes a line invalid (Go's decoder substitutes U+FFFD).
+class JsonMetricsParser final : public MetricsParser {
+ public:
+  // Errors: InvalidArgument for no metric names or an empty metric name.
+  static absl::StatusOr<std::unique_ptr<JsonMetricsParser>> Create(
+      std::vector<std::string> metric_names, ParserOptions options = {});
+
+  // InvalidArgument naming the first line of the chunk that is not a JSON object, with its
+  // 1-based line number and the number of further bad lines in the chunk. (Katib fails the
+  // whole collection there; the caller decides.)
+  absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                    std::vector<core::MetricLog>& out) override;
+  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
+  uint64_t lines() const override { return lines_.lines(); }
+  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+  // Lines that were not a JSON object, over the whole stream.
+  uint64_t bad_lines() const { return bad_lines_; }
+
+ private:
+  JsonMetricsParser(std::vector<std::string> metric_names, ParserOptions options);
+  absl::Status ParseLine(std::string_view line, uint64_t line_number, core::Timestamp now,
+                         std::vector<core::MetricLog>& out);
+
+  const std::vector<std::string> metric_names_;
+  internal::LineSplitter lines_;
+  internal::TimeCache time_cache_;
+  uint64_t bad_lines_ = 0;
+};
+
+// Katib's `fileSystemPath.format` values.
+enum class MetricsFormat { kText, kJson };
+
+// A parser for `format`; `filters` apply to kText only (Katib ignores them for JSON).
+// Errors as the Create functions above.
+absl::StatusOr<std::unique_ptr<MetricsParser>> NewMetricsParser(
+    MetricsFormat format, std::vector<std::string> metric_names,
+    const std::vector<std::string>& filters, ParserOptions options = {});
+
+// ---- "unavailable" (§6.4) --------------------------------------------------------------------
+// After a trial's output has been parsed, Katib reports, when no log of the objective metric
+// was found, a single log {time_stamp: 0001-01-01T00:00:00Z, name: objective, value:
+// "unavailable"} instead of all logs, dropping the additional metrics.
+
+// Whether `logs` holds a log named `objective_metric` (whatever its value).
+bool HasMetric(const std::vector<core::MetricLog>& logs, std::string_view objective_metric);
+// {core::kZeroTime, objective_metric, core::kUnavailable}.
+core::MetricLog UnavailableLog(std::string_view objective_metric);
+// Katib's rule on all logs of a trial: returns true and leaves `logs` alone when the objective
+// was seen; otherwise replaces `logs` with the single UnavailableLog and returns false.
+bool ApplyUnavailable(std::string_view objective_metric, std::vector<core::MetricLog>& logs);
+
+}  // namespace ktune::metrics
