@@ -773,7 +773,7 @@ nlohmann::json ExperimentToJson(const Experiment& e) {
   j["metadata"] = MetaToJson(e.metadata);
   j["spec"] = SpecToJson(e.spec);
   json status = StatusToJson(e.status);
-  if (!e.status.conditions.empty() || !e.status.start_time.empty()) j["status"] = status;
+  if (status != StatusToJson(ExperimentStatus{})) j["status"] = status;
   return j;
 }
 
