@@ -24,7 +24,7 @@ test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 300
 
 bench: build
-	bench/run_controller_overhead.sh $(BUILD)
+	$(BUILD)/bin/controller_overhead_bench
 
 clean:
 	rm -rf $(BUILD)

@@ -263,6 +263,7 @@ void LocalExecutor::Supervise(std::shared_ptr<Child> child) {
       ssize_t n = read(child->out_fd, buf, sizeof buf);
       if (n > 0) {
         log.write(buf, n);
+        log.flush();  // so that `tail -f` on the trial log follows it live
         if (child->parser) {
           if (absl::Status st = child->parser->Feed(std::string_view(buf, n), core::Now(), logs); !st.ok()) {
             spdlog::warn("trial {}: {}", child->name, st.ToString());
@@ -354,6 +355,7 @@ void LocalExecutor::Supervise(std::shared_ptr<Child> child) {
   }
   close(child->out_fd);
   if (pidfd >= 0) close(pidfd);
+  log.close();  // complete on disk before anyone hears the trial ended
 
   TrialExit exit;
   exit.trial_name = child->name;

@@ -1,0 +1,62 @@
+#include "algorithms/settings.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace ktune::algorithms {
+namespace {
+
+// Debian's abseil has its own string_view type.
+absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+absl::Status CheckSettingNames(const api::v1::beta1::Experiment& experiment,
+                               std::string_view algorithm,
+                               std::initializer_list<std::string_view> known) {
+  for (const api::v1::beta1::AlgorithmSetting& setting :
+       experiment.spec().algorithm().algorithm_settings()) {
+    bool found = false;
+    for (std::string_view name : known) found = found || setting.name() == name;
+    if (!found) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown setting ", setting.name(), " for algorithm ", AV(algorithm)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::optional<std::string> FindSetting(const api::v1::beta1::Experiment& experiment,
+                                       std::string_view name) {
+  std::optional<std::string> value;
+  for (const api::v1::beta1::AlgorithmSetting& setting :
+       experiment.spec().algorithm().algorithm_settings()) {
+    if (setting.name() == name) value = setting.value();
+  }
+  return value;
+}
+
+absl::StatusOr<int64_t> ParseNonNegativeIntSetting(std::string_view name, std::string_view value) {
+  int64_t parsed = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(AV(value)), &parsed)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("failed to validate ", AV(name), "(", AV(value), "): not an integer"));
+  }
+  if (parsed < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(AV(name), " should be great or equal than zero"));
+  }
+  return parsed;
+}
+
+absl::StatusOr<std::optional<uint64_t>> ParseRandomState(
+    const api::v1::beta1::Experiment& experiment) {
+  std::optional<std::string> value = FindSetting(experiment, "random_state");
+  if (!value) return std::optional<uint64_t>();
+  absl::StatusOr<int64_t> parsed = ParseNonNegativeIntSetting("random_state", *value);
+  if (!parsed.ok()) return parsed.status();
+  return std::optional<uint64_t>(static_cast<uint64_t>(*parsed));
+}
+
+}  // namespace ktune::algorithms

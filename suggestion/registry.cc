@@ -1,0 +1,333 @@
+#include "suggestion/registry.h"
+
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "spdlog/spdlog.h"
+
+namespace ktune::suggestion {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Debian's abseil has its own string_view type.
+absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// What a plugin wrote back during one call. The sinks copy; they must not throw into the
+// plugin's (C) frames, so a failed copy is only recorded.
+struct CallOutput {
+  std::string reply;
+  std::string error;
+  bool copy_failed = false;
+};
+
+void WriteReply(void* context, const char* data, size_t size) {
+  auto* out = static_cast<CallOutput*>(context);
+  try {
+    out->reply.assign(data, size);
+  } catch (...) {
+    out->copy_failed = true;
+  }
+}
+
+void WriteError(void* context, const char* data, size_t size) {
+  auto* out = static_cast<CallOutput*>(context);
+  try {
+    out->error.assign(data, size);
+  } catch (...) {
+    out->copy_failed = true;
+  }
+}
+
+absl::Status PluginError(const std::string& algorithm, ktune_status_code code,
+                         const CallOutput& out) {
+  absl::StatusCode status_code = static_cast<absl::StatusCode>(code);
+  if (code < KTUNE_STATUS_CANCELLED || code > KTUNE_STATUS_UNAUTHENTICATED) {
+    status_code = absl::StatusCode::kUnknown;
+  }
+  std::string message = out.error;
+  if (message.empty()) message = absl::StrCat("failed with status code ", code, " and no message");
+  return absl::Status(status_code, absl::StrCat(algorithm, ": ", message));
+}
+
+std::string VersionText(uint32_t version) {
+  return absl::StrCat(KTUNE_ALGORITHM_ABI_VERSION_MAJOR_OF(version), ".",
+                      KTUNE_ALGORITHM_ABI_VERSION_MINOR_OF(version));
+}
+
+bool IsPluginFileName(const std::string& name) {
+  constexpr std::string_view kPrefix = "libktune_";
+  constexpr std::string_view kSuffix = ".so";
+  return name.size() > kPrefix.size() + kSuffix.size() && name.starts_with(kPrefix) &&
+         name.ends_with(kSuffix);
+}
+
+}  // namespace
+
+// ---- AlgorithmInstance -------------------------------------------------------------------
+
+AlgorithmInstance::AlgorithmInstance(const ktune_algorithm_v1* table,
+                                     ktune_algorithm_instance* handle, std::string name,
+                                     bool serialize)
+    : table_(table), handle_(handle), name_(std::move(name)), serialize_(serialize) {}
+
+AlgorithmInstance::~AlgorithmInstance() { table_->destroy(handle_); }
+
+absl::StatusOr<api::v1::beta1::GetSuggestionsReply> AlgorithmInstance::GetSuggestions(
+    const api::v1::beta1::GetSuggestionsRequest& request) {
+  std::string bytes;
+  if (!request.SerializeToString(&bytes)) {
+    return absl::InternalError(absl::StrCat(name_, ": cannot serialize the request"));
+  }
+  CallOutput out;
+  ktune_status_code code;
+  {
+    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
+    if (serialize_) lock.lock();
+    code = table_->get_suggestions(handle_, bytes.data(), bytes.size(), &WriteReply, &WriteError,
+                                   &out);
+  }
+  if (code != KTUNE_STATUS_OK) return PluginError(name_, code, out);
+  if (out.copy_failed) {
+    return absl::ResourceExhaustedError(absl::StrCat(name_, ": cannot copy the reply"));
+  }
+  api::v1::beta1::GetSuggestionsReply reply;
+  if (!reply.ParseFromString(out.reply)) {
+    return absl::InternalError(absl::StrCat(name_, ": the reply is not a GetSuggestionsReply"));
+  }
+  return reply;
+}
+
+// ---- AlgorithmPlugin ---------------------------------------------------------------------
+
+AlgorithmPlugin::AlgorithmPlugin(const ktune_algorithm_v1* table, std::string origin)
+    : table_(table), name_(table->name), origin_(std::move(origin)) {}
+
+absl::Status AlgorithmPlugin::ValidateSettings(const api::v1::beta1::Experiment& experiment) const {
+  api::v1::beta1::ValidateAlgorithmSettingsRequest request;
+  *request.mutable_experiment() = experiment;
+  std::string bytes;
+  if (!request.SerializeToString(&bytes)) {
+    return absl::InternalError(absl::StrCat(name_, ": cannot serialize the request"));
+  }
+  CallOutput out;
+  const ktune_status_code code =
+      table_->validate_settings(bytes.data(), bytes.size(), &WriteError, &out);
+  if (code != KTUNE_STATUS_OK) return PluginError(name_, code, out);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<AlgorithmInstance>> AlgorithmPlugin::Create(
+    const api::v1::beta1::Experiment& experiment) const {
+  std::string bytes;
+  if (!experiment.SerializeToString(&bytes)) {
+    return absl::InternalError(absl::StrCat(name_, ": cannot serialize the experiment"));
+  }
+  CallOutput out;
+  ktune_algorithm_instance* handle = nullptr;
+  const ktune_status_code code =
+      table_->create(bytes.data(), bytes.size(), &handle, &WriteError, &out);
+  if (code != KTUNE_STATUS_OK) {
+    if (handle != nullptr) table_->destroy(handle);
+    return PluginError(name_, code, out);
+  }
+  if (handle == nullptr) {
+    return absl::InternalError(absl::StrCat(name_, ": create succeeded without an instance"));
+  }
+  return std::unique_ptr<AlgorithmInstance>(
+      new AlgorithmInstance(table_, handle, name_, /*serialize=*/!thread_safe()));
+}
+
+// ---- checks --------------------------------------------------------------------------------
+
+absl::Status CheckAlgorithmTable(const ktune_algorithm_v1* table, std::string_view origin) {
+  auto error = [&](auto&&... parts) {
+    return absl::FailedPreconditionError(absl::StrCat(AV(origin), ": ", parts...));
+  };
+  if (table == nullptr) return error("the algorithm entry point returned no table");
+  if (KTUNE_ALGORITHM_ABI_VERSION_MAJOR_OF(table->abi_version) != KTUNE_ALGORITHM_ABI_MAJOR) {
+    return error("algorithm plugin ABI version ", VersionText(table->abi_version),
+                 " is not supported; this ktune supports ", KTUNE_ALGORITHM_ABI_MAJOR, ".x");
+  }
+  if (table->struct_size < KTUNE_ALGORITHM_V1_MIN_SIZE) {
+    return error("the algorithm table is too short (", table->struct_size, " bytes; ABI version ",
+                 KTUNE_ALGORITHM_ABI_MAJOR, " needs at least ", KTUNE_ALGORITHM_V1_MIN_SIZE, ")");
+  }
+  if (table->name == nullptr || table->name[0] == '\0') {
+    return error("the algorithm table has no name");
+  }
+  const char* missing = table->validate_settings == nullptr ? "validate_settings"
+                        : table->create == nullptr          ? "create"
+                        : table->destroy == nullptr         ? "destroy"
+                        : table->get_suggestions == nullptr ? "get_suggestions"
+                                                            : nullptr;
+  if (missing != nullptr) return error("the algorithm table has no ", missing, " function");
+  return absl::OkStatus();
+}
+
+// ---- AlgorithmRegistry --------------------------------------------------------------------
+
+std::vector<std::string> AlgorithmRegistry::DefaultSearchPath() {
+  std::vector<std::string> directories;
+  if (const char* env = std::getenv("KTUNE_PLUGIN_PATH"); env != nullptr) {
+    for (absl::string_view dir : absl::StrSplit(env, ':', absl::SkipEmpty())) {
+      directories.emplace_back(dir);
+    }
+  }
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    directories.push_back((exe.parent_path() / ".." / "lib" / "ktune").lexically_normal());
+  }
+#ifdef KTUNE_PLUGIN_DIR
+  directories.emplace_back(KTUNE_PLUGIN_DIR);
+#endif
+  return directories;
+}
+
+std::unique_ptr<AlgorithmRegistry> AlgorithmRegistry::CreateDefault() {
+  auto registry = std::make_unique<AlgorithmRegistry>();
+  // Failures are logged per file and kept for Find's message; the others stay usable.
+  (void)registry->LoadSearchPath(DefaultSearchPath());
+  return registry;
+}
+
+absl::Status AlgorithmRegistry::LoadSearchPath(const std::vector<std::string>& directories) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::set<fs::path> seen_directories;
+  std::set<std::string> seen_files;
+  std::vector<absl::Status> failures;
+  for (const std::string& directory : directories) {
+    std::error_code ec;
+    fs::path canonical = fs::canonical(directory, ec);
+    if (ec || !fs::is_directory(canonical, ec)) {
+      spdlog::debug("algorithm plugin directory {} does not exist, skipped", directory);
+      continue;
+    }
+    if (!seen_directories.insert(canonical).second) continue;
+    std::vector<std::string> names;
+    for (fs::directory_iterator it(canonical, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code file_ec;
+      if (IsPluginFileName(name) && fs::is_regular_file(it->path(), file_ec)) {
+        names.push_back(name);
+      }
+    }
+    if (ec) {
+      failures.push_back(absl::FailedPreconditionError(
+          absl::StrCat("cannot list algorithm plugin directory ", directory, ": ", ec.message())));
+      load_errors_.emplace_back(failures.back().message());
+      continue;
+    }
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names) {
+      const std::string path = (fs::path(directory) / name).string();
+      if (!seen_files.insert(name).second) {
+        spdlog::debug("algorithm plugin {} is shadowed by an earlier {}", path, name);
+        continue;
+      }
+      if (absl::Status s = LoadFileLocked(path); !s.ok()) failures.push_back(std::move(s));
+    }
+  }
+  if (failures.empty()) return absl::OkStatus();
+  std::vector<std::string> messages;
+  for (const absl::Status& s : failures) messages.emplace_back(s.message());
+  return absl::Status(failures.front().code(),
+                      absl::StrCat(failures.size(), " algorithm plugin file(s) failed to load: ",
+                                   absl::StrJoin(messages, "; ")));
+}
+
+absl::Status AlgorithmRegistry::LoadFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadFileLocked(path);
+}
+
+absl::Status AlgorithmRegistry::LoadFileLocked(const std::string& path) {
+  std::error_code ec;
+  fs::path canonical = fs::canonical(path, ec);
+  const std::string key = ec ? path : canonical.string();
+  if (std::find(loaded_files_.begin(), loaded_files_.end(), key) != loaded_files_.end()) {
+    return absl::OkStatus();
+  }
+  auto fail = [&](absl::Status status) {
+    spdlog::warn("{}", std::string(status.message()));
+    load_errors_.emplace_back(status.message());
+    return status;
+  };
+  dlerror();
+  // Never dlclose'd, not even after a rejection: unloading code that may have run static
+  // initializers (or registered with shared runtimes) is not worth the risk.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    const char* why = dlerror();
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        "cannot load algorithm plugin ", path, ": ", why != nullptr ? why : "unknown error")));
+  }
+  void* symbol = dlsym(handle, KTUNE_ALGORITHM_ENTRY_V1_SYMBOL);
+  if (symbol == nullptr) {
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        path, ": not a ktune algorithm plugin (no symbol ", KTUNE_ALGORITHM_ENTRY_V1_SYMBOL, ")")));
+  }
+  auto entry = reinterpret_cast<ktune_algorithm_entry_v1_fn>(symbol);
+  const ktune_algorithm_v1* table = entry();
+  if (absl::Status s = CheckAlgorithmTable(table, path); !s.ok()) return fail(std::move(s));
+  if (absl::Status s = RegisterLocked(table, path); !s.ok()) return fail(std::move(s));
+  loaded_files_.push_back(key);
+  spdlog::debug("loaded algorithm {} (ABI {}) from {}", table->name,
+                VersionText(table->abi_version), path);
+  return absl::OkStatus();
+}
+
+absl::Status AlgorithmRegistry::Register(const ktune_algorithm_v1* table, std::string origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::Status s = CheckAlgorithmTable(table, origin); !s.ok()) return s;
+  return RegisterLocked(table, std::move(origin));
+}
+
+absl::Status AlgorithmRegistry::RegisterLocked(const ktune_algorithm_v1* table,
+                                               std::string origin) {
+  const std::string name = table->name;
+  if (auto it = plugins_.find(name); it != plugins_.end()) {
+    if (it->second->origin() == origin) return absl::OkStatus();
+    return absl::AlreadyExistsError(absl::StrCat("algorithm \"", name, "\" from ", origin,
+                                                 " is already provided by ", it->second->origin()));
+  }
+  plugins_.emplace(name, std::make_unique<AlgorithmPlugin>(table, std::move(origin)));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const AlgorithmPlugin*> AlgorithmRegistry::Find(std::string_view name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = plugins_.find(name); it != plugins_.end()) return it->second.get();
+  std::vector<std::string> names;
+  for (const auto& [n, plugin] : plugins_) names.push_back(n);
+  std::string message = absl::StrCat("unknown algorithm \"", AV(name), "\"; available algorithms: ",
+                                     names.empty() ? "none" : absl::StrJoin(names, ", "));
+  if (!load_errors_.empty()) {
+    absl::StrAppend(&message, "; plugins that failed to load: ", absl::StrJoin(load_errors_, "; "));
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+std::vector<std::string> AlgorithmRegistry::Names() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, plugin] : plugins_) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> AlgorithmRegistry::load_errors() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return load_errors_;
+}
+
+}  // namespace ktune::suggestion

@@ -1,0 +1,166 @@
+// The random plugin, loaded from the build tree.
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/unit/algorithms/plugin_fixture.h"
+
+namespace ktune::algorithms::testing {
+namespace {
+
+using ::testing::Each;
+using ::testing::ElementsAreArray;
+using ::testing::SizeIs;
+
+api::Experiment Continuous(const std::string& seed = "") {
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (!seed.empty()) settings.emplace_back("random_state", seed);
+  return MakeExperiment(
+      "random",
+      {Range("lr", api::DOUBLE, "1e-4", "1e-1", "", api::LOG_UNIFORM),
+       Range("layers", api::INT, "1", "8"), Range("dropout", api::DOUBLE, "0", "0.5", "0.05"),
+       List("optimizer", api::CATEGORICAL, {"sgd", "adam", "ftrl"})},
+      settings);
+}
+
+// 3 x 2 = 6 points.
+api::Experiment Small() {
+  return MakeExperiment(
+      "random", {Range("n", api::INT, "1", "3"), List("opt", api::CATEGORICAL, {"sgd", "adam"})},
+      {{"random_state", "5"}});
+}
+
+std::vector<api::Trial> AsTrials(const std::vector<Point>& points) {
+  std::vector<api::Trial> trials;
+  for (size_t i = 0; i < points.size(); ++i) {
+    trials.push_back(MakeTrial("trial-" + std::to_string(i), points[i]));
+  }
+  return trials;
+}
+
+TEST(RandomSettingsTest, AcceptsOnlyRandomState) {
+  EXPECT_EQ(ValidationError(Continuous()), "OK");
+  EXPECT_EQ(ValidationError(Continuous("0")), "OK");
+  EXPECT_EQ(ValidationError(Continuous("-1")),
+            "random: random_state should be great or equal than zero");
+  EXPECT_EQ(ValidationError(Continuous("seed")),
+            "random: failed to validate random_state(seed): not an integer");
+  EXPECT_EQ(ValidationError(
+                MakeExperiment("random", {Range("x", api::DOUBLE, "0", "1")}, {{"gamma", "0.5"}})),
+            "random: unknown setting gamma for algorithm random");
+}
+
+TEST(RandomSettingsTest, ReportsSearchSpaceErrors) {
+  EXPECT_EQ(ValidationError(MakeExperiment("random", {Range("lr", api::DOUBLE, "1", "abc")})),
+            R"(random: parameter "lr": max "abc" is not a number)");
+  absl::StatusOr<std::unique_ptr<suggestion::AlgorithmInstance>> instance =
+      Plugin("random").Create(MakeExperiment("random", {Range("lr", api::DOUBLE, "2", "1")}));
+  ASSERT_FALSE(instance.ok());
+  EXPECT_EQ(instance.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(instance.status().message(),
+            R"(random: parameter "lr": min "2" is greater than max "1")");
+}
+
+TEST(RandomTest, ValuesStayInTheirSpaces) {
+  auto instance = NewInstance(Continuous());
+  std::vector<Point> points = Ask(*instance, Continuous(), 200, 200);
+  ASSERT_THAT(points, SizeIs(200));
+  std::set<std::string> optimizers, dropouts;
+  for (const Point& p : points) {
+    double lr = 0;
+    int layers = 0;
+    ASSERT_TRUE(absl::SimpleAtod(p.at("lr"), &lr));
+    ASSERT_TRUE(absl::SimpleAtoi(p.at("layers"), &layers)) << p.at("layers");
+    EXPECT_GE(lr, 1e-4);
+    EXPECT_LE(lr, 1e-1);
+    EXPECT_GE(layers, 1);
+    EXPECT_LE(layers, 8);
+    optimizers.insert(p.at("optimizer"));
+    dropouts.insert(p.at("dropout"));
+  }
+  EXPECT_EQ(optimizers, (std::set<std::string>{"sgd", "adam", "ftrl"}));
+  for (const std::string& d : dropouts) EXPECT_LE(d.size(), 4u) << d;  // "0.05", never 0.0500001
+}
+
+TEST(RandomTest, SameRandomStateGivesTheSameSequence) {
+  auto a = NewInstance(Continuous("42"));
+  auto b = NewInstance(Continuous("42"));
+  auto c = NewInstance(Continuous("43"));
+  std::vector<Point> from_a = Ask(*a, Continuous("42"), 5, 5);
+  EXPECT_EQ(from_a, Ask(*b, Continuous("42"), 5, 5));
+  EXPECT_NE(from_a, Ask(*c, Continuous("43"), 5, 5));
+}
+
+TEST(RandomTest, SequenceDoesNotDependOnBatching) {
+  auto whole = NewInstance(Continuous("42"));
+  auto split = NewInstance(Continuous("42"));
+  std::vector<Point> all = Ask(*whole, Continuous("42"), 6, 6);
+  std::vector<Point> parts = Ask(*split, Continuous("42"), 2, 2);
+  for (const Point& p : Ask(*split, Continuous("42"), 4, 6)) parts.push_back(p);
+  EXPECT_EQ(all, parts);
+}
+
+TEST(RandomTest, NewInstanceContinuesAtTotalRequestNumber) {
+  // A process restart: the new instance gets the history and the running total.
+  auto first = NewInstance(Continuous("7"));
+  std::vector<Point> early = Ask(*first, Continuous("7"), 3, 3);
+  std::vector<Point> later = Ask(*first, Continuous("7"), 2, 5);
+  auto restarted = NewInstance(Continuous("7"));
+  EXPECT_EQ(Ask(*restarted, Continuous("7"), 2, 5, AsTrials(early)), later);
+}
+
+TEST(RandomTest, WithoutRandomStateInstancesDiffer) {
+  auto a = NewInstance(Continuous());
+  auto b = NewInstance(Continuous());
+  EXPECT_NE(Ask(*a, Continuous(), 3, 3), Ask(*b, Continuous(), 3, 3));
+}
+
+TEST(RandomTest, NeverRepeatsAPointAndReportsExhaustion) {
+  auto instance = NewInstance(Small());
+  std::vector<Point> all = Ask(*instance, Small(), 4, 4);
+  ASSERT_THAT(all, SizeIs(4));
+  std::vector<Point> rest = Ask(*instance, Small(), 4, 8, AsTrials(all));
+  EXPECT_THAT(rest, SizeIs(2));  // fewer than asked: the space is used up
+  all.insert(all.end(), rest.begin(), rest.end());
+  EXPECT_EQ(std::set<Point>(all.begin(), all.end()).size(), 6u);
+  EXPECT_THAT(Ask(*instance, Small(), 1, 9), SizeIs(0));
+}
+
+TEST(RandomTest, SkipsPointsOfKnownTrials) {
+  // Five of the six points are taken (one spelled "2.0"): only the sixth can come back.
+  std::vector<api::Trial> trials = AsTrials({{{"n", "1"}, {"opt", "sgd"}},
+                                             {{"n", "1"}, {"opt", "adam"}},
+                                             {{"n", "2.0"}, {"opt", "sgd"}},
+                                             {{"n", "3"}, {"opt", "sgd"}},
+                                             {{"n", "3"}, {"opt", "adam"}}});
+  auto instance = NewInstance(Small());
+  std::vector<Point> points = Ask(*instance, Small(), 3, 3, trials);
+  EXPECT_THAT(points, ElementsAreArray({Point{{"n", "2"}, {"opt", "adam"}}}));
+}
+
+TEST(RandomTest, RemembersTrialsSentEarlier) {
+  // After the first call the host sends only new trials; earlier ones still count.
+  auto instance = NewInstance(Small());
+  Ask(*instance, Small(), 0, 0,
+      AsTrials({{{"n", "1"}, {"opt", "sgd"}}, {{"n", "1"}, {"opt", "adam"}}}));
+  std::vector<api::Trial> more = {MakeTrial("late", {{"n", "2"}, {"opt", "sgd"}})};
+  std::vector<Point> points = Ask(*instance, Small(), 6, 6, more);
+  EXPECT_THAT(points, SizeIs(3));
+  for (const Point& p : points) {
+    EXPECT_NE(p.at("n"), "1");
+    EXPECT_NE(p, (Point{{"n", "2"}, {"opt", "sgd"}}));
+  }
+}
+
+TEST(RandomTest, ContinuousSpacesGiveDistinctPoints) {
+  auto instance = NewInstance(Continuous("1"));
+  std::vector<Point> points = Ask(*instance, Continuous("1"), 300, 300);
+  EXPECT_EQ(std::set<Point>(points.begin(), points.end()).size(), 300u);
+}
+
+}  // namespace
+}  // namespace ktune::algorithms::testing
