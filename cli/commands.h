@@ -1,8 +1,16 @@
 #pragma once
 // Subcommands of the `ktune` binary; each returns the process exit code.
 
+#include "core/validation.h"
+
 namespace ktune::cli {
 
 int RunCommand(int argc, char** argv);
+int ValidateCommand(int argc, char** argv);
+int WebhookCommand(int argc, char** argv);
+
+// What `ktune validate`, `ktune run` and `ktune webhook` check against: the algorithms this
+// ktune has and the metrics collectors its executors support.
+core::ValidationOptions DefaultValidationOptions();
 
 }  // namespace ktune::cli

@@ -21,6 +21,9 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  run FILE     run an Experiment (Katib YAML) locally: trials as processes, results in SQLite\n"
+    "  validate FILE...\n"
+    "               check Experiments as Katib's admission webhooks do (--print-defaults)\n"
+    "  webhook      serve Katib's admission webhooks over HTTPS (`webhook certs` makes certificates)\n"
     "  version      print the version\n"
     "\n"
     "`ktune <command> --help` describes a command's options.\n";
@@ -41,6 +44,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "run") return ktune::cli::RunCommand(argc - 1, argv + 1);
+  if (command == "validate") return ktune::cli::ValidateCommand(argc - 1, argv + 1);
+  if (command == "webhook") return ktune::cli::WebhookCommand(argc - 1, argv + 1);
   std::cerr << "ktune: unknown command \"" << command << "\"\n\n" << kUsage;
   return 2;
 }

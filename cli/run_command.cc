@@ -122,44 +122,6 @@ std::string ReadFile(const fs::path& path, std::string& error) {
   return ss.str();
 }
 
-// Checks that need no cluster and without which a local run cannot proceed. The complete
-// Katib validation is `ktune validate`'s job.
-std::vector<std::string> RunPreconditions(const core::Experiment& e) {
-  std::vector<std::string> problems;
-  if (e.metadata.name.empty()) problems.push_back("metadata.name: Required value: must be specified");
-  if (!e.spec.objective) {
-    problems.push_back("spec.objective: Required value: must be specified");
-  } else {
-    if (e.spec.objective->type != "minimize" && e.spec.objective->type != "maximize") {
-      problems.push_back(absl::StrCat("spec.objective.type: Invalid value: \"", e.spec.objective->type,
-                                      "\": must be minimize or maximize"));
-    }
-    if (e.spec.objective->objective_metric_name.empty()) {
-      problems.push_back("spec.objective.objectiveMetricName: Required value: must be specified");
-    }
-  }
-  if (!e.spec.algorithm || e.spec.algorithm->algorithm_name.empty()) {
-    problems.push_back("spec.algorithm.algorithmName: Required value: must be specified");
-  }
-  if (e.spec.parameters.empty()) {
-    problems.push_back("spec: Required value: spec.parameters or spec.nasConfig must be specified");
-  }
-  if (!e.spec.trial_template) {
-    problems.push_back("spec.trialTemplate: Required value: must be specified");
-  } else if (e.spec.trial_template->primary_container_name.empty()) {
-    problems.push_back("spec.trialTemplate.primaryContainerName: Required value: must be specified");
-  }
-  if (e.spec.parallel_trial_count && *e.spec.parallel_trial_count <= 0) {
-    problems.push_back(absl::StrCat("spec.parallelTrialCount: Invalid value: ", *e.spec.parallel_trial_count,
-                                    ": must be greater than 0"));
-  }
-  if (e.spec.max_trial_count && *e.spec.max_trial_count <= 0) {
-    problems.push_back(absl::StrCat("spec.maxTrialCount: Invalid value: ", *e.spec.max_trial_count,
-                                    ": must be greater than 0"));
-  }
-  return problems;
-}
-
 std::string StoreDir(const std::string& db) {
   std::string path = db.rfind("sqlite://", 0) == 0 ? db.substr(9) : db;
   fs::path parent = fs::path(path).parent_path();
@@ -216,9 +178,9 @@ int RunCommand(int argc, char** argv) {
   }
   core::Experiment experiment = std::move(*parsed);
   core::SetDefaults(experiment);
-  if (auto problems = RunPreconditions(experiment); !problems.empty()) {
-    std::cerr << "ktune run: " << file.string() << " is not a runnable Experiment:\n";
-    for (const auto& p : problems) std::cerr << "  " << p << "\n";
+  if (auto errors = core::ValidateExperiment(experiment, DefaultValidationOptions()); !errors.empty()) {
+    std::cerr << "ktune run: " << file.string() << " is not a valid Experiment:\n";
+    for (const auto& e : errors) std::cerr << "  " << e.ToString() << "\n";
     return kExitUsage;
   }
 

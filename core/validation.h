@@ -43,6 +43,11 @@ struct ValidationOptions {
   // Loads a configMap trial template's text; without it (no cluster) the template content
   // checks are skipped for configMap sources.
   std::function<absl::StatusOr<std::string>(const ConfigMapSource&)> load_config_map_template;
+  // Katib's answer exactly: only Katib's rules (no ktune-only checks) and Katib's early
+  // returns (after a failing objective, rules 10-13; after the first trialParameter missing
+  // from the template, rule 32; after the first Job conversion problem, rules 37-38). Hints
+  // are still attached. Off: every problem ktune can find, in one pass.
+  bool katib_compatible = false;
 };
 
 std::vector<FieldError> ValidateExperiment(const Experiment& experiment, const ValidationOptions& options);

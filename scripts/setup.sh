@@ -13,7 +13,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the quickstart's training script and the e2e tests
-  python3
+  python3 curl
 )
 
 missing=()

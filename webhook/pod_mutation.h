@@ -13,6 +13,14 @@
 
 namespace ktune::webhook {
 
+// Names the mutation writes into pods (Katib's constants).
+inline constexpr char kLoggerAndCollectorContainerName[] = "metrics-logger-and-collector";
+inline constexpr char kCollectorContainerName[] = "metrics-collector";
+inline constexpr char kMetricsVolumeName[] = "metrics-volume";
+inline constexpr char kSuggestionVolumeName[] = "suggestion-volume";
+inline constexpr char kTrialNameEnvVar[] = "KATIB_TRIAL_NAME";
+inline constexpr int kEarlyStoppingPort = 6788;
+
 // katib-config's runtime.metricsCollectors entry for one collector kind.
 struct CollectorConfig {
   std::string image;
@@ -39,6 +47,15 @@ struct PodTrial {
 // Katib's message when the primary container is missing (`Unable to find primary container
 // <name> in mutated pod containers <...>`) or when the command to wrap is empty (Katib would
 // read the image entrypoint from the registry: ktune asks for an explicit command instead).
+//
+// The patch uses only "add" (arrays grow through `/-`), "replace" and "remove" with escaped
+// pointers (`katib.kubeflow.org~1trial`), which Kubernetes' JSON-patch applier accepts.
+// Other InvalidArgument errors: the pod or one of the fields the mutation touches has the
+// wrong JSON type; the collector kind has no entry in `config.collectors` or its image is
+// empty (Katib's `Failed to find metrics collector config for kind: <kind> in ConfigMap:
+// katib-config` / `Required value for image configuration of metrics collector kind:
+// <kind>`); kind Custom without customCollector; stop rules or suggestion_trial_dir on a
+// Trial without the `katib.kubeflow.org/experiment` label. Pure and thread-safe.
 absl::StatusOr<nlohmann::json> MutatePod(const nlohmann::json& pod, const PodTrial& owner,
                                          const InjectionConfig& config);
 

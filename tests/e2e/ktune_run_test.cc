@@ -23,63 +23,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using nlohmann::json;
 
-const fs::path kKtune = fs::path(KTUNE_BINARY_DIR) / "bin" / "ktune";
-
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  json result() const {
-    json j = json::parse(out, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << "stdout is not JSON:\n" << out << "\nstderr:\n" << err;
-    return j;
-  }
-};
-
-class Process {
- public:
-  Process(const std::vector<std::string>& args, const fs::path& dir) : dir_(dir) {
-    std::vector<std::string> argv_s{kKtune.string()};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, (dir / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (dir / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-  Result Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    Result r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadAll(dir_ / "stdout");
-    r.err = ReadAll(dir_ / "stderr");
-    return r;
-  }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-};
+using ktune::e2e::Process;
+using ktune::e2e::ReadAll;
+using ktune::e2e::Result;
 
 class KtuneRunTest : public ::testing::Test {
  protected:

@@ -1,0 +1,457 @@
+#include "webhook/pod_mutation.h"
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/defaults.h"
+
+namespace ktune::webhook {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kStdOut[] = "StdOut";
+constexpr char kFile[] = "File";
+constexpr char kTfEvent[] = "TensorFlowEvent";
+constexpr char kCustom[] = "Custom";
+constexpr char kPush[] = "Push";
+constexpr char kFileKind[] = "File";
+constexpr char kTextFormat[] = "TEXT";
+constexpr char kKatibConfigMapName[] = "katib-config";
+
+// Katib's collector resource defaults (KATIB.md §0): {name, request, limit}.
+struct ResourceDefault {
+  const char* name;
+  const char* request;
+  const char* limit;
+};
+constexpr ResourceDefault kResourceDefaults[] = {
+    {"cpu", "50m", "500m"},
+    {"memory", "10Mi", "100Mi"},
+    {"ephemeral-storage", "500Mi", "5Gi"},
+};
+
+// Go's path.Clean: the wrapped command strings and mount paths must match Katib's, which
+// builds them with filepath.Dir / filepath.Join.
+std::string CleanPath(const std::string& path) {
+  if (path.empty()) return ".";
+  const bool rooted = path.front() == '/';
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!rooted) {
+        parts.emplace_back("..");
+      }
+      continue;
+    }
+    parts.emplace_back(part);
+  }
+  std::string joined = absl::StrJoin(parts, "/");
+  if (rooted) return absl::StrCat("/", joined);
+  return joined.empty() ? "." : joined;
+}
+
+// Go's filepath.Dir.
+std::string DirPath(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return CleanPath(slash == std::string::npos ? std::string() : path.substr(0, slash + 1));
+}
+
+// Go's filepath.Join of two elements.
+std::string JoinPath(const std::string& a, const std::string& b) {
+  if (a.empty()) return b.empty() ? std::string() : CleanPath(b);
+  if (b.empty()) return CleanPath(a);
+  return CleanPath(absl::StrCat(a, "/", b));
+}
+
+bool IsNullOr(const json& parent, const char* key, json::value_t type) {
+  auto it = parent.find(key);
+  return it == parent.end() || it->is_null() || it->type() == type;
+}
+
+bool IsPrimaryPod(const json& pod_labels, const std::map<std::string, std::string>& primary) {
+  for (const auto& [key, value] : primary) {
+    auto it = pod_labels.find(key);
+    if (it == pod_labels.end() || !it->is_string() || it->get<std::string>() != value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Go's %v of a []string, the closest readable stand-in for Katib's %v of []v1.Container.
+std::string ContainerNames(const json& containers) {
+  std::vector<std::string> names;
+  for (const json& c : containers) {
+    names.push_back(c.is_object() && c.contains("name") && c["name"].is_string()
+                        ? c["name"].get<std::string>()
+                        : std::string());
+  }
+  return absl::StrCat("[", absl::StrJoin(names, " "), "]");
+}
+
+// Katib's getMountPath: the metrics file or directory, and its kind ("File" or the
+// fileSystemPath kind). Empty path: no metrics volume.
+std::pair<std::string, std::string> MountPath(const core::MetricsCollectorSpec& mc,
+                                              const std::string& kind) {
+  if (kind == kStdOut) return {core::kDefaultFilePath, kFileKind};
+  if (kind == kFile) {
+    // Katib's defaulter fills an absent fileSystemPath; a Trial built without it gets the same.
+    std::string path = mc.file_system_path ? mc.file_system_path->path : std::string();
+    return {path.empty() ? std::string(core::kDefaultFilePath) : path, kFileKind};
+  }
+  if (kind == kTfEvent) {
+    std::string path = mc.file_system_path ? mc.file_system_path->path : std::string();
+    return {path.empty() ? std::string(core::kDefaultTensorflowEventDirPath) : path, "Directory"};
+  }
+  if (kind == kCustom && mc.file_system_path) {
+    return {mc.file_system_path->path, mc.file_system_path->kind};
+  }
+  return {"", ""};
+}
+
+bool IsZeroQuantity(const json& q) {
+  if (q.is_null()) return true;
+  if (q.is_number()) return q.get<double>() == 0;
+  if (q.is_string()) {
+    const std::string s = q.get<std::string>();
+    return s.empty() || s == "0";
+  }
+  return false;
+}
+
+// Katib's setResourceRequirements: each missing (or zero) request and limit gets its default.
+absl::StatusOr<json> CollectorResources(const json& configured, const std::string& kind) {
+  json resources = configured.is_null() ? json::object() : configured;
+  if (!resources.is_object() || !IsNullOr(resources, "requests", json::value_t::object) ||
+      !IsNullOr(resources, "limits", json::value_t::object)) {
+    return absl::InvalidArgumentError(absl::StrCat("metrics collector config for kind ", kind,
+                                                   ": resources must be a ResourceRequirements"));
+  }
+  for (const char* section : {"requests", "limits"}) {
+    json& quantities = resources[section];
+    if (quantities.is_null()) quantities = json::object();
+    for (const ResourceDefault& d : kResourceDefaults) {
+      auto it = quantities.find(d.name);
+      if (it == quantities.end() || IsZeroQuantity(*it)) {
+        quantities[d.name] = std::string(section) == "requests" ? d.request : d.limit;
+      }
+    }
+  }
+  return resources;
+}
+
+absl::StatusOr<std::string> ExperimentName(const core::Trial& trial) {
+  auto it = trial.metadata.labels.find(core::kExperimentLabel);
+  if (it == trial.metadata.labels.end() || it->second.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trial ", trial.metadata.name, " has no ", core::kExperimentLabel, " label"));
+  }
+  return it->second;
+}
+
+// Katib's getMetricsCollectorArgs, in its order.
+absl::StatusOr<std::vector<std::string>> CollectorArgs(const PodTrial& owner,
+                                                       const std::string& kind,
+                                                       const CollectorConfig& collector,
+                                                       const InjectionConfig& config) {
+  const core::Trial& trial = owner.trial;
+  const core::MetricsCollectorSpec& mc = trial.spec.metrics_collector;
+  std::vector<std::string> metric_names = {trial.spec.objective.objective_metric_name};
+  for (const std::string& m : trial.spec.objective.additional_metric_names) {
+    metric_names.push_back(m);
+  }
+  std::vector<std::string> args = {
+      "-t",      trial.metadata.name,       "-m",    absl::StrJoin(metric_names, ";"),
+      "-o-type", trial.spec.objective.type, "-s-db", config.db_manager_address};
+  if (std::string path = MountPath(mc, kind).first; !path.empty()) {
+    args.insert(args.end(), {"-path", path});
+  }
+  if (mc.metrics_format && !mc.metrics_format->empty()) {
+    args.insert(args.end(), {"-f", absl::StrJoin(*mc.metrics_format, ";")});
+  }
+  if (kind == kFile) {
+    std::string format = mc.file_system_path ? mc.file_system_path->format : std::string();
+    args.insert(args.end(), {"-format", format.empty() ? std::string(kTextFormat) : format});
+  }
+  if (kind == kStdOut) args.insert(args.end(), {"-format", kTextFormat});
+  if (collector.wait_all_processes) {
+    args.insert(args.end(), {"-w", *collector.wait_all_processes ? "true" : "false"});
+  }
+  if (!trial.spec.early_stopping_rules.empty()) {
+    for (const core::EarlyStoppingRule& rule : trial.spec.early_stopping_rules) {
+      args.insert(args.end(), {"-stop-rule", absl::StrCat(rule.name, ";", rule.value, ";",
+                                                          rule.comparison, ";", rule.start_step)});
+    }
+    absl::StatusOr<std::string> experiment = ExperimentName(trial);
+    if (!experiment.ok()) return experiment.status();
+    args.insert(args.end(),
+                {"-s-earlystop", absl::StrCat(*experiment, "-", owner.algorithm_name, ".",
+                                              trial.metadata.namespace_, ":", kEarlyStoppingPort)});
+  }
+  return args;
+}
+
+// Katib's getMetricsCollectorContainer.
+absl::StatusOr<json> SidecarContainer(const json& original_containers, const PodTrial& owner,
+                                      const std::string& kind, const InjectionConfig& config) {
+  const core::MetricsCollectorSpec& mc = owner.trial.spec.metrics_collector;
+  if (kind == kCustom) {
+    if (!mc.custom_collector || !mc.custom_collector->is_object()) {
+      return absl::InvalidArgumentError(
+          "metrics collector kind Custom needs collector.customCollector (a container)");
+    }
+    return *mc.custom_collector;
+  }
+  auto found = config.collectors.find(kind);
+  if (found == config.collectors.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Failed to find metrics collector config for kind: ", kind,
+                     " in ConfigMap: ", kKatibConfigMapName));
+  }
+  const CollectorConfig& collector = found->second;
+  if (collector.image.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Required value for image configuration of metrics collector kind: ", kind));
+  }
+  absl::StatusOr<std::vector<std::string>> args = CollectorArgs(owner, kind, collector, config);
+  if (!args.ok()) return args.status();
+  absl::StatusOr<json> resources = CollectorResources(collector.resources, kind);
+  if (!resources.ok()) return resources.status();
+  const std::string& policy = collector.image_pull_policy;
+  json sidecar = {
+      {"name", kind == kStdOut || kind == kFile ? kLoggerAndCollectorContainerName
+                                                : kCollectorContainerName},
+      {"image", collector.image},
+      {"args", *args},
+      {"resources", *std::move(resources)},
+      {"imagePullPolicy", policy == "Always" || policy == "IfNotPresent" || policy == "Never"
+                              ? policy
+                              : "IfNotPresent"},
+  };
+  if (config.inject_security_context && !original_containers.empty()) {
+    const json& first = original_containers[0];
+    if (first.is_object() && first.contains("securityContext") &&
+        !first["securityContext"].is_null()) {
+      sidecar["securityContext"] = first["securityContext"];
+    }
+  }
+  return sidecar;
+}
+
+void AddVolumeMount(json& container, json mount) {
+  json& mounts = container["volumeMounts"];
+  if (mounts.is_null()) mounts = json::array();
+  mounts.push_back(std::move(mount));
+}
+
+absl::StatusOr<std::vector<std::string>> StringList(const json& container, const char* key) {
+  std::vector<std::string> out;
+  auto it = container.find(key);
+  if (it == container.end() || it->is_null()) return out;
+  if (!it->is_array()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("container ", key, " must be a list of strings"));
+  }
+  for (const json& s : *it) {
+    if (!s.is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("container ", key, " must be a list of strings"));
+    }
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+// Katib's wrapWorkerContainer: run the user's command through `sh -c` so that the collector
+// can tell completion (and early stopping) from the marker file.
+absl::Status WrapPrimaryCommand(json& container, const core::Trial& trial, const std::string& kind,
+                                const std::string& metrics_path, const std::string& path_kind) {
+  absl::StatusOr<std::vector<std::string>> command = StringList(container, "command");
+  if (!command.ok()) return command.status();
+  absl::StatusOr<std::vector<std::string>> user_args = StringList(container, "args");
+  if (!user_args.ok()) return user_args.status();
+  if (command->empty()) {
+    const std::string image = container.contains("image") && container["image"].is_string()
+                                  ? container["image"].get<std::string>()
+                                  : std::string();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "primary container ", trial.spec.primary_container_name, " (image \"", image,
+        "\") has no command: the ", kind,
+        " metrics collector must wrap it, and ktune cannot read the image entrypoint from a "
+        "registry; set command (and args) in the trial template"));
+  }
+  std::vector<std::string> tokens = *std::move(command);
+  tokens.insert(tokens.end(), user_args->begin(), user_args->end());
+
+  std::vector<std::string> shell = {"sh", "-c"};
+  std::vector<std::string> parts;
+  if (tokens.size() >= 2 && (tokens[0] == "sh" || tokens[0] == "bash") && tokens[1] == "-c") {
+    shell = {tokens[0], tokens[1]};
+    parts.assign(tokens.begin() + 2, tokens.end());
+  } else {
+    parts = std::move(tokens);
+  }
+  if (kind == kStdOut) parts.push_back(absl::StrCat("1>", metrics_path, " 2>&1"));
+  const std::string dir = path_kind == kFileKind ? DirPath(metrics_path) : metrics_path;
+  // `$$$$` becomes `$$` (the shell's pid) after Kubernetes' $(VAR) expansion; inside the
+  // unresolvable `$(head ...)` it is left alone, hence `$$` there (KATIB.md §3.4).
+  const std::string pid_file = JoinPath(dir, "$$$$.pid");
+  if (!trial.spec.early_stopping_rules.empty()) {
+    parts.push_back("||");
+    parts.push_back(absl::StrCat("if test -f ", pid_file, " && [ $(head -n 1 ",
+                                 JoinPath(dir, "$$.pid"),
+                                 ") = early-stopped ]; then echo Training Container was Early "
+                                 "Stopped; else echo Training Container was Failed; exit 1; fi"));
+  }
+  parts.push_back("&&");
+  parts.push_back(absl::StrCat("echo completed > ", pid_file));
+
+  container["command"] = shell;
+  container["args"] = json::array({absl::StrJoin(parts, " ")});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const InjectionConfig& config) {
+  const core::Trial& trial = owner.trial;
+  if (!pod.is_object() || !IsNullOr(pod, "metadata", json::value_t::object) ||
+      !IsNullOr(pod, "spec", json::value_t::object)) {
+    return absl::InvalidArgumentError("pod must be a JSON object with object metadata and spec");
+  }
+  const json& metadata = pod.contains("metadata") ? pod["metadata"] : json::object();
+  const json& spec = pod.contains("spec") ? pod["spec"] : json::object();
+  if (!metadata.is_null() && !IsNullOr(metadata, "labels", json::value_t::object)) {
+    return absl::InvalidArgumentError("pod metadata.labels must be an object");
+  }
+  if (!spec.is_null() && (!IsNullOr(spec, "containers", json::value_t::array) ||
+                          !IsNullOr(spec, "volumes", json::value_t::array))) {
+    return absl::InvalidArgumentError("pod spec.containers and spec.volumes must be lists");
+  }
+  const json original_labels =
+      metadata.is_object() && metadata.contains("labels") && metadata["labels"].is_object()
+          ? metadata["labels"]
+          : json::object();
+
+  json mutated = pod;
+  // Every pod of the trial: labels, then KATIB_TRIAL_NAME on the primary container.
+  json& labels = mutated["metadata"]["labels"];
+  if (labels.is_null()) labels = json::object();
+  for (const auto& [key, value] : trial.metadata.labels) labels[key] = value;
+  labels[core::kTrialLabel] = trial.metadata.name;
+
+  json& containers = mutated["spec"]["containers"];
+  if (containers.is_null()) containers = json::array();
+  std::size_t primary = containers.size();
+  for (std::size_t i = 0; i < containers.size(); ++i) {
+    if (!containers[i].is_object() || !IsNullOr(containers[i], "env", json::value_t::array) ||
+        !IsNullOr(containers[i], "volumeMounts", json::value_t::array)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pod spec.containers[", i, "] must be a container object"));
+    }
+    if (primary == containers.size() && containers[i].contains("name") &&
+        containers[i]["name"] == trial.spec.primary_container_name) {
+      primary = i;
+    }
+  }
+  if (primary == containers.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Unable to find primary container ", trial.spec.primary_container_name,
+                     " in mutated pod containers ", ContainerNames(containers)));
+  }
+  json& env = containers[primary]["env"];
+  if (env.is_null()) env = json::array();
+  env.push_back(
+      {{"name", kTrialNameEnvVar},
+       {"valueFrom",
+        {{"fieldRef",
+          {{"fieldPath", absl::StrCat("metadata.labels['", core::kTrialLabel, "']")}}}}}});
+
+  // Primary pods only, and never for Push.
+  if (!trial.spec.primary_pod_labels.empty() &&
+      !IsPrimaryPod(original_labels, trial.spec.primary_pod_labels)) {
+    return mutated;
+  }
+  const core::MetricsCollectorSpec& mc = trial.spec.metrics_collector;
+  const std::string kind = mc.kind.empty() ? std::string(kStdOut) : mc.kind;
+  if (kind == kPush) return mutated;
+
+  absl::StatusOr<json> sidecar = SidecarContainer(
+      spec.is_object() && spec.contains("containers") && spec["containers"].is_array()
+          ? spec["containers"]
+          : json::array(),
+      owner, kind, config);
+  if (!sidecar.ok()) return sidecar.status();
+  const std::string sidecar_name = sidecar->contains("name") && (*sidecar)["name"].is_string()
+                                       ? (*sidecar)["name"].get<std::string>()
+                                       : std::string();
+  containers.push_back(*std::move(sidecar));
+
+  auto volumes = [&mutated]() -> json& {
+    json& v = mutated["spec"]["volumes"];
+    if (v.is_null()) v = json::array();
+    return v;
+  };
+  if (owner.suggestion_trial_dir && !owner.suggestion_trial_dir->empty()) {
+    absl::StatusOr<std::string> experiment = ExperimentName(trial);
+    if (!experiment.ok()) return experiment.status();
+    const std::string claim = absl::StrCat(*experiment, "-", owner.algorithm_name);
+    volumes().push_back(
+        {{"name", kSuggestionVolumeName}, {"persistentVolumeClaim", {{"claimName", claim}}}});
+    AddVolumeMount(containers[primary], {{"name", kSuggestionVolumeName},
+                                         {"mountPath", *owner.suggestion_trial_dir},
+                                         {"subPath", JoinPath(*experiment, trial.metadata.name)}});
+  }
+
+  mutated["spec"]["shareProcessNamespace"] = true;
+
+  const auto [mount_path, path_kind] = MountPath(mc, kind);
+  if (!mount_path.empty()) {
+    const std::string dir = path_kind == kFileKind ? DirPath(mount_path) : mount_path;
+    for (json& c : containers) {
+      if (c.contains("name") && c["name"].is_string() &&
+          (c["name"] == sidecar_name || c["name"] == trial.spec.primary_container_name)) {
+        if (!IsNullOr(c, "volumeMounts", json::value_t::array)) {
+          return absl::InvalidArgumentError("metrics collector volumeMounts must be a list");
+        }
+        AddVolumeMount(c, {{"name", kMetricsVolumeName}, {"mountPath", dir}});
+      }
+    }
+    volumes().push_back({{"name", kMetricsVolumeName}, {"emptyDir", json::object()}});
+  }
+
+  if (kind == kStdOut || kind == kFile || kind == kTfEvent) {
+    absl::Status wrapped =
+        WrapPrimaryCommand(containers[primary], trial, kind, mount_path, path_kind);
+    if (!wrapped.ok()) return wrapped;
+  }
+  return mutated;
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> MutatedPod(const nlohmann::json& pod, const PodTrial& owner,
+                                          const InjectionConfig& config) {
+  try {
+    return Mutate(pod, owner, config);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed pod: ", e.what()));
+  }
+}
+
+absl::StatusOr<nlohmann::json> MutatePod(const nlohmann::json& pod, const PodTrial& owner,
+                                         const InjectionConfig& config) {
+  absl::StatusOr<nlohmann::json> mutated = MutatedPod(pod, owner, config);
+  if (!mutated.ok()) return mutated.status();
+  return nlohmann::json::diff(pod, *mutated);
+}
+
+}  // namespace ktune::webhook
