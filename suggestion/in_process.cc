@@ -4,23 +4,29 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "core/proto_convert.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "spdlog/spdlog.h"
 
 namespace ktune::suggestion {
 namespace {
 
-// Deterministic, so that an unchanged trial (its labels are a map) always has the same bytes.
-std::string SerializeDeterministically(const google::protobuf::MessageLite& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream output(&stream);
-    output.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&output);
+// What of a trial can change after it is created: its status (the controller never edits a
+// trial's spec). Comparing this short string instead of the serialized proto keeps the cost of
+// finding the changed trials small next to the history (ARCHITECTURE.md, plugin ABI).
+std::string StatusFingerprint(const core::Trial& trial) {
+  constexpr char kSep = '\x1f';
+  const core::TrialStatus& s = trial.status;
+  std::string f = s.start_time;
+  f += kSep;
+  f += s.completion_time;
+  f += kSep;
+  if (!s.conditions.empty()) f += s.conditions.back().type;
+  if (s.observation) {
+    for (const core::MetricObservation& m : s.observation->metrics) {
+      f += kSep;
+      f += m.name + kSep + m.min + kSep + m.max + kSep + m.latest;
+    }
   }
-  return bytes;
+  return f;
 }
 
 class InProcessSuggester final : public Suggester {
@@ -40,12 +46,11 @@ class InProcessSuggester final : public Suggester {
     // again next time (plugins upsert, so a repeat is harmless).
     std::vector<std::pair<std::string, std::string>> sent;
     for (const core::Trial& trial : trials) {
-      api::v1::beta1::Trial proto = core::TrialToProto(trial);
-      std::string bytes = SerializeDeterministically(proto);
+      std::string fingerprint = StatusFingerprint(trial);
       auto it = sent_.find(trial.metadata.name);
-      if (it != sent_.end() && it->second == bytes) continue;
-      *request.add_trials() = std::move(proto);
-      sent.emplace_back(trial.metadata.name, std::move(bytes));
+      if (it != sent_.end() && it->second == fingerprint) continue;
+      *request.add_trials() = core::TrialToProto(trial);
+      sent.emplace_back(trial.metadata.name, std::move(fingerprint));
     }
     spdlog::debug("experiment {}: asking {} for {} assignment(s), sending {} of {} trial(s)",
                   experiment.metadata.name, instance_->algorithm_name(), count,
