@@ -308,3 +308,28 @@ TEST_F(KtuneRunTest, VersionAndHelp) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every example under examples/ runs to a successful end with `ktune run`.
+TEST(KtuneExamplesTest, EveryExampleRunsLocally) {
+  std::random_device rd;
+  fs::path dir = fs::temp_directory_path() / ("ktune-examples-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  int examples = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(KTUNE_SOURCE_DIR) / "examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++examples;
+    Result r = ktune::e2e::RunKtune({"run", entry.path().string(), "--db", (dir / "examples.db").string(),
+                                     "--output", "json"}, dir);
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
+    json out = r.result();
+    EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["type"], "Succeeded") << entry.path();
+    EXPECT_FALSE(out["experiment"]["status"]["currentOptimalTrial"].value("bestTrialName", "").empty())
+        << entry.path();
+  }
+  EXPECT_GE(examples, 3);
+  fs::remove_all(dir);
+}
+
+}  // namespace
