@@ -184,6 +184,16 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
+  const auto& collector = experiment.spec.metrics_collector_spec;
+  if (collector && collector->kind == "File" && experiment.spec.parallel_trial_count.value_or(1) > 1) {
+    // In a cluster each pod has its own filesystem; local processes share one.
+    std::cerr << "ktune run: warning: every trial writes its metrics to the same file ("
+              << (collector->file_system_path ? collector->file_system_path->path : "")
+              << "), and " << *experiment.spec.parallel_trial_count
+              << " run at once here, so they may read each other's metrics; use the StdOut "
+                 "collector, or parallelTrialCount: 1, for exact results locally\n";
+  }
+
   std::unique_ptr<suggestion::AlgorithmRegistry> registry = suggestion::AlgorithmRegistry::CreateDefault();
   suggestion::InProcessSuggestionService suggestions(*registry);
   if (absl::Status st = suggestions.ValidateAlgorithmSettings(experiment); !st.ok()) {
