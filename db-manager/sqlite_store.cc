@@ -303,6 +303,21 @@ absl::StatusOr<core::Trial> DecodeTrial(const std::string& key, const std::strin
                                    [](const nlohmann::json& json) { return core::TrialFromJson(json); });
 }
 
+// Decodes listed (key, body) rows, outside the lock; the first bad row fails the listing.
+template <typename T>
+absl::StatusOr<std::vector<T>> DecodeRows(
+    const std::vector<std::pair<std::string, std::string>>& rows,
+    absl::StatusOr<T> (*decode)(const std::string& key, const std::string& body)) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const auto& [key, body] : rows) {
+    absl::StatusOr<T> value = decode(key, body);
+    if (!value.ok()) return value.status();
+    out.push_back(*std::move(value));
+  }
+  return out;
+}
+
 const std::string* ExperimentLabel(const core::Trial& trial) {
   auto it = trial.metadata.labels.find(core::kExperimentLabel);
   return it == trial.metadata.labels.end() || it->second.empty() ? nullptr : &it->second;
@@ -489,22 +504,25 @@ absl::Status SqliteStore::UpdateExperiment(const core::Experiment& experiment) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> SqliteStore::SelectBody(const char* sql, absl::string_view kind,
+                                                    const std::string& ns, const std::string& name) {
+  const std::string key = Key(ns, name);
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<sqlite3_stmt*> prepared = Prepare(sql);
+  if (!prepared.ok()) return prepared.status();
+  Statement stmt(*prepared);
+  stmt.Bind(ns).Bind(name);
+  const int rc = stmt.Step();
+  if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat(kind, " ", key, " not found"));
+  if (rc != SQLITE_ROW) return SqliteError(db_, rc, absl::StrCat("reading ", kind, " ", key));
+  return stmt.Text(0);
+}
+
 absl::StatusOr<core::Experiment> SqliteStore::GetExperiment(const std::string& ns,
                                                             const std::string& name) {
-  const std::string key = Key(ns, name);
-  std::string body;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kSelectExperiment);
-    if (!prepared.ok()) return prepared.status();
-    Statement stmt(*prepared);
-    stmt.Bind(ns).Bind(name);
-    const int rc = stmt.Step();
-    if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("experiment ", key, " not found"));
-    if (rc != SQLITE_ROW) return SqliteError(db_, rc, absl::StrCat("reading experiment ", key));
-    body = stmt.Text(0);
-  }
-  return DecodeExperiment(key, body);
+  absl::StatusOr<std::string> body = SelectBody(kSelectExperiment, "experiment", ns, name);
+  if (!body.ok()) return body.status();
+  return DecodeExperiment(Key(ns, name), *body);
 }
 
 absl::StatusOr<std::vector<core::Experiment>> SqliteStore::ListExperiments(const std::string& ns) {
@@ -526,14 +544,7 @@ absl::StatusOr<std::vector<core::Experiment>> SqliteStore::ListExperiments(const
                                     : absl::StrCat("listing experiments in namespace \"", ns, "\""));
     }
   }
-  std::vector<core::Experiment> experiments;
-  experiments.reserve(rows.size());
-  for (const auto& [key, body] : rows) {
-    absl::StatusOr<core::Experiment> experiment = DecodeExperiment(key, body);
-    if (!experiment.ok()) return experiment.status();
-    experiments.push_back(*std::move(experiment));
-  }
-  return experiments;
+  return DecodeRows<core::Experiment>(rows, &DecodeExperiment);
 }
 
 absl::Status SqliteStore::DeleteExperiment(const std::string& ns, const std::string& name) {
@@ -614,20 +625,9 @@ absl::Status SqliteStore::UpdateTrial(const core::Trial& trial) {
 }
 
 absl::StatusOr<core::Trial> SqliteStore::GetTrial(const std::string& ns, const std::string& name) {
-  const std::string key = Key(ns, name);
-  std::string body;
-  {
-    absl::MutexLock lock(&mu_);
-    absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kSelectTrial);
-    if (!prepared.ok()) return prepared.status();
-    Statement stmt(*prepared);
-    stmt.Bind(ns).Bind(name);
-    const int rc = stmt.Step();
-    if (rc == SQLITE_DONE) return absl::NotFoundError(absl::StrCat("trial ", key, " not found"));
-    if (rc != SQLITE_ROW) return SqliteError(db_, rc, absl::StrCat("reading trial ", key));
-    body = stmt.Text(0);
-  }
-  return DecodeTrial(key, body);
+  absl::StatusOr<std::string> body = SelectBody(kSelectTrial, "trial", ns, name);
+  if (!body.ok()) return body.status();
+  return DecodeTrial(Key(ns, name), *body);
 }
 
 absl::StatusOr<std::vector<core::Trial>> SqliteStore::ListTrials(const std::string& ns,
@@ -645,14 +645,7 @@ absl::StatusOr<std::vector<core::Trial>> SqliteStore::ListTrials(const std::stri
       return SqliteError(db_, rc, absl::StrCat("listing trials of experiment ", Key(ns, experiment)));
     }
   }
-  std::vector<core::Trial> trials;
-  trials.reserve(rows.size());
-  for (const auto& [key, body] : rows) {
-    absl::StatusOr<core::Trial> trial = DecodeTrial(key, body);
-    if (!trial.ok()) return trial.status();
-    trials.push_back(*std::move(trial));
-  }
-  return trials;
+  return DecodeRows<core::Trial>(rows, &DecodeTrial);
 }
 
 // ---- observation logs -----------------------------------------------------------------------

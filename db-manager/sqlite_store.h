@@ -100,6 +100,11 @@ class SqliteStore final : public Store {
   absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Exec(absl::string_view sql, const std::string& context)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The stored JSON body of the `kind` ("experiment", "trial") keyed (ns, name) that `sql`
+  // selects; NotFound naming it when there is none.
+  absl::StatusOr<std::string> SelectBody(const char* sql, absl::string_view kind,
+                                         const std::string& ns, const std::string& name)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string path_;
   absl::Mutex mu_;
