@@ -25,6 +25,15 @@ struct FieldError {
   std::string value;   // Invalid only: the value as Katib prints it (%q string, %v number, JSON)
   std::string detail;  // Katib's detail text, exactly
   std::string hint;    // ktune's "how to fix it", empty when the detail already says
+  // kError: Katib's webhook denies the experiment for this (Katib's rules, Katib's message).
+  // kWarning: Katib admits it; it is one of ktune's own checks (AdmissionReview `warnings`,
+  // fatal for `ktune validate --strict`).
+  enum class Severity { kError, kWarning };
+  Severity severity = Severity::kError;
+  // The experiment can never run as written (min > max, a placeholder with no
+  // trialParameter, duplicate parameter names, a metrics regex that cannot match): `ktune run`
+  // and `ktune server` refuse it up front even when Katib would admit it.
+  bool blocks_run = false;
 
   // `<field>: Required value: <detail>`, `<field>: Forbidden: <detail>` or
   // `<field>: Invalid value: <value>: <detail>`, byte for byte as Katib.

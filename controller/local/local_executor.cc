@@ -405,6 +405,14 @@ void LocalExecutor::KillAllAndWait() {
   all_done_.wait(lock, [&] { return running_.empty(); });
 }
 
+void LocalExecutor::KillAllNow() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, child] : running_) {
+    child->kill_requested = true;
+    killpg(child->pid, SIGKILL);
+  }
+}
+
 int LocalExecutor::Running() const {
   std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(running_.size());

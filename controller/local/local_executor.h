@@ -40,6 +40,7 @@ class LocalExecutor : public Executor {
   absl::Status Start(const core::Trial& trial, ExitCallback on_exit) override;
   void Kill(const std::string& trial_name) override;
   void KillAllAndWait() override;
+  void KillAllNow() override;
   int Running() const override;
 
   // The log file of a trial (whether or not it exists yet).
