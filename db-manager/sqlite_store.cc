@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
@@ -192,9 +193,17 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view context) {
       return absl::UnavailableError(
           absl::StrCat(context, ": database is locked and stayed locked past the busy timeout (",
                        detail, ")"));
+    case SQLITE_FULL: {
+      const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+      return absl::ResourceExhaustedError(absl::StrCat(
+          context, ": no space left for the database \"",
+          file != nullptr && *file != '\0' ? file : ":memory:", "\" (", detail,
+          "); free space on its file system"));
+    }
+    case SQLITE_NOMEM:
+      return absl::ResourceExhaustedError(absl::StrCat(context, ": out of memory (", detail, ")"));
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
-    case SQLITE_FULL:
     case SQLITE_READONLY:
     case SQLITE_PERM:
     case SQLITE_PROTOCOL:
@@ -330,7 +339,7 @@ const std::string* ExperimentLabel(const core::Trial& trial) {
 SqliteStore::SqliteStore(sqlite3* db, std::string path) : path_(std::move(path)), db_(db) {}
 
 SqliteStore::~SqliteStore() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   statements_.clear();
   sqlite3_close_v2(db_);
@@ -354,7 +363,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 
   absl::Status status;
   {
-    absl::MutexLock lock(&store->mu_);
+    MutexLock lock(store->mu_);
     const std::string context = absl::StrCat("opening SQLite database \"", path, "\"");
     // journal_mode answers with the mode it ended up in: an in-memory database stays "memory".
     absl::StatusOr<sqlite3_stmt*> wal = store->Prepare("PRAGMA journal_mode = WAL");
@@ -372,15 +381,44 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     }
     status = store->Exec("PRAGMA foreign_keys = ON", context);
     if (status.ok()) status = store->Exec("PRAGMA synchronous = NORMAL", context);
+    if (status.ok() && options.max_size_bytes > 0) {
+      status = store->LimitSize(options.max_size_bytes);
+    }
     if (status.ok()) status = store->Migrate();
   }
   if (!status.ok()) return status;
   return store;
 }
 
+absl::Status SqliteStore::LimitSize(int64_t max_bytes) {
+  const std::string context =
+      absl::StrCat("limiting SQLite database \"", path_, "\" to ", max_bytes, " bytes");
+  int64_t page_size = 0;
+  {
+    absl::StatusOr<sqlite3_stmt*> select = Prepare("PRAGMA page_size");
+    if (!select.ok()) return select.status();
+    Statement stmt(*select);
+    const int rc = stmt.Step();
+    if (rc != SQLITE_ROW) return SqliteError(db_, rc, context);
+    page_size = stmt.Int(0);
+  }
+  if (page_size <= 0) return absl::InternalError(absl::StrCat(context, ": no page size"));
+  // PRAGMA takes no parameters; the value is an integer we computed. SQLite keeps at least the
+  // pages in use.
+  const int64_t pages = std::max<int64_t>(1, max_bytes / page_size);
+  const std::string sql = absl::StrCat("PRAGMA max_page_count = ", pages);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error);
+  const std::string detail = error != nullptr ? error : sqlite3_errstr(rc);
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat(context, ": ", detail));
+  return absl::OkStatus();
+}
+
 absl::Status SqliteStore::Migrate() {
   const std::string context = absl::StrCat("migrating SQLite database \"", path_, "\"");
   return InTransaction(context, [&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs the body under the caller's lock
     if (absl::Status s = Exec(kCreateSchemaVersion, context); !s.ok()) return s;
     int64_t current = 0;
     {
@@ -473,7 +511,7 @@ absl::Status SqliteStore::CreateExperiment(const core::Experiment& experiment) {
   const std::string body = DumpJson(core::ExperimentToJson(experiment));
   const std::string now = NowDbTime();
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kInsertExperiment);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -491,7 +529,7 @@ absl::Status SqliteStore::UpdateExperiment(const core::Experiment& experiment) {
   const std::string key = Key(meta.namespace_, meta.name);
   const std::string body = DumpJson(core::ExperimentToJson(experiment));
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateExperiment);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -507,7 +545,7 @@ absl::Status SqliteStore::UpdateExperiment(const core::Experiment& experiment) {
 absl::StatusOr<std::string> SqliteStore::SelectBody(const char* sql, absl::string_view kind,
                                                     const std::string& ns, const std::string& name) {
   const std::string key = Key(ns, name);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(sql);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -528,7 +566,7 @@ absl::StatusOr<core::Experiment> SqliteStore::GetExperiment(const std::string& n
 absl::StatusOr<std::vector<core::Experiment>> SqliteStore::ListExperiments(const std::string& ns) {
   std::vector<std::pair<std::string, std::string>> rows;  // key, body
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     absl::StatusOr<sqlite3_stmt*> prepared =
         Prepare(ns.empty() ? kListExperiments : kListExperimentsInNamespace);
     if (!prepared.ok()) return prepared.status();
@@ -550,8 +588,9 @@ absl::StatusOr<std::vector<core::Experiment>> SqliteStore::ListExperiments(const
 absl::Status SqliteStore::DeleteExperiment(const std::string& ns, const std::string& name) {
   const std::string key = Key(ns, name);
   const std::string context = absl::StrCat("deleting experiment ", key);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return InTransaction(context, [&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs the body under the caller's lock
     // Logs first: they are found through the trials.
     for (const char* sql : {kDeleteExperimentLogs, kDeleteExperimentState, kDeleteExperimentTrials,
                             kDeleteExperiment}) {
@@ -582,7 +621,7 @@ absl::Status SqliteStore::CreateTrial(const core::Trial& trial) {
   const std::string body = DumpJson(core::TrialToJson(trial));
   const std::string now = NowDbTime();
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kInsertTrial);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -609,7 +648,7 @@ absl::Status SqliteStore::UpdateTrial(const core::Trial& trial) {
   }
   const std::string body = DumpJson(core::TrialToJson(trial));
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateTrial);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -634,7 +673,7 @@ absl::StatusOr<std::vector<core::Trial>> SqliteStore::ListTrials(const std::stri
                                                                  const std::string& experiment) {
   std::vector<std::pair<std::string, std::string>> rows;  // key, body
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(mu_);
     absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kListTrials);
     if (!prepared.ok()) return prepared.status();
     Statement stmt(*prepared);
@@ -672,8 +711,9 @@ absl::Status SqliteStore::ReportObservationLog(const std::string& trial_name,
     times.push_back(*std::move(time));
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return InTransaction(context, [&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs the body under the caller's lock
     absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kInsertObservation);
     if (!prepared.ok()) return prepared.status();
     for (size_t i = 0; i < logs.size(); ++i) {
@@ -712,7 +752,7 @@ absl::StatusOr<std::vector<core::MetricLog>> SqliteStore::GetObservationLog(
   sql += " ORDER BY time, id";
 
   std::vector<core::MetricLog> logs;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(sql);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -729,7 +769,7 @@ absl::StatusOr<std::vector<core::MetricLog>> SqliteStore::GetObservationLog(
 }
 
 absl::Status SqliteStore::DeleteObservationLog(const std::string& trial_name) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kDeleteObservations);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -746,7 +786,7 @@ absl::Status SqliteStore::DeleteObservationLog(const std::string& trial_name) {
 absl::Status SqliteStore::PutSuggestionState(const std::string& ns, const std::string& experiment,
                                              const std::string& state) {
   const std::string key = Key(ns, experiment);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kPutSuggestionState);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);
@@ -762,7 +802,7 @@ absl::Status SqliteStore::PutSuggestionState(const std::string& ns, const std::s
 absl::StatusOr<std::string> SqliteStore::GetSuggestionState(const std::string& ns,
                                                             const std::string& experiment) {
   const std::string key = Key(ns, experiment);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kGetSuggestionState);
   if (!prepared.ok()) return prepared.status();
   Statement stmt(*prepared);

@@ -7,7 +7,14 @@
 //
 // Thread safety: safe to call from several threads at once; calls are serialized on one
 // connection. Several processes may open the same file; a write that cannot get the lock
-// within `busy_timeout` fails with Unavailable.
+// within `busy_timeout` fails with Unavailable (retryable: nothing was written).
+//
+// Errors, by SQLite result: BUSY and LOCKED (another connection holds the lock past
+// `busy_timeout`), CANTOPEN, IOERR, READONLY, PERM and PROTOCOL are Unavailable; FULL (the disk
+// is full, or `max_size_bytes` was reached) and NOMEM are ResourceExhausted, which waiting does
+// not cure; constraint violations are AlreadyExists or NotFound as the Store contract says;
+// anything else is Internal. A failed call changes nothing: each write is one statement or one
+// transaction, rolled back when it fails.
 //
 // Layout (version 1): `experiments` and `trials` hold the objects as JSON text (core/codec.h),
 // `observation_logs` has Katib's columns (trial_name, id, time, metric_name, value) with time
@@ -16,6 +23,7 @@
 // label); so does suggestion state.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,8 +34,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "core/experiment.h"
+#include "core/mutex.h"
 #include "db-manager/store.h"
 
 struct sqlite3;
@@ -38,6 +46,10 @@ namespace ktune::db {
 struct SqliteStoreOptions {
   // How long a statement waits for another connection's lock before failing with Unavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // Caps the database file at about this many bytes (rounded down to whole pages, at least
+  // the pages already in use); 0: no cap beyond SQLite's own. A write past the cap fails with
+  // ResourceExhausted, as one on a full disk does. It holds for this connection only.
+  int64_t max_size_bytes = 0;
 };
 
 class SqliteStore final : public Store {
@@ -89,6 +101,8 @@ class SqliteStore final : public Store {
   SqliteStore(sqlite3* db, std::string path);
 
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets PRAGMA max_page_count from a size in bytes (SqliteStoreOptions::max_size_bytes).
+  absl::Status LimitSize(int64_t max_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back when `body` or COMMIT fails.
   // `context` prefixes errors of BEGIN and COMMIT.
   absl::Status InTransaction(const std::string& context, absl::FunctionRef<absl::Status()> body)
@@ -107,7 +121,7 @@ class SqliteStore final : public Store {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string path_;
-  absl::Mutex mu_;
+  Mutex mu_;
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, sqlite3_stmt*> statements_ ABSL_GUARDED_BY(mu_);
 };

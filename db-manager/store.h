@@ -5,7 +5,11 @@
 // Thread safety: every implementation is safe to call from several threads at once.
 // Errors: NotFound for a missing experiment/trial, AlreadyExists on a duplicate create,
 // InvalidArgument for bad input (e.g. a timestamp that is not RFC3339), Unavailable when the
-// database cannot be reached (retryable), Internal otherwise. A failed call changes nothing.
+// database cannot be reached or is locked right now (retryable, see retrying_store.h),
+// ResourceExhausted when it has no space left (not cured by retrying), Internal otherwise.
+// A failed call changes nothing: a backend returns Unavailable only when the call did not take
+// effect (an outcome it cannot know, such as a timeout after COMMIT was sent, gets another
+// code). tests/unit/db-manager/store_conformance.h checks this contract for every backend.
 
 #include <memory>
 #include <optional>
