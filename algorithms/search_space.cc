@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/number.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -36,16 +37,11 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
+// A finite number by core/number.h, the parser `ktune validate` uses, so a feasible space that
+// validates is one the plugins accept (REVIEW 1.9). Surrounding ASCII blanks are tolerated here
+// (as Python's float() does for Katib's services); validation rejects them first anyway.
 std::optional<double> ParseNumber(std::string_view text) {
-  text = Trim(text);
-  if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return std::nullopt;
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value)) {
-    return std::nullopt;
-  }
-  return value;
+  return core::ParseFiniteNumber(Trim(text));
 }
 
 bool IsInteger(double value) {

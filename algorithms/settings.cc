@@ -1,8 +1,8 @@
 #include "algorithms/settings.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/number.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -38,11 +38,16 @@ std::optional<std::string> FindSetting(const api::v1::beta1::Experiment& experim
 }
 
 absl::StatusOr<int64_t> ParseNonNegativeIntSetting(std::string_view name, std::string_view value) {
-  int64_t parsed = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(AV(value)), &parsed)) {
+  // core/number.h's integer grammar; surrounding blanks are tolerated, as Python's int()
+  // (Katib's services) does.
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(AV(value));
+  std::optional<int64_t> number =
+      core::ParseInteger(std::string_view(trimmed.data(), trimmed.size()));
+  if (!number) {
     return absl::InvalidArgumentError(
         absl::StrCat("failed to validate ", AV(name), "(", AV(value), "): not an integer"));
   }
+  const int64_t parsed = *number;
   if (parsed < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(AV(name), " should be great or equal than zero"));

@@ -57,16 +57,22 @@ int CertsCommand(int argc, char** argv) {
 int WebhookCommand(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "certs") return CertsCommand(argc - 1, argv + 1);
   cxxopts::Options options("ktune webhook",
-                           "Serve Katib's admission webhooks (validate-experiment, mutate-experiment, mutate-pod) "
-                           "over HTTPS. `ktune webhook certs --help` makes certificates.");
+                           "Serve Katib's admission webhooks over HTTPS: /validate-experiment and "
+                           "/mutate-experiment as Katib's. /mutate-pod does NOT inject the metrics-collector "
+                           "sidecar yet: finding a pod's Trial needs a Kubernetes client, which this version "
+                           "lacks, so every pod is admitted unchanged (with a warning saying so). Keep Katib's "
+                           "own pod webhook for trials that need a collector. `ktune webhook certs --help` "
+                           "makes certificates.");
   options.add_options()
       ("tls-cert", "Serving certificate (PEM); reloaded when the file changes", cxxopts::value<std::string>())
       ("tls-key", "Private key (PEM); reloaded when the file changes", cxxopts::value<std::string>())
       ("host", "Address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))
       ("port", "Port to listen on", cxxopts::value<int>()->default_value("8443"))
-      ("db-manager-address", "DBManager address given to metrics collectors",
+      ("db-manager-address", "DBManager address for injected metrics collectors (unused until /mutate-pod "
+                             "can look up Trials)",
        cxxopts::value<std::string>()->default_value("katib-db-manager.kubeflow:6789"))
-      ("collector-image", "Metrics collector image for a kind, KIND=IMAGE (repeatable)",
+      ("collector-image", "Metrics collector image for a kind, KIND=IMAGE (repeatable; unused until "
+                          "/mutate-pod can look up Trials)",
        cxxopts::value<std::vector<std::string>>())
       ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value("info"))
       ("h,help", "Show this help");
@@ -126,14 +132,20 @@ int WebhookCommand(int argc, char** argv) {
   }
   spdlog::info("ktune webhook: serving https://{}:{} (/validate-experiment, /mutate-experiment, /mutate-pod)",
                server_options.host, (*server)->port());
+  spdlog::warn("ktune webhook: /mutate-pod cannot look up Trials without a Kubernetes client: pods are admitted "
+               "unchanged, no metrics-collector sidecar is injected");
   webhook::WebhookServer* raw = server->get();
-  std::thread([raw, signals] {
+  std::thread signal_thread([raw, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
     spdlog::info("ktune webhook: shutting down");
     raw->Stop();
-  }).detach();
+  });
   (*server)->Wait();
+  // The server may also have stopped on its own (a fatal accept error): wake the signal
+  // thread with a signal it waits for (blocked everywhere else), so it ends before `server`.
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
   return 0;
 }
 

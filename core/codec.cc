@@ -4,9 +4,11 @@
 #include <cstdlib>
 #include <sstream>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/number.h"
 
 namespace ktune::core {
 namespace {
@@ -21,6 +23,9 @@ struct DecodeError {
 [[noreturn]] void Fail(const std::string& path, const std::string& what) {
   throw DecodeError{path.empty() ? what : path + ": " + what};
 }
+
+// `v` as JSON text for a message; invalid UTF-8 in user strings is replaced, not thrown on.
+std::string Dump(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 std::string Join(const std::string& path, const char* key) {
   return path.empty() ? std::string(key) : path + "." + key;
@@ -39,6 +44,63 @@ const char* TypeName(const json& v) {
 }
 
 // ---- YAML -> JSON, typing plain scalars as Kubernetes' YAML decoder does ---------------------
+
+// yaml-cpp's parser stops at 500 nested nodes (DepthGuard<500> in its singledocparser.cpp),
+// counting every collection and the innermost value: 499 levels parse.
+constexpr int kYamlMaxDepth = 499;
+
+// The position of the first bracket that opens the most deeply nested flow collection (`[` or
+// `{` outside quoted scalars and comments), when flow collections nest at least half
+// kYamlMaxDepth deep; otherwise nullopt. For flow collections nested too deeply yaml-cpp
+// reports where its scanner had read to (the end of the collection or line 1, column 1);
+// this finds where the nesting is.
+std::optional<YAML::Mark> DeepestFlowBracket(std::string_view text) {
+  int depth = 0, deepest = 0;
+  YAML::Mark here, at;
+  char quote = 0;
+  bool comment = false;
+  char previous = '\n';
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (comment) {
+      comment = c != '\n';
+    } else if (quote == '"') {
+      if (c == '\\' && i + 1 < text.size() && text[i + 1] != '\n') {
+        ++i;
+        ++here.column;
+      } else if (c == '"') {
+        quote = 0;
+      }
+    } else if (quote == '\'') {
+      if (c == '\'') quote = 0;  // '' (an escaped quote) closes and reopens
+    } else {
+      const bool token_start = previous == ' ' || previous == '\t' || previous == '\n' ||
+                               previous == '[' || previous == '{' || previous == ',' ||
+                               previous == ':';
+      if (c == '#' && (previous == ' ' || previous == '\t' || previous == '\n')) {
+        comment = true;
+      } else if ((c == '"' || c == '\'') && token_start) {
+        quote = c;
+      } else if (c == '[' || c == '{') {
+        if (++depth > deepest) {
+          deepest = depth;
+          at = here;
+        }
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+    }
+    previous = c;
+    if (c == '\n') {
+      ++here.line;
+      here.column = 0;
+    } else {
+      ++here.column;
+    }
+  }
+  if (deepest < kYamlMaxDepth / 2) return std::nullopt;
+  return at;
+}
 
 json TypedScalar(const YAML::Node& node) {
   const std::string& text = node.Scalar();
@@ -135,15 +197,15 @@ std::optional<int32_t> GetInt32(const json& obj, const std::string& path, const 
   if (v->is_number()) {
     d = v->get<double>();
   } else if (v->is_string()) {
-    const std::string s = v->get<std::string>();
-    char* end = nullptr;
-    d = std::strtod(s.c_str(), &end);
-    if (s.empty() || *end != '\0') Fail(p, absl::StrCat("expected an integer, got \"", s, "\""));
+    const std::string& s = v->get_ref<const std::string&>();
+    std::optional<double> parsed = ParseFiniteNumber(s);
+    if (!parsed) Fail(p, absl::StrCat("expected an integer, got \"", s, "\""));
+    d = *parsed;
   } else {
     Fail(p, absl::StrCat("expected an integer, got ", TypeName(*v)));
   }
   if (d != std::floor(d) || d < INT32_MIN || d > INT32_MAX) {
-    Fail(p, absl::StrCat("expected a 32-bit integer, got ", v->dump()));
+    Fail(p, absl::StrCat("expected a 32-bit integer, got ", Dump(*v)));
   }
   return static_cast<int32_t>(d);
 }
@@ -151,14 +213,27 @@ std::optional<int32_t> GetInt32(const json& obj, const std::string& path, const 
 std::optional<double> GetDouble(const json& obj, const std::string& path, const char* key) {
   const json* v = Field(obj, key);
   if (!v) return std::nullopt;
-  if (v->is_number()) return v->get<double>();
+  // A finite number by core/number.h (a YAML `.inf` or a string "nan" is not one).
+  if (v->is_number() && std::isfinite(v->get<double>())) return v->get<double>();
   if (v->is_string()) {
-    const std::string s = v->get<std::string>();
-    char* end = nullptr;
-    double d = std::strtod(s.c_str(), &end);
-    if (!s.empty() && *end == '\0') return d;
+    if (std::optional<double> d = ParseFiniteNumber(v->get_ref<const std::string&>())) return *d;
   }
-  Fail(Join(path, key), absl::StrCat("expected a number, got ", v->dump()));
+  std::string got = Dump(*v);  // JSON has no spelling for a non-finite number; YAML's then
+  if (v->is_number() && std::isnan(v->get<double>())) got = ".nan";
+  if (v->is_number() && std::isinf(v->get<double>())) got = v->get<double>() > 0 ? ".inf" : "-.inf";
+  Fail(Join(path, key), absl::StrCat("expected a finite number, got ", got));
+}
+
+// A list item that must be a JSON integer in int32 range.
+int32_t Int32Item(const json& v, const std::string& path) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u <= INT32_MAX) return static_cast<int32_t>(u);
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    if (i >= INT32_MIN && i <= INT32_MAX) return static_cast<int32_t>(i);
+  }
+  Fail(path, absl::StrCat("expected a 32-bit integer, got ", Dump(v)));
 }
 
 bool GetBool(const json& obj, const std::string& path, const char* key) {
@@ -166,7 +241,7 @@ bool GetBool(const json& obj, const std::string& path, const char* key) {
   if (!v) return false;
   if (v->is_boolean()) return v->get<bool>();
   if (v->is_string() && (*v == "true" || *v == "false")) return *v == "true";
-  Fail(Join(path, key), absl::StrCat("expected true or false, got ", v->dump()));
+  Fail(Join(path, key), absl::StrCat("expected true or false, got ", Dump(*v)));
 }
 
 template <typename Fn>
@@ -382,12 +457,10 @@ ExperimentSpec DecodeSpec(const json& obj, const std::string& path) {
       std::string gp = Join(np, "graphConfig");
       nas.graph_config.num_layers = GetInt32(*g, gp, "numLayers");
       ForList(*g, gp, "inputSizes", [&](const json& v, const std::string& p) {
-        if (!v.is_number_integer()) Fail(p, "expected an integer");
-        nas.graph_config.input_sizes.push_back(v.get<int32_t>());
+        nas.graph_config.input_sizes.push_back(Int32Item(v, p));
       });
       ForList(*g, gp, "outputSizes", [&](const json& v, const std::string& p) {
-        if (!v.is_number_integer()) Fail(p, "expected an integer");
-        nas.graph_config.output_sizes.push_back(v.get<int32_t>());
+        nas.graph_config.output_sizes.push_back(Int32Item(v, p));
       });
     }
     ForList(*n, np, "operations", [&](const json& item, const std::string& p) {
@@ -743,6 +816,12 @@ absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
           "the file holds ", non_empty.size(), " YAML documents; put one Experiment per file"));
     }
     return YamlToJson(non_empty.front());
+  } catch (const YAML::DeepRecursion& e) {
+    // Block nesting: yaml-cpp's mark is on the line where the limit is passed.
+    const YAML::Mark mark = DeepestFlowBracket(text).value_or(e.mark);
+    return absl::InvalidArgumentError(absl::StrCat("line ", mark.line + 1, ", column ",
+                                                   mark.column + 1, ": nested deeper than ",
+                                                   kYamlMaxDepth, " levels"));
   } catch (const YAML::ParserException& e) {
     return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
                                                    e.mark.column + 1, ": ", e.msg));

@@ -1,5 +1,7 @@
 #include "core/defaults.h"
 
+#include "core/json_access.h"
+
 namespace ktune::core {
 namespace {
 
@@ -30,7 +32,8 @@ void SetObjectiveDefaults(ObjectiveSpec& o) {
 
 void SetTemplateDefaults(TrialTemplate& t) {
   if (!t.trial_spec) return;  // Katib does not default configMap sources.
-  const std::string kind = t.trial_spec->value("kind", "");
+  // A `kind` that is not a string gets no defaults; validation reports it with its path.
+  const std::string kind = StringFieldOr(*t.trial_spec, "kind");
   if (kind == "Job" || kind == "TrainJob") {
     if (t.success_condition.empty()) {
       t.success_condition = R"(status.conditions.#(type=="Complete")#|#(status=="True")#)";
@@ -63,7 +66,10 @@ void SetCollectorDefaults(std::optional<MetricsCollectorSpec>& spec) {
   MetricsCollectorSpec& m = *spec;
   if (m.kind == "PrometheusMetric") {
     if (!m.http_get) m.http_get = nlohmann::json::object();
-    if (m.http_get->value("path", "").empty()) (*m.http_get)["path"] = "/metrics";
+    // An httpGet, path or port of the wrong type is kept for validation to report.
+    if (!m.http_get->is_object()) return;
+    const nlohmann::json* path = FieldOf(*m.http_get, "path");
+    if (!path || path->is_null() || *path == "") (*m.http_get)["path"] = "/metrics";
     const auto port = m.http_get->find("port");
     if (port == m.http_get->end() || *port == 0 || *port == "0" || *port == "") {
       (*m.http_get)["port"] = 8080;

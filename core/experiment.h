@@ -163,6 +163,9 @@ struct Condition {
   std::string last_transition_time;  // RFC3339
 };
 
+// Values as text, as Katib stores them. min and max are finite numbers (core/number.h) or
+// kUnavailable when the metric had no finite value; latest is the newest value as reported,
+// which may be `nan`, `inf` or other text (see core/status.h, ComputeObservation).
 struct MetricObservation {
   std::string name;
   std::string min;
@@ -244,9 +247,9 @@ struct Trial {
 
 // One stored sample of a metric, as in Katib's observation_logs table.
 struct MetricLog {
-  std::string time_stamp;  // RFC3339 (UTC, fractional seconds allowed)
+  std::string time_stamp;  // RFC3339 (fractional seconds allowed); compared as parsed times
   std::string name;
-  std::string value;
+  std::string value;  // as reported: a number, a non-finite word or text
 };
 
 }  // namespace ktune::core

@@ -1,5 +1,6 @@
 #include "core/json_access.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,32 @@ class DepthLimitSax : public nlohmann::json_sax<json> {
   bool too_deep_ = false;
   std::string error_;
 };
+
+// The 1-based position of the `[` or `{` that opens a container deeper than `max_depth`
+// (nlohmann counts the position of a syntax error the same way), counting
+// as DepthLimitSax does (strings and their escapes skipped), or npos. Only called once the SAX
+// scan has stopped for depth, so the text up to that point is well-formed JSON.
+size_t TooDeepOffset(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i + 1;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
 
 }  // namespace
 
@@ -128,12 +155,13 @@ std::optional<bool> BoolFieldOf(const json& object, std::string_view key) {
 std::optional<int64_t> IntFieldOf(const json& object, std::string_view key) {
   const json* v = FieldOf(object, key, JsonType::kNumber);
   if (!v) return std::nullopt;
-  if (v->is_number_integer()) return v->get_ref<const json::number_integer_t&>();
+  // Unsigned first: nlohmann's is_number_integer() is true for unsigned values too.
   if (v->is_number_unsigned()) {
     auto u = v->get_ref<const json::number_unsigned_t&>();
     if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
     return static_cast<int64_t>(u);
   }
+  if (v->is_number_integer()) return v->get_ref<const json::number_integer_t&>();
   double d = v->get_ref<const json::number_float_t&>();
   if (d != d || d < -9.2e18 || d > 9.2e18 || static_cast<double>(static_cast<int64_t>(d)) != d) {
     return std::nullopt;
@@ -147,8 +175,11 @@ absl::StatusOr<json> ParseJsonBounded(std::string_view text, int max_depth) {
                                   /*strict=*/true);
   if (!ok) {
     if (sax.too_deep()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("JSON nested deeper than ", max_depth, " levels"));
+      std::string message = absl::StrCat("JSON nested deeper than ", max_depth, " levels");
+      if (size_t at = TooDeepOffset(text, max_depth); at != std::string_view::npos) {
+        absl::StrAppend(&message, " at byte ", at);
+      }
+      return absl::InvalidArgumentError(message);
     }
     return absl::InvalidArgumentError(sax.error().empty() ? "invalid JSON" : sax.error());
   }

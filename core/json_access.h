@@ -58,8 +58,10 @@ std::optional<int64_t> IntFieldOf(const nlohmann::json& object, std::string_view
 inline constexpr int kDefaultMaxJsonDepth = 512;
 
 // Parses `text` without throwing. A syntax error, or containers nested deeper than
-// `max_depth`, is InvalidArgument with the byte offset; the depth is checked while scanning,
-// before any value is built, so hostile nesting costs no memory and no recursion.
+// `max_depth`, is InvalidArgument with the position of the offending byte (1-based, as
+// nlohmann counts: `invalid JSON at byte 4: …` for `[1,]`, `JSON nested deeper than 512
+// levels at byte 513` for 513 `[`); the depth is checked while scanning, before any value is
+// built, so hostile nesting costs no memory and no recursion.
 absl::StatusOr<nlohmann::json> ParseJsonBounded(std::string_view text,
                                                 int max_depth = kDefaultMaxJsonDepth);
 

@@ -62,6 +62,34 @@ inline bool IsDecimal(std::string_view text) {
   }
   return i == text.size();
 }
+// The decimal exponent of the leading significant digit of a decimal accepted by IsDecimal
+// (`123` -> 2, `0.05` -> -2, `5e-400` -> -400); 0 for a zero. Saturates far beyond double's
+// range, so `1e99999999999999999999` does not overflow.
+inline int64_t DecimalMagnitude(std::string_view text) {
+  constexpr int64_t kSaturate = int64_t{1} << 40;
+  const size_t e = text.find_first_of("eE");
+  const std::string_view mantissa = text.substr(0, e);
+  int64_t exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    const bool negative = !digits.empty() && digits.front() == '-';
+    if (!digits.empty() && (digits.front() == '-' || digits.front() == '+')) {
+      digits.remove_prefix(1);
+    }
+    for (char c : digits) exponent = exponent < kSaturate ? exponent * 10 + (c - '0') : exponent;
+    if (negative) exponent = -exponent;
+  }
+  const size_t dot = mantissa.find('.');
+  const int64_t integer_digits =
+      static_cast<int64_t>(dot == std::string_view::npos ? mantissa.size() : dot);
+  int64_t position = 0;  // index of a digit among all mantissa digits
+  for (char c : mantissa) {
+    if (c == '.') continue;
+    if (c != '0') return integer_digits - 1 - position + exponent;
+    ++position;
+  }
+  return 0;
+}
 }  // namespace number_internal
 
 inline ParsedNumber ParseNumber(std::string_view text) {
@@ -87,10 +115,8 @@ inline ParsedNumber ParseNumber(std::string_view text) {
   double value = 0;
   auto [end, ec] = std::from_chars(body.data(), body.data() + body.size(), value);
   if (ec == std::errc::result_out_of_range) {
-    // from_chars reports both overflow and underflow; an underflow (negative exponent) is a
-    // finite zero.
-    size_t e = body.find_first_of("eE");
-    const bool tiny = e != std::string_view::npos && e + 1 < body.size() && body[e + 1] == '-';
+    // from_chars reports both overflow and underflow; an underflow is a finite zero.
+    const bool tiny = number_internal::DecimalMagnitude(body) < 0;
     out.kind = tiny ? NumberKind::kFinite : NumberKind::kNonFinite;
     out.value = tiny ? (negative ? -0.0 : 0.0) : (negative ? -HUGE_VAL : HUGE_VAL);
     return out;

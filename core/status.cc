@@ -1,20 +1,13 @@
 #include "core/status.h"
 
-#include <cstdlib>
-#include <limits>
+#include <optional>
 
 #include "core/defaults.h"
+#include "core/number.h"
+#include "core/time_util.h"
 
 namespace ktune::core {
 namespace {
-
-std::optional<double> ParseNumber(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (*end != '\0') return std::nullopt;
-  return v;
-}
 
 const MetricObservation* FindMetric(const Observation& obs, const std::string& name) {
   for (const auto& m : obs.metrics) {
@@ -153,7 +146,6 @@ void UpdateTrialsSummary(Experiment& e, const std::vector<Trial>& trials) {
   const ObjectiveSpec objective = e.spec.objective.value_or(ObjectiveSpec{});
   const Trial* best = nullptr;
   double best_value = 0;
-  bool best_is_text = false;
   for (const Trial& t : trials) {
     const std::string& name = t.metadata.name;
     switch (ClassifyTrial(t)) {
@@ -173,14 +165,9 @@ void UpdateTrialsSummary(Experiment& e, const std::vector<Trial>& trials) {
     }
     std::optional<std::string> value = ObjectiveValue(objective, t);
     if (!value) continue;
-    std::optional<double> number = ParseNumber(*value);
-    if (!number) {
-      // Katib: a value that does not parse as a float makes that trial the best.
-      best = &t;
-      best_is_text = true;
-      continue;
-    }
-    if (best_is_text) continue;
+    // ktune rule: only a finite number can be best (Katib makes a non-float value best).
+    std::optional<double> number = ParseFiniteNumber(*value);
+    if (!number) continue;
     if (!best || Better(objective.type, *number, best_value)) {
       best = &t;
       best_value = *number;
@@ -204,7 +191,7 @@ bool IsGoalReached(const Experiment& e) {
   probe.status.observation = best.observation;
   std::optional<std::string> value = ObjectiveValue(o, probe);
   if (!value) return false;
-  std::optional<double> number = ParseNumber(*value);
+  std::optional<double> number = ParseFiniteNumber(*value);
   if (!number) return false;
   if (o.type == "minimize") return *number <= *o.goal;
   if (o.type == "maximize") return *number >= *o.goal;
@@ -213,35 +200,49 @@ bool IsGoalReached(const Experiment& e) {
 
 Observation ComputeObservation(const std::vector<std::string>& metric_names,
                                const std::vector<MetricLog>& logs) {
+  // Times are compared parsed, not as text (`...:00Z` is earlier than `...:00.5Z`). A time that
+  // does not parse counts as Katib's zero time, before every real one.
+  const Timestamp zero = ParseRfc3339(kZeroTime).value_or(Timestamp{});
   Observation out;
   for (const std::string& name : metric_names) {
     std::optional<double> min, max;
     std::string min_text, max_text, latest;
-    std::string latest_time;
+    Timestamp latest_time{};
     bool seen = false;
     for (const MetricLog& log : logs) {
       if (log.name != name) continue;
+      const Timestamp time = ParseRfc3339(log.time_stamp).value_or(zero);
       // Ties go to the later row (logs are in storage order).
-      if (!seen || log.time_stamp >= latest_time) {
+      if (!seen || time >= latest_time) {
         latest = log.value;
-        latest_time = log.time_stamp;
+        latest_time = time;
       }
       seen = true;
-      if (std::optional<double> v = ParseNumber(log.value)) {
-        if (!min || *v < *min) { min = v; min_text = log.value; }
-        if (!max || *v > *max) { max = v; max_text = log.value; }
+      // NaN, infinities and non-numeric values are never min or max.
+      if (std::optional<double> v = ParseFiniteNumber(log.value)) {
+        if (!min || *v < *min) {
+          min = v;
+          min_text = log.value;
+        }
+        if (!max || *v > *max) {
+          max = v;
+          max_text = log.value;
+        }
       }
     }
     if (!seen) continue;
-    out.metrics.push_back({name, min ? min_text : kUnavailable, max ? max_text : kUnavailable, latest});
+    out.metrics.push_back(
+        {name, min ? min_text : kUnavailable, max ? max_text : kUnavailable, latest});
   }
   return out;
 }
 
 bool IsObservationAvailable(const ObjectiveSpec& objective, const std::optional<Observation>& obs) {
   if (!obs) return false;
-  const MetricObservation* m = FindMetric(*obs, objective.objective_metric_name);
-  return m && m->latest != kUnavailable;
+  Trial probe;
+  probe.status.observation = obs;
+  std::optional<std::string> value = ObjectiveValue(objective, probe);
+  return value && ParseFiniteNumber(*value).has_value();
 }
 
 }  // namespace ktune::core

@@ -69,17 +69,25 @@ std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective, const 
 
 // Recomputes counters, name lists and currentOptimalTrial from `trials` (Katib's
 // updateTrialsSummary). Best: numeric comparison by objective type; ties keep the earlier
-// trial in `trials` order; a non-numeric value wins (Katib's quirk).
+// trial in `trials` order. Only an objective value that is a finite number (core/number.h)
+// can be best: NaN, infinities and non-numeric text are skipped (ktune rule; Katib makes a
+// value that does not parse as a float the best trial).
 void UpdateTrialsSummary(Experiment& e, const std::vector<Trial>& trials);
 // Goal reached by currentOptimalTrial (minimize: best <= goal; maximize: best >= goal).
 bool IsGoalReached(const Experiment& e);
 
-// Observation per metric from raw logs (Katib's trial controller): min/max over values that
-// parse as numbers, latest = newest timestamp with ties going to the later row. Metrics with no
-// log are left out. `metric_names` fixes the order.
+// Observation per metric from raw logs (Katib's trial controller): min/max over the values that
+// are finite numbers by core/number.h (NaN, infinities and text are never min or max; with no
+// finite value min and max are `unavailable`), latest = the value with the newest timestamp,
+// as written, with ties going to the later row. Timestamps are compared as parsed RFC3339
+// times, not as text; one that does not parse counts as Katib's zero time. Metrics with no log
+// are left out. `metric_names` fixes the order.
 Observation ComputeObservation(const std::vector<std::string>& metric_names,
                                const std::vector<MetricLog>& logs);
-// "Observation available": the objective metric exists and its latest is not `unavailable`.
+// "Observation available": the objective metric exists and its value under the objective's
+// strategy (ObjectiveValue) is a finite number. So an objective whose values are all NaN,
+// infinite or non-numeric, or whose `latest` strategy lands on such a value, is unavailable
+// and the trial becomes MetricsUnavailable (ktune rule; Katib only checks for `unavailable`).
 bool IsObservationAvailable(const ObjectiveSpec& objective, const std::optional<Observation>& obs);
 
 }  // namespace ktune::core

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/json_access.h"
 
 namespace ktune::core {
 namespace {
@@ -11,12 +12,34 @@ using nlohmann::json;
 constexpr std::string_view kParamPrefix = "${trialParameters.";
 constexpr std::string_view kMetaPrefix = "${trialSpec.";
 
-std::string LabelOrAnnotation(const json& object, const char* field, const std::string& key) {
-  const json& meta = object.value("metadata", json::object());
-  const json& map = meta.value(field, json::object());
-  auto it = map.find(key);
-  if (it == map.end() || !it->is_string()) return "";
-  return it->get<std::string>();
+constexpr char kTrialSpecPath[] = "spec.trialTemplate.trialSpec";
+
+// InvalidArgument for a member of the trial template that has the wrong JSON type.
+absl::Status WrongType(std::string_view field, const char* want, const json& got) {
+  return absl::InvalidArgumentError(absl::StrCat(kTrialSpecPath, ".", std::string(field),
+                                                 ": expected ", want, ", got ", JsonTypeName(got)));
+}
+
+// The string member `key` of the template object (`kind`, `apiVersion`): "" when absent,
+// InvalidArgument when it is not a string.
+absl::StatusOr<std::string> TopString(const json& object, std::string_view key) {
+  const json* v = FieldOf(object, key);
+  if (!v || v->is_null()) return std::string();
+  if (!v->is_string()) return WrongType(key, "a string", *v);
+  return v->get_ref<const std::string&>();
+}
+
+// metadata.labels[key] or metadata.annotations[key]: "" when absent or not a string (as
+// Kubernetes' unstructured getters), InvalidArgument when metadata or the map is not an object.
+absl::StatusOr<std::string> LabelOrAnnotation(const json& object, const char* field,
+                                              const std::string& key) {
+  const json* meta = FieldOf(object, "metadata");
+  if (!meta || meta->is_null()) return std::string();
+  if (!meta->is_object()) return WrongType("metadata", "an object", *meta);
+  const json* map = FieldOf(*meta, field);
+  if (!map || map->is_null()) return std::string();
+  if (!map->is_object()) return WrongType(absl::StrCat("metadata.", field), "an object", *map);
+  return StringFieldOr(*map, key);
 }
 
 // Resolves `${trialSpec.X}` metadata references (KATIB.md §1.5).
@@ -25,8 +48,8 @@ absl::StatusOr<std::string> MetaValue(const std::string& reference, const json& 
   std::string inner = reference.substr(kMetaPrefix.size(), reference.size() - kMetaPrefix.size() - 1);
   if (inner == "Name") return trial_name;
   if (inner == "Namespace") return ns;
-  if (inner == "Kind") return object.value("kind", "");
-  if (inner == "APIVersion") return object.value("apiVersion", "");
+  if (inner == "Kind") return TopString(object, "kind");
+  if (inner == "APIVersion") return TopString(object, "apiVersion");
   for (const char* field : {"Labels", "Annotations"}) {
     std::string prefix = std::string(field) + "[";
     if (inner.rfind(prefix, 0) == 0 && inner.back() == ']') {
@@ -159,9 +182,15 @@ absl::StatusOr<nlohmann::json> RenderTrialTemplate(const Experiment& experiment,
   }
   json rendered = *object;
   if (absl::Status st = Walk(rendered, values); !st.ok()) return st;
-  if (!rendered.is_object()) return absl::InvalidArgumentError("spec.trialTemplate.trialSpec must be an object");
-  rendered["metadata"]["name"] = trial_name;
-  rendered["metadata"]["namespace"] = ns;
+  if (!rendered.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(kTrialSpecPath, ": expected an object, got ",
+                                                   JsonTypeName(rendered)));
+  }
+  json* meta = MutableFieldOf(rendered, "metadata");
+  if (!meta || meta->is_null()) meta = &(rendered["metadata"] = json::object());
+  if (!meta->is_object()) return WrongType("metadata", "an object", *meta);
+  (*meta)["name"] = trial_name;
+  (*meta)["namespace"] = ns;
   return rendered;
 }
 

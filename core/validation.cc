@@ -1,11 +1,13 @@
 #include "core/validation.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
-#include <cstdlib>
+#include <cctype>
+#include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include <re2/re2.h>
 
@@ -13,6 +15,9 @@
 #include "absl/strings/str_join.h"
 #include "core/codec.h"
 #include "core/defaults.h"
+#include "core/job_schema.h"
+#include "core/json_access.h"
+#include "core/number.h"
 #include "core/status.h"
 
 namespace ktune::core {
@@ -74,26 +79,68 @@ std::string GoJson(const json& v) { return GoHtmlEscape(v.dump()); }
 std::string GoJson(const ordered_json& v) { return GoHtmlEscape(v.dump()); }
 std::string GoJsonString(const std::string& s) { return GoJson(json(s)); }
 
-// Go's %v of a decoded JSON value (string, float64, bool, nil, []interface{}, map).
-std::string GoValue(const json& v) {
-  switch (v.type()) {
-    case json::value_t::string: return v.get<std::string>();
-    case json::value_t::null: return "<nil>";
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::array: {
-      std::vector<std::string> items;
-      for (const auto& item : v) items.push_back(GoValue(item));
-      return absl::StrCat("[", absl::StrJoin(items, " "), "]");
+// Output budget of one quoted value (a template, a list, an object): about 1 KB, then a
+// marker. Katib prints such values whole; ktune cuts them so that a message never grows with
+// the size of the input (REVIEW §2, amplification).
+constexpr size_t kMaxQuote = 1024;
+
+// Cuts `text` to about `limit` bytes at a UTF-8 boundary and appends a marker naming how much
+// was left out.
+std::string CutQuote(std::string text, size_t limit = kMaxQuote) {
+  if (text.size() <= limit) return text;
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  const size_t omitted = text.size() - cut;
+  text.resize(cut);
+  absl::StrAppend(&text, "... (", omitted, " more bytes)");
+  return text;
+}
+
+// Go's %v of a decoded JSON value (string, float64, bool, nil, []interface{}, map), written
+// with an explicit stack (no recursion on user depth) and stopped once `limit` bytes are out.
+std::string GoValue(const json& root, size_t limit = kMaxQuote) {
+  std::string out;
+  struct Frame {
+    const json* node;
+    json::const_iterator it;
+    bool first = true;
+  };
+  std::vector<Frame> stack;
+  auto scalar = [&](const json& v) {
+    switch (v.type()) {
+      case json::value_t::string: out += v.get_ref<const std::string&>(); break;
+      case json::value_t::null: out += "<nil>"; break;
+      case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
+      default: out += v.dump(); break;
     }
-    case json::value_t::object: {
-      std::vector<std::string> items;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        items.push_back(absl::StrCat(it.key(), ":", GoValue(it.value())));
-      }
-      return absl::StrCat("map[", absl::StrJoin(items, " "), "]");
+  };
+  auto open = [&](const json& v) {
+    if (v.is_array()) {
+      out += "[";
+      stack.push_back({&v, v.cbegin()});
+    } else if (v.is_object()) {
+      out += "map[";
+      stack.push_back({&v, v.cbegin()});
+    } else {
+      scalar(v);
     }
-    default: return v.dump();
+  };
+  open(root);
+  while (!stack.empty() && out.size() <= limit) {
+    Frame& f = stack.back();
+    if (f.it == f.node->cend()) {
+      out += "]";
+      stack.pop_back();
+      continue;
+    }
+    if (!f.first) out += " ";
+    f.first = false;
+    const json::const_iterator item = f.it++;
+    if (f.node->is_object()) absl::StrAppend(&out, item.key(), ":");
+    open(*item);
   }
+  if (!stack.empty() || out.size() > limit) return CutQuote(std::move(out), limit);
+  return out;
 }
 
 // Go's %v of a []string.
@@ -101,22 +148,28 @@ std::string GoList(const std::vector<std::string>& list) {
   return absl::StrCat("[", absl::StrJoin(list, " "), "]");
 }
 
-// Go's %v of []TrialParameterSpec{Name, Description, Reference}.
+// Go's %v of []TrialParameterSpec{Name, Description, Reference}; stops (and is cut) past
+// kMaxQuote, so its cost does not grow with the list.
 std::string GoTrialParameters(const std::vector<TrialParameterSpec>& params) {
-  std::vector<std::string> items;
-  for (const auto& p : params) items.push_back(absl::StrCat("{", p.name, " ", p.description, " ", p.reference, "}"));
-  return GoList(items);
+  std::string out = "[";
+  for (size_t i = 0; i < params.size() && out.size() <= 2 * kMaxQuote; ++i) {
+    const TrialParameterSpec& p = params[i];
+    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.description, " ", p.reference, "}");
+  }
+  return CutQuote(out + "]");
 }
 
-// Go's %v of []ParameterSpec{Name, ParameterType, FeasibleSpace{Max, Min, List, Step, Distribution}}.
+// Go's %v of []ParameterSpec{Name, ParameterType, FeasibleSpace{Max, Min, List, Step, Distribution}},
+// bounded as GoTrialParameters.
 std::string GoParameters(const std::vector<ParameterSpec>& params) {
-  std::vector<std::string> items;
-  for (const auto& p : params) {
+  std::string out = "[";
+  for (size_t i = 0; i < params.size() && out.size() <= 2 * kMaxQuote; ++i) {
+    const ParameterSpec& p = params[i];
     const FeasibleSpace& fs = p.feasible_space;
-    items.push_back(absl::StrCat("{", p.name, " ", p.parameter_type, " {", fs.max, " ", fs.min, " ",
-                                 GoList(fs.list), " ", fs.step, " ", fs.distribution, "}}"));
+    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.parameter_type, " {", fs.max, " ", fs.min, " ",
+                    CutQuote(GoList(fs.list)), " ", fs.step, " ", fs.distribution, "}}");
   }
-  return GoList(items);
+  return CutQuote(out + "]");
 }
 
 // json.Marshal(FeasibleSpace): declaration order, omitempty.
@@ -173,24 +226,6 @@ std::string Closest(const std::string& word, const std::vector<std::string>& can
 
 bool IsAbsolutePath(const std::string& path) { return !path.empty() && path[0] == '/'; }
 
-// Go's strconv.ParseFloat / ParseInt, as the suggestion services parse feasibleSpace.
-std::optional<double> ParseNumber(const std::string& s) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  double v = std::strtod(s.c_str(), &end);
-  if (*end != '\0' || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-std::optional<long long> ParseInteger(const std::string& s) {
-  if (s.empty() || std::isspace(static_cast<unsigned char>(s[0]))) return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  long long v = std::strtoll(s.c_str(), &end, 10);
-  if (*end != '\0' || errno == ERANGE) return std::nullopt;
-  return v;
-}
-
 std::string ParamPlaceholder(const std::string& name) { return absl::StrCat("${trialParameters.", name, "}"); }
 
 // Placeholders `${trialParameters.X}` in `text`, in order of appearance, without repeats.
@@ -240,347 +275,6 @@ std::string GoRegexpError(const RE2& re) {
   return absl::StrCat("error parsing regexp: ", code, ": `", re.error_arg(), "`");
 }
 
-// ---- batch/v1 Job: the field lists Katib's typed conversion knows (k8s.io/api v0.34) ----------
-
-enum class Kind {
-  kString,     // string (or *string)
-  kInt,        // int32/int64 (or pointer)
-  kBool,       // bool (or *bool)
-  kStringMap,  // map[string]string
-  kStringList, // []string
-  kStruct,     // a struct listed below
-  kStructList, // []struct listed below
-  kOpaque,     // a type not listed here: kept as written, not checked
-};
-
-struct JobType;
-struct JobField {
-  const char* name;
-  Kind kind;
-  const JobType* type = nullptr;  // kStruct, kStructList
-  // Go's encoding: kPointer fields are written when set; kOmitEmpty when non-zero; kAlways
-  // always (a struct, or a field without omitempty), with `absent` when not given.
-  enum Emit { kOmitEmpty, kPointer, kAlways } emit = kOmitEmpty;
-  const char* absent = nullptr;  // JSON written for an absent kAlways field
-  const char* go_type = "";      // Go type for conversion errors
-};
-
-struct JobType {
-  const char* name;
-  std::vector<JobField> fields;
-};
-
-const JobType& JobSchema() {
-  using F = JobField;
-  static const JobType kResources{"ResourceRequirements",
-                                  {{"limits", Kind::kOpaque},
-                                   {"requests", Kind::kOpaque},
-                                   {"claims", Kind::kOpaque}}};
-  static const JobType kEnvVar{"EnvVar",
-                               {{"name", Kind::kString, nullptr, F::kAlways, "\"\"", "string"},
-                                {"value", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-                                {"valueFrom", Kind::kOpaque, nullptr, F::kPointer}}};
-  static const JobType kPort{"ContainerPort",
-                             {{"name", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-                              {"hostPort", Kind::kInt, nullptr, F::kOmitEmpty, nullptr, "int32"},
-                              {"containerPort", Kind::kInt, nullptr, F::kAlways, "0", "int32"},
-                              {"protocol", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "v1.Protocol"},
-                              {"hostIP", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"}}};
-  static const JobType kMount{"VolumeMount",
-                              {{"name", Kind::kString, nullptr, F::kAlways, "\"\"", "string"},
-                               {"readOnly", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-                               {"recursiveReadOnly", Kind::kString, nullptr, F::kPointer, nullptr, "v1.RecursiveReadOnlyMode"},
-                               {"mountPath", Kind::kString, nullptr, F::kAlways, "\"\"", "string"},
-                               {"subPath", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-                               {"mountPropagation", Kind::kString, nullptr, F::kPointer, nullptr, "v1.MountPropagationMode"},
-                               {"subPathExpr", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"}}};
-  static const JobType kContainer{
-      "Container",
-      {{"name", Kind::kString, nullptr, F::kAlways, "\"\"", "string"},
-       {"image", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"command", Kind::kStringList, nullptr, F::kOmitEmpty, nullptr, "[]string"},
-       {"args", Kind::kStringList, nullptr, F::kOmitEmpty, nullptr, "[]string"},
-       {"workingDir", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"ports", Kind::kStructList, &kPort},
-       {"envFrom", Kind::kOpaque},
-       {"env", Kind::kStructList, &kEnvVar},
-       {"resources", Kind::kStruct, &kResources, F::kAlways, "{}"},
-       {"resizePolicy", Kind::kOpaque},
-       {"restartPolicy", Kind::kString, nullptr, F::kPointer, nullptr, "v1.ContainerRestartPolicy"},
-       {"restartPolicyRules", Kind::kOpaque},
-       {"volumeMounts", Kind::kStructList, &kMount},
-       {"volumeDevices", Kind::kOpaque},
-       {"livenessProbe", Kind::kOpaque, nullptr, F::kPointer},
-       {"readinessProbe", Kind::kOpaque, nullptr, F::kPointer},
-       {"startupProbe", Kind::kOpaque, nullptr, F::kPointer},
-       {"lifecycle", Kind::kOpaque, nullptr, F::kPointer},
-       {"terminationMessagePath", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"terminationMessagePolicy", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "v1.TerminationMessagePolicy"},
-       {"imagePullPolicy", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "v1.PullPolicy"},
-       {"securityContext", Kind::kOpaque, nullptr, F::kPointer},
-       {"stdin", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-       {"stdinOnce", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-       {"tty", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"}}};
-  static const JobType kPodSpec{
-      "PodSpec",
-      {{"volumes", Kind::kOpaque},
-       {"initContainers", Kind::kStructList, &kContainer},
-       {"containers", Kind::kStructList, &kContainer, F::kAlways, "null"},
-       {"ephemeralContainers", Kind::kOpaque},
-       {"restartPolicy", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "v1.RestartPolicy"},
-       {"terminationGracePeriodSeconds", Kind::kInt, nullptr, F::kPointer, nullptr, "int64"},
-       {"activeDeadlineSeconds", Kind::kInt, nullptr, F::kPointer, nullptr, "int64"},
-       {"dnsPolicy", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "v1.DNSPolicy"},
-       {"nodeSelector", Kind::kStringMap},
-       {"serviceAccountName", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"serviceAccount", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"automountServiceAccountToken", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"nodeName", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"hostNetwork", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-       {"hostPID", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-       {"hostIPC", Kind::kBool, nullptr, F::kOmitEmpty, nullptr, "bool"},
-       {"shareProcessNamespace", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"securityContext", Kind::kOpaque, nullptr, F::kPointer},
-       {"imagePullSecrets", Kind::kOpaque},
-       {"hostname", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"subdomain", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"affinity", Kind::kOpaque, nullptr, F::kPointer},
-       {"schedulerName", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"tolerations", Kind::kOpaque},
-       {"hostAliases", Kind::kOpaque},
-       {"priorityClassName", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"priority", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"dnsConfig", Kind::kOpaque, nullptr, F::kPointer},
-       {"readinessGates", Kind::kOpaque},
-       {"runtimeClassName", Kind::kString, nullptr, F::kPointer, nullptr, "string"},
-       {"enableServiceLinks", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"preemptionPolicy", Kind::kString, nullptr, F::kPointer, nullptr, "v1.PreemptionPolicy"},
-       {"overhead", Kind::kOpaque},
-       {"topologySpreadConstraints", Kind::kOpaque},
-       {"setHostnameAsFQDN", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"os", Kind::kOpaque, nullptr, F::kPointer},
-       {"hostUsers", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"schedulingGates", Kind::kOpaque},
-       {"resourceClaims", Kind::kOpaque},
-       {"resources", Kind::kStruct, &kResources, F::kPointer},
-       {"hostnameOverride", Kind::kString, nullptr, F::kPointer, nullptr, "string"}}};
-  static const JobType kMeta{
-      "ObjectMeta",
-      {{"name", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"generateName", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"namespace", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"selfLink", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"uid", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "types.UID"},
-       {"resourceVersion", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-       {"generation", Kind::kInt, nullptr, F::kOmitEmpty, nullptr, "int64"},
-       {"creationTimestamp", Kind::kOpaque, nullptr, F::kAlways, "null"},
-       {"deletionTimestamp", Kind::kOpaque, nullptr, F::kPointer},
-       {"deletionGracePeriodSeconds", Kind::kInt, nullptr, F::kPointer, nullptr, "int64"},
-       {"labels", Kind::kStringMap},
-       {"annotations", Kind::kStringMap},
-       {"ownerReferences", Kind::kOpaque},
-       {"finalizers", Kind::kStringList, nullptr, F::kOmitEmpty, nullptr, "[]string"},
-       {"managedFields", Kind::kOpaque}}};
-  static const JobType kPodTemplate{"PodTemplateSpec",
-                                    {{"metadata", Kind::kStruct, &kMeta, F::kAlways, "{}"},
-                                     {"spec", Kind::kStruct, &kPodSpec, F::kAlways, "{}"}}};
-  static const JobType kJobSpec{
-      "JobSpec",
-      {{"parallelism", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"completions", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"activeDeadlineSeconds", Kind::kInt, nullptr, F::kPointer, nullptr, "int64"},
-       {"podFailurePolicy", Kind::kOpaque, nullptr, F::kPointer},
-       {"successPolicy", Kind::kOpaque, nullptr, F::kPointer},
-       {"backoffLimit", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"backoffLimitPerIndex", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"maxFailedIndexes", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"selector", Kind::kOpaque, nullptr, F::kPointer},
-       {"manualSelector", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"template", Kind::kStruct, &kPodTemplate, F::kAlways, "{}"},
-       {"ttlSecondsAfterFinished", Kind::kInt, nullptr, F::kPointer, nullptr, "int32"},
-       {"completionMode", Kind::kString, nullptr, F::kPointer, nullptr, "v1.CompletionMode"},
-       {"suspend", Kind::kBool, nullptr, F::kPointer, nullptr, "bool"},
-       {"podReplacementPolicy", Kind::kString, nullptr, F::kPointer, nullptr, "v1.PodReplacementPolicy"},
-       {"managedBy", Kind::kString, nullptr, F::kPointer, nullptr, "string"}}};
-  // TypeMeta is embedded first, so kind precedes apiVersion in Go's JSON.
-  static const JobType kJob{"Job",
-                            {{"kind", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-                             {"apiVersion", Kind::kString, nullptr, F::kOmitEmpty, nullptr, "string"},
-                             {"metadata", Kind::kStruct, &kMeta, F::kAlways, "{}"},
-                             {"spec", Kind::kStruct, &kJobSpec, F::kAlways, "{}"},
-                             {"status", Kind::kOpaque, nullptr, F::kAlways, "{}"}}};
-  return kJob;
-}
-
-struct JobProblem {
-  std::string pointer;  // JSON pointer of the field, e.g. /spec/template/spec/containers/0/comand
-  json value;
-  std::string detail;   // conversion error (type problems) or "" (unknown field)
-  std::string hint;
-};
-
-// Go reflect type names of decoded unstructured values.
-const char* UnstructuredType(const json& v) {
-  switch (v.type()) {
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "bool";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "int64";
-    case json::value_t::number_float: return "float64";
-    case json::value_t::array: return "[]interface {}";
-    case json::value_t::object: return "map[string]interface {}";
-    default: return "<nil>";
-  }
-}
-
-bool IsZero(const json& v) {
-  if (v.is_null()) return true;
-  if (v.is_string()) return v.get_ref<const std::string&>().empty();
-  if (v.is_boolean()) return !v.get<bool>();
-  if (v.is_number()) return v.get<double>() == 0;
-  return v.empty();
-}
-
-std::string JoinPointer(const std::string& pointer, const std::string& token) {
-  std::string escaped;
-  for (char c : token) {
-    if (c == '~') {
-      escaped += "~0";
-    } else if (c == '/') {
-      escaped += "~1";
-    } else {
-      escaped += c;
-    }
-  }
-  return pointer + "/" + escaped;
-}
-
-// Walks the template against the Job schema: collects unknown fields and values of the wrong
-// shape, and builds what json.Marshal(batchv1.Job) would print (Go field order, omitempty).
-class JobChecker {
- public:
-  std::vector<JobProblem> unknown;
-  std::vector<JobProblem> type_errors;
-
-  ordered_json Struct(const json& object, const JobType& type, const std::string& pointer) {
-    ordered_json out = ordered_json::object();
-    std::vector<std::string> names;
-    for (const auto& f : type.fields) names.push_back(f.name);
-    for (auto it = object.begin(); it != object.end(); ++it) {
-      if (Contains(names, it.key())) continue;
-      std::string closest = Closest(it.key(), names);
-      std::string hint = closest.empty()
-                             ? absl::StrCat(type.name, " has no field ", GoQuote(it.key()), "; its fields are: ",
-                                            absl::StrJoin(names, ", "))
-                             : absl::StrCat(type.name, " has no field ", GoQuote(it.key()), "; did you mean ",
-                                            GoQuote(closest), "?");
-      unknown.push_back({JoinPointer(pointer, it.key()), it.value(), "", hint});
-    }
-    for (const auto& f : type.fields) {
-      auto it = object.find(f.name);
-      const bool present = it != object.end() && !it->is_null();
-      if (!present) {
-        if (f.emit == JobField::kAlways) {
-          if (f.kind == Kind::kStruct) {
-            out[f.name] = Struct(json::object(), *f.type, JoinPointer(pointer, f.name));
-          } else {
-            out[f.name] = ordered_json::parse(f.absent);
-          }
-        }
-        continue;
-      }
-      std::optional<ordered_json> v = Value(*it, f, JoinPointer(pointer, f.name));
-      if (!v) continue;
-      if (f.emit == JobField::kOmitEmpty && f.kind != Kind::kStruct && IsZero(*it)) continue;
-      out[f.name] = std::move(*v);
-    }
-    return out;
-  }
-
- private:
-  void TypeError(const std::string& pointer, const json& value, const std::string& error, const std::string& want) {
-    type_errors.push_back({pointer, value, error, absl::StrCat(pointer, " must be ", want)});
-  }
-
-  std::optional<ordered_json> Value(const json& v, const JobField& f, const std::string& pointer) {
-    switch (f.kind) {
-      case Kind::kString:
-        if (!v.is_string()) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", UnstructuredType(v), " to ", f.go_type), "a string");
-          return std::nullopt;
-        }
-        return ordered_json(v);
-      case Kind::kInt:
-        if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::floor(v.get<double>()))) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", UnstructuredType(v), " to ", f.go_type),
-                    "an integer");
-          return std::nullopt;
-        }
-        return ordered_json(static_cast<long long>(v.get<double>()));
-      case Kind::kBool:
-        if (!v.is_boolean()) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", UnstructuredType(v), " to ", f.go_type),
-                    "true or false");
-          return std::nullopt;
-        }
-        return ordered_json(v);
-      case Kind::kStringMap:
-        if (!v.is_object()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore map from ", UnstructuredType(v)), "a map of strings");
-          return std::nullopt;
-        }
-        for (auto it = v.begin(); it != v.end(); ++it) {
-          if (!it->is_string()) {
-            TypeError(JoinPointer(pointer, it.key()), *it,
-                      absl::StrCat("cannot convert ", UnstructuredType(*it), " to string"), "a string");
-            return std::nullopt;
-          }
-        }
-        return ordered_json::parse(v.dump());
-      case Kind::kStringList:
-        if (!v.is_array()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore slice from ", UnstructuredType(v)), "a list of strings");
-          return std::nullopt;
-        }
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (!v[i].is_string()) {
-            TypeError(absl::StrCat(pointer, "/", i), v[i],
-                      absl::StrCat("cannot convert ", UnstructuredType(v[i]), " to string"),
-                      "a string (quote numbers and booleans)");
-            return std::nullopt;
-          }
-        }
-        return ordered_json(v);
-      case Kind::kStruct:
-        if (!v.is_object()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore struct from: ", UnstructuredType(v)), "an object");
-          return std::nullopt;
-        }
-        return Struct(v, *f.type, pointer);
-      case Kind::kStructList: {
-        if (!v.is_array()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore slice from ", UnstructuredType(v)), "a list");
-          return std::nullopt;
-        }
-        ordered_json list = ordered_json::array();
-        for (size_t i = 0; i < v.size(); ++i) {
-          std::string item_pointer = absl::StrCat(pointer, "/", i);
-          if (!v[i].is_object()) {
-            TypeError(item_pointer, v[i], absl::StrCat("cannot restore struct from: ", UnstructuredType(v[i])),
-                      "an object");
-            return std::nullopt;
-          }
-          list.push_back(Struct(v[i], *f.type, item_pointer));
-        }
-        return list;
-      }
-      case Kind::kOpaque:
-        return ordered_json::parse(v.dump());
-    }
-    return std::nullopt;
-  }
-};
-
 // ---- the validator ---------------------------------------------------------------------------
 
 constexpr char kNameDetail[] =
@@ -593,45 +287,290 @@ const std::vector<std::string> kDistributions = {"uniform", "logUniform", "norma
 const std::vector<std::string> kCollectorKinds = {"StdOut", "File", "TensorFlowEvent", "PrometheusMetric",
                                                   "Custom", "Push"};
 
+// Katib's API structs below ExperimentSpec, by the JSON name of the field that holds them:
+// their fields in declaration order (Katib's experiment_types.go and common_types.go).
+const std::map<std::string, std::vector<std::string>>& KatibStructFields() {
+  static const std::map<std::string, std::vector<std::string>> kOrder = {
+      {"spec",
+       {"parameters", "objective", "algorithm", "earlyStopping", "trialTemplate", "parallelTrialCount",
+        "maxTrialCount", "maxFailedTrialCount", "metricsCollectorSpec", "nasConfig", "resumePolicy"}},
+      {"parameters", {"name", "parameterType", "feasibleSpace"}},
+      {"feasibleSpace", {"max", "min", "list", "step", "distribution"}},
+      {"objective", {"type", "goal", "objectiveMetricName", "additionalMetricNames", "metricStrategies"}},
+      {"metricStrategies", {"name", "value"}},
+      {"algorithm", {"algorithmName", "algorithmSettings"}},
+      {"earlyStopping", {"algorithmName", "algorithmSettings"}},
+      {"algorithmSettings", {"name", "value"}},
+      {"trialTemplate",
+       {"retain", "trialSpec", "configMap", "trialParameters", "primaryPodLabels", "primaryContainerName",
+        "successCondition", "failureCondition"}},
+      {"configMap", {"configMapName", "configMapNamespace", "templatePath"}},
+      {"trialParameters", {"name", "description", "reference"}},
+      {"metricsCollectorSpec", {"source", "collector"}},
+      {"source", {"httpGet", "fileSystemPath", "filter"}},
+      {"fileSystemPath", {"path", "kind", "format"}},
+      {"filter", {"metricsFormat"}},
+      {"collector", {"kind", "customCollector"}},
+      {"nasConfig", {"graphConfig", "operations"}},
+      {"graphConfig", {"numLayers", "inputSizes", "outputSizes"}},
+      {"operations", {"operationType", "parameters"}},
+  };
+  return kOrder;
+}
+
+// Go's json.Marshal of ExperimentSpec: struct fields in declaration order, unstructured maps
+// with sorted keys.
+ordered_json GoOrderedSpec(const json& spec) {
+  const auto& kOrder = KatibStructFields();
+  // Only Katib's own structs are reordered (bounded depth); unstructured parts (trialSpec,
+  // httpGet, customCollector) keep nlohmann's sorted keys, as Go prints maps.
+  std::function<ordered_json(const json&, const std::string&, int)> order =
+      [&](const json& v, const std::string& name, int depth) -> ordered_json {
+    auto it = kOrder.find(name);
+    if (depth > 8 || it == kOrder.end()) return ordered_json::parse(v.dump());
+    if (v.is_array()) {
+      ordered_json list = ordered_json::array();
+      for (const json& item : v) list.push_back(order(item, name, depth + 1));
+      return list;
+    }
+    if (!v.is_object()) return ordered_json::parse(v.dump());
+    ordered_json out = ordered_json::object();
+    for (const std::string& key : it->second) {
+      if (const json* member = FieldOf(v, key)) {
+        out[key] = key == "parameters" && name == "operations" ? order(*member, "parameters", depth + 1)
+                                                                : order(*member, key, depth + 1);
+      }
+    }
+    return out;
+  };
+  return order(spec, "spec", 0);
+}
+
 class Validator {
  public:
   Validator(const Experiment& e, const ValidationOptions& options)
-      : e_(e), s_(e.spec), options_(options), extra_(!options.katib_compatible) {}
+      : e_(e), s_(e.spec), options_(options) {}
 
   std::vector<FieldError> Run() {
+    // Katib's webhook decodes the object into its typed API first; when that fails, it answers
+    // with the decoder's error and validates nothing.
+    if (DecodeAsKatib()) katib_stopped_ = true;
     ValidateNameAndCounts();
     if (options_.old_experiment) ValidateUpdate(*options_.old_experiment);
-    if (!ValidateObjective() && options_.katib_compatible) return std::move(errors_);
+    if (!ValidateObjective()) katib_stopped_ = true;  // Katib returns here.
     ValidateAlgorithm();
     ValidateEarlyStopping();
     ValidateResumePolicy();
     ValidateTrialTemplate();
+    template_stopped_ = false;
     if (s_.parameters.empty() && !s_.nas_config) {
       Required("spec", "spec.parameters or spec.nasConfig must be specified",
-               "add spec.parameters: the hyperparameters to search");
+               "add spec.parameters: the hyperparameters to search")
+          .blocks_run = true;
     }
     if (!s_.parameters.empty() && s_.nas_config) {
-      Invalid("spec", GoJson(ExperimentToJson(e_)["spec"]),
+      const bool deep = s_.trial_template && s_.trial_template->trial_spec &&
+                        JsonDepth(*s_.trial_template->trial_spec) > kDefaultMaxJsonDepth;
+      Invalid("spec", deep ? "{...}" : Quote("spec", GoJson(GoOrderedSpec(ExperimentToJson(e_)["spec"]))),
               "only one of spec.parameters and spec.nasConfig can be specified",
               "spec.parameters is for hyperparameter tuning, spec.nasConfig for neural architecture search");
     }
     if (!s_.parameters.empty()) ValidateParameters();
     ValidateMetricsCollector();
+    if (dropped_errors_ > 0) {
+      FieldError more;
+      more.type = FieldError::Type::kInvalid;
+      more.field = "spec";
+      more.value = "\"...\"";
+      more.detail = absl::StrCat(dropped_errors_, " more errors not shown");
+      errors_.push_back(std::move(more));
+    }
+    if (dropped_warnings_ > 0) {
+      FieldError more;
+      more.type = FieldError::Type::kInvalid;
+      more.field = "spec";
+      more.value = "\"...\"";
+      more.detail = absl::StrCat(dropped_warnings_, " more warnings not shown");
+      more.severity = FieldError::Severity::kWarning;
+      errors_.push_back(std::move(more));
+    }
+    if (options_.katib_compatible) {
+      errors_.erase(std::remove_if(errors_.begin(), errors_.end(),
+                                   [](const FieldError& e) { return e.severity == FieldError::Severity::kWarning; }),
+                    errors_.end());
+    }
     return std::move(errors_);
   }
 
  private:
-  void Add(FieldError::Type type, std::string field, std::string value, std::string detail, std::string hint) {
-    errors_.push_back({type, std::move(field), std::move(value), std::move(detail), std::move(hint)});
+  // Every problem goes through Add. A Katib rule reached after the point where Katib's
+  // validator returns (katib_stopped_, or template_stopped_ inside validateTrialTemplate) is
+  // reported as a warning: Katib would deny the experiment only once the errors before it
+  // are fixed.
+  FieldError& Add(FieldError::Type type, std::string field, std::string value, std::string detail, std::string hint) {
+    FieldError e{type, std::move(field), std::move(value), std::move(detail), std::move(hint)};
+    if (katib_stopped_ || template_stopped_) {
+      e.severity = FieldError::Severity::kWarning;
+      e.hint = e.hint.empty() ? std::string(kAfterKatibStops) : absl::StrCat(e.hint, "; ", kAfterKatibStops);
+      return Keep(std::move(e));
+    }
+    if (errors_kept_ >= kMaxErrors) {
+      ++dropped_errors_;
+      scratch_ = FieldError{};
+      return scratch_;
+    }
+    ++errors_kept_;
+    errors_.push_back(std::move(e));
+    return errors_.back();
   }
-  void Required(std::string field, std::string detail, std::string hint = "") {
-    Add(FieldError::Type::kRequired, std::move(field), "", std::move(detail), std::move(hint));
+  FieldError& Required(std::string field, std::string detail, std::string hint = "") {
+    return Add(FieldError::Type::kRequired, std::move(field), "", std::move(detail), std::move(hint));
   }
-  void Invalid(std::string field, std::string value, std::string detail, std::string hint = "") {
-    Add(FieldError::Type::kInvalid, std::move(field), std::move(value), std::move(detail), std::move(hint));
+  FieldError& Invalid(std::string field, std::string value, std::string detail, std::string hint = "") {
+    return Add(FieldError::Type::kInvalid, std::move(field), std::move(value), std::move(detail), std::move(hint));
   }
-  void Forbidden(std::string field, std::string detail, std::string hint = "") {
-    Add(FieldError::Type::kForbidden, std::move(field), "", std::move(detail), std::move(hint));
+  FieldError& Forbidden(std::string field, std::string detail, std::string hint = "") {
+    return Add(FieldError::Type::kForbidden, std::move(field), "", std::move(detail), std::move(hint));
+  }
+  // ktune's own check (Katib admits it): a warning. Must be applied to the error just added.
+  FieldError& Own(FieldError& e) {
+    if (&e == &scratch_) return scratch_;
+    if (e.severity == FieldError::Severity::kWarning) return e;  // already demoted and counted
+    FieldError moved = std::move(e);
+    errors_.pop_back();
+    --errors_kept_;
+    moved.severity = FieldError::Severity::kWarning;
+    return Keep(std::move(moved));
+  }
+  // Stores a warning, or counts it once kMaxWarnings are stored (their number grows with the
+  // input; Katib's errors are always kept).
+  FieldError& Keep(FieldError e) {
+    if (warnings_ >= kMaxWarnings) {
+      ++dropped_warnings_;
+      scratch_ = FieldError{};
+      return scratch_;
+    }
+    ++warnings_;
+    errors_.push_back(std::move(e));
+    return errors_.back();
+  }
+
+  // A large value (a template, a list, the spec) as Katib prints it, at most once per run
+  // under each `key` and cut to about 1 KB; later quotes refer back to the first.
+  std::string Quote(const std::string& key, std::string text) {
+    if (text.size() <= 64) return text;
+    if (!quoted_.insert(key).second) return absl::StrCat("<", key, ", as quoted above>");
+    return CutQuote(std::move(text));
+  }
+
+  // Katib's typed decoding of what ktune's codec reads leniently. True when Katib's webhook
+  // would fail to decode the object (its only answer then).
+  bool DecodeAsKatib() {
+    bool failed = false;
+    if (options_.raw_experiment) failed = DecodeRawAsKatib(*options_.raw_experiment);
+    if (failed || !s_.trial_template || !s_.trial_template->trial_spec) return failed;
+    const json& spec = *s_.trial_template->trial_spec;
+    const std::optional<std::string> kind = StringFieldOf(spec, "kind");
+    if (!kind || kind->empty()) {
+      // unstructured.Unstructured's decoder: a trialSpec needs a kind.
+      FieldError& e = Add(FieldError::Type::kDecode, "spec.trialTemplate.trialSpec", "",
+                          absl::StrCat("Object 'Kind' is missing in '", Quote("the template", GoJson(spec)), "'"),
+                          "add kind (and apiVersion) to the trialSpec, e.g. kind: Job and apiVersion: batch/v1");
+      e.blocks_run = true;
+      return true;
+    }
+    return false;
+  }
+
+  // The first scalar where Katib's API has a string (encoding/json's error, as Go 1.24 words it,
+  // with the struct and the dotted field path and no list indices).
+  bool DecodeRawAsKatib(const json& raw) {
+    struct StringField {
+      std::vector<std::string> path;  // keys; "[]" = each list item
+      const char* go_struct;
+      const char* go_type;
+    };
+    static const std::vector<StringField> kFields = {
+        {{"spec", "parameters", "[]", "name"}, "ParameterSpec", "string"},
+        {{"spec", "parameters", "[]", "parameterType"}, "ParameterSpec", "v1beta1.ParameterType"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "max"}, "FeasibleSpace", "string"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "min"}, "FeasibleSpace", "string"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "list", "[]"}, "FeasibleSpace", "string"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "step"}, "FeasibleSpace", "string"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "distribution"}, "FeasibleSpace", "v1beta1.Distribution"},
+        {{"spec", "objective", "type"}, "ObjectiveSpec", "v1beta1.ObjectiveType"},
+        {{"spec", "objective", "objectiveMetricName"}, "ObjectiveSpec", "string"},
+        {{"spec", "objective", "additionalMetricNames", "[]"}, "ObjectiveSpec", "string"},
+        {{"spec", "objective", "metricStrategies", "[]", "name"}, "MetricStrategy", "string"},
+        {{"spec", "objective", "metricStrategies", "[]", "value"}, "MetricStrategy", "v1beta1.MetricStrategyType"},
+        {{"spec", "algorithm", "algorithmName"}, "AlgorithmSpec", "string"},
+        {{"spec", "algorithm", "algorithmSettings", "[]", "name"}, "AlgorithmSetting", "string"},
+        {{"spec", "algorithm", "algorithmSettings", "[]", "value"}, "AlgorithmSetting", "string"},
+        {{"spec", "earlyStopping", "algorithmName"}, "EarlyStoppingSpec", "string"},
+        {{"spec", "earlyStopping", "algorithmSettings", "[]", "name"}, "EarlyStoppingSetting", "string"},
+        {{"spec", "earlyStopping", "algorithmSettings", "[]", "value"}, "EarlyStoppingSetting", "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "name"}, "TrialParameterSpec", "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "description"}, "TrialParameterSpec", "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "reference"}, "TrialParameterSpec", "string"},
+        {{"spec", "trialTemplate", "primaryContainerName"}, "TrialTemplate", "string"},
+        {{"spec", "trialTemplate", "successCondition"}, "TrialTemplate", "string"},
+        {{"spec", "trialTemplate", "failureCondition"}, "TrialTemplate", "string"},
+        {{"spec", "trialTemplate", "configMap", "configMapName"}, "ConfigMapSource", "string"},
+        {{"spec", "trialTemplate", "configMap", "configMapNamespace"}, "ConfigMapSource", "string"},
+        {{"spec", "trialTemplate", "configMap", "templatePath"}, "ConfigMapSource", "string"},
+        {{"spec", "metricsCollectorSpec", "collector", "kind"}, "CollectorSpec", "v1beta1.CollectorKind"},
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "path"}, "FileSystemPath", "string"},
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "kind"}, "FileSystemPath",
+         "v1beta1.FileSystemKind"},
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "format"}, "FileSystemPath",
+         "v1beta1.FileFormat"},
+        {{"spec", "metricsCollectorSpec", "source", "filter", "metricsFormat", "[]"}, "FilterSpec", "string"},
+        {{"spec", "resumePolicy"}, "ExperimentSpec", "v1beta1.ResumePolicyType"},
+    };
+    for (const StringField& f : kFields) {
+      // Breadth over list items with an explicit work list (no recursion).
+      struct Item {
+        const json* node;
+        size_t step;
+        std::string index_path;  // ktune's path with indices, for FieldError::field
+      };
+      std::vector<Item> work{{&raw, 0, ""}};
+      while (!work.empty()) {
+        Item item = std::move(work.back());
+        work.pop_back();
+        if (item.step == f.path.size()) {
+          const json& v = *item.node;
+          if (v.is_number() || v.is_boolean()) {
+            std::string dotted;
+            for (const std::string& key : f.path) {
+              if (key != "[]") dotted += dotted.empty() ? key : "." + key;
+            }
+            Add(FieldError::Type::kDecode, item.index_path, "",
+                absl::StrCat("json: cannot unmarshal ", v.is_boolean() ? "bool" : "number", " into Go struct field ",
+                             f.go_struct, ".", dotted, " of type ", f.go_type),
+                absl::StrCat("quote the value: \"", v.dump(), "\"")); // ktune reads it leniently
+            return true;
+          }
+          continue;
+        }
+        const std::string& key = f.path[item.step];
+        if (key == "[]") {
+          if (!item.node->is_array()) continue;
+          for (size_t i = item.node->size(); i-- > 0;) {
+            work.push_back({&(*item.node)[i], item.step + 1, absl::StrCat(item.index_path, "[", i, "]")});
+          }
+        } else if (const json* next = FieldOf(*item.node, key)) {
+          work.push_back({next, item.step + 1, item.index_path.empty() ? key : absl::StrCat(item.index_path, ".", key)});
+        }
+      }
+    }
+    // `collector: {}` (or a collector without kind): Katib's defaulter only fills in a missing
+    // collector, so the kind stays empty and is rejected below (rule 58).
+    if (const json* collector = PathOf(raw, {"spec", "metricsCollectorSpec", "collector"}, JsonType::kObject)) {
+      const std::optional<std::string> kind = StringFieldOf(*collector, "kind");
+      if (!kind || kind->empty()) collector_without_kind_ = true;
+    }
+    return false;
   }
 
   // Rules 1-6.
@@ -640,13 +579,13 @@ class Validator {
     const std::string& name = e_.metadata.name;
     if (!RE2::PartialMatch(name, kName) || name.size() > 40) {
       Invalid("metadata.name", GoQuote(name), kNameDetail, NameHint(name));
-    } else if (extra_ && !RE2::FullMatch(name, kName)) {
+    } else if (!RE2::FullMatch(name, kName)) {
       // Katib's regex is not end-anchored; the name also names the suggestion Deployment and
-      // Service (DNS-1035 labels), which fail later.
-      Invalid("metadata.name", GoQuote(name),
+      // Service (DNS-1035 labels), which fail later in a cluster (a local run is fine).
+      Own(Invalid("metadata.name", GoQuote(name),
               "must consist of lower case alphanumeric characters or '-' and end with an alphanumeric character",
               absl::StrCat("Katib accepts it, but the suggestion Service named after it would be rejected; ",
-                           NameHint(name)));
+                           NameHint(name))));
     }
     const auto& max_failed = s_.max_failed_trial_count;
     const auto& max_trials = s_.max_trial_count;
@@ -655,10 +594,10 @@ class Validator {
       Invalid("spec.maxFailedTrialCount", absl::StrCat(*max_failed), "should not be less than 0");
     }
     if (max_trials && *max_trials <= 0) {
-      Invalid("spec.maxTrialCount", absl::StrCat(*max_trials), "must be greater than 0");
+      Invalid("spec.maxTrialCount", absl::StrCat(*max_trials), "must be greater than 0").blocks_run = true;
     }
     if (parallel && *parallel <= 0) {
-      Invalid("spec.parallelTrialCount", absl::StrCat(*parallel), "must be greater than 0");
+      Invalid("spec.parallelTrialCount", absl::StrCat(*parallel), "must be greater than 0").blocks_run = true;
     }
     if (max_failed && max_trials && *max_failed > *max_trials) {
       Invalid("spec.maxFailedTrialCount", absl::StrCat(*max_failed),
@@ -733,32 +672,33 @@ class Validator {
   bool ValidateObjective() {
     if (!s_.objective) {
       Required("spec.objective", "must be specified",
-               "add spec.objective with type (minimize or maximize) and objectiveMetricName");
+               "add spec.objective with type (minimize or maximize) and objectiveMetricName")
+          .blocks_run = true;
       return false;
     }
     const ObjectiveSpec& o = *s_.objective;
     const size_t before = errors_.size();
     if (o.type != "minimize" && o.type != "maximize") {
-      Invalid("spec.objective.type", GoJsonString(o.type), "must be minimize or maximize");
+      Invalid("spec.objective.type", GoJsonString(o.type), "must be minimize or maximize").blocks_run = true;
     }
     if (o.objective_metric_name.empty()) {
       Required("spec.objective.objectiveMetricName", "must be specified",
-               "the name of the metric your training code reports, e.g. loss");
+               "the name of the metric your training code reports, e.g. loss")
+          .blocks_run = true;
     }
     if (Contains(o.additional_metric_names, o.objective_metric_name)) {
-      Invalid("spec.objective.additionalMetricNames", GoJson(json(o.additional_metric_names)),
+      Invalid("spec.objective.additionalMetricNames", Quote("spec.objective.additionalMetricNames",
+                                                            GoJson(json(o.additional_metric_names))),
               "should not contain spec.objective.objectiveMetricName",
               absl::StrCat("remove ", GoQuote(o.objective_metric_name), " from spec.objective.additionalMetricNames"));
     }
     const bool ok = errors_.size() == before;
-    if (extra_) {
-      for (size_t i = 0; i < o.metric_strategies.size(); ++i) {
-        const MetricStrategy& m = o.metric_strategies[i];
-        if (m.value != "min" && m.value != "max" && m.value != "latest") {
-          Invalid(absl::StrCat("spec.objective.metricStrategies[", i, "].value"), GoJsonString(m.value),
-                  "must be min, max or latest",
-                  "Katib does not check this; the trial's objective value would be undefined");
-        }
+    for (size_t i = 0; i < o.metric_strategies.size(); ++i) {
+      const MetricStrategy& m = o.metric_strategies[i];
+      if (m.value != "min" && m.value != "max" && m.value != "latest") {
+        Own(Invalid(absl::StrCat("spec.objective.metricStrategies[", i, "].value"), GoJsonString(m.value),
+                    "must be min, max or latest",
+                    "Katib does not check this; the trial's objective value would be undefined"));
       }
     }
     return ok;
@@ -768,17 +708,22 @@ class Validator {
   void ValidateAlgorithm() {
     const std::string available = Sorted(options_.algorithms);
     if (!s_.algorithm) {
-      Required("spec.algorithm", "must be specified", absl::StrCat("set spec.algorithm.algorithmName to one of: ", available));
+      Required("spec.algorithm", "must be specified", absl::StrCat("set spec.algorithm.algorithmName to one of: ", available))
+          .blocks_run = true;
       return;
     }
     const std::string& name = s_.algorithm->algorithm_name;
     if (name.empty()) {
-      Required("spec.algorithm.algorithmName", "must be specified", absl::StrCat("one of: ", available));
+      Required("spec.algorithm.algorithmName", "must be specified", absl::StrCat("one of: ", available)).blocks_run =
+          true;
     }
     if (!Contains(options_.algorithms, name)) {
+      // Katib's words for an algorithm its katib-config has no suggestion image for.
       Invalid("spec.algorithm.algorithmName", GoQuote(name),
-              absl::StrCat("unable to get Suggestion config data for algorithm ", name, ": ktune has no algorithm ",
-                           GoQuote(name), "; available: ", available));
+              absl::StrCat("unable to get Suggestion config data for algorithm ", name,
+                           ": failed to find suggestion config for algorithm: ", name, " in ConfigMap: katib-config"),
+              absl::StrCat("ktune has no algorithm ", GoQuote(name), "; available: ", available))
+          .blocks_run = true;
     }
   }
 
@@ -790,12 +735,16 @@ class Validator {
     if (name.empty()) {
       Required("spec.earlyStopping.algorithmName", "must be specified",
                options_.early_stopping_algorithms.empty() ? "ktune has no early stopping algorithm yet; remove spec.earlyStopping"
-                                                          : absl::StrCat("one of: ", available));
+                                                          : absl::StrCat("one of: ", available))
+          .blocks_run = true;
     }
     if (!Contains(options_.early_stopping_algorithms, name)) {
       Invalid("spec.earlyStopping.algorithmName", GoQuote(name),
               absl::StrCat("unable to get EarlyStopping config data for algorithm ", name,
-                           ": ktune has no early stopping algorithm ", GoQuote(name), "; available: ", available));
+                           ": failed to find early stopping config for algorithm: ", name,
+                           " in ConfigMap: katib-config"),
+              absl::StrCat("ktune has no early stopping algorithm ", GoQuote(name), "; available: ", available))
+          .blocks_run = true;
     }
   }
 
@@ -811,7 +760,8 @@ class Validator {
   void ValidateTrialTemplate() {
     if (!s_.trial_template) {
       Required("spec.trialTemplate", "must be specified",
-               "add spec.trialTemplate with primaryContainerName, trialParameters and trialSpec (e.g. a batch/v1 Job)");
+               "add spec.trialTemplate with primaryContainerName, trialParameters and trialSpec (e.g. a batch/v1 Job)")
+          .blocks_run = true;
       return;
     }
     const TrialTemplate& t = *s_.trial_template;
@@ -820,10 +770,11 @@ class Validator {
       Required("spec.trialTemplate.primaryContainerName", "must be specified",
                names.empty() ? "the name of the container that runs training"
                              : absl::StrCat("the name of the container that runs training; the template has: ",
-                                            absl::StrJoin(names, ", ")));
+                                            absl::StrJoin(names, ", ")))
+          .blocks_run = true;
     }
     if (t.success_condition.empty() || t.failure_condition.empty()) {
-      std::string kind = t.trial_spec && t.trial_spec->is_object() ? t.trial_spec->value("kind", "") : "";
+      std::string kind = t.trial_spec ? StringFieldOr(*t.trial_spec, "kind") : "";
       Required("spec.trialTemplate", "successCondition and failureCondition must be specified",
                absl::StrCat("they are filled in only for trialSpec kinds Job, TrainJob, TFJob, PyTorchJob, XGBoostJob "
                             "and MPIJob",
@@ -836,29 +787,41 @@ class Validator {
     std::optional<std::string> text;
     std::string text_error;
     if (t.trial_spec) {
+      if (JsonDepth(*t.trial_spec) > kDefaultMaxJsonDepth) {
+        Invalid("spec.trialTemplate.trialSpec", "\"\"",
+                absl::StrCat("nested deeper than ", kDefaultMaxJsonDepth, " levels"),
+                "no Kubernetes object needs this depth")
+            .blocks_run = true;
+        return;
+      }
       text = GoJson(*t.trial_spec);
     } else if (t.config_map && options_.load_config_map_template) {
       absl::StatusOr<std::string> loaded = options_.load_config_map_template(*t.config_map);
       if (loaded.ok()) {
-        text = *loaded;
+        text = std::move(*loaded);
       } else {
         text_error = std::string(loaded.status().message());
       }
     }
 
+    // `trialParameters: []` fails too: Katib's defaulter (omitempty) drops it before validation.
     if (!t.trial_parameters || t.trial_parameters->empty()) {
       std::vector<std::string> found = text ? FindPlaceholders(*text) : std::vector<std::string>{};
       Required("spec.trialTemplate.trialParameters", "must be specified", TrialParametersHint(found));
-      return;
+      // Katib returns here; ktune goes on (as warnings) to report a placeholder without a
+      // trialParameter, which can never run.
+      template_stopped_ = true;
     }
     if (!t.trial_spec && !t.config_map) {
       Required("spec.trialTemplate.TrialSource",
-               "spec.trialTemplate.trialSpec or spec.trialTemplate.configMap must be specified");
+               "spec.trialTemplate.trialSpec or spec.trialTemplate.configMap must be specified")
+          .blocks_run = true;
       return;
     }
     if (t.trial_spec && t.config_map) {
       Required("spec.trialTemplate",
-               "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap can be specified");
+               "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap can be specified")
+          .blocks_run = true;
       return;
     }
     if (t.config_map) {
@@ -869,19 +832,43 @@ class Validator {
       if (c.template_path.empty()) missing.push_back("templatePath");
       if (!missing.empty()) {
         Required("spec.trialTemplate.configMap", "configMapName, configMapNamespace and templatePath must be specified",
-                 absl::StrCat("missing: ", absl::StrJoin(missing, ", ")));
+                 absl::StrCat("missing: ", absl::StrJoin(missing, ", ")))
+            .blocks_run = true;
         return;
       }
       if (!text_error.empty()) {
-        Invalid("spec.trialTemplate", "\"\"", absl::StrCat("unable to parse spec.trialTemplate: ", text_error));
+        Invalid("spec.trialTemplate", "\"\"",
+                absl::StrCat("unable to parse spec.trialTemplate: ", Quote("the ConfigMap", text_error)),
+                "pass the ConfigMap with --configmap FILE")
+            .blocks_run = true;
         return;
+      }
+      if (!text) {
+        // No loader (no cluster, no --configmap): Katib would read the ConfigMap here.
+        Own(Invalid("spec.trialTemplate.configMap", "\"\"",
+                    absl::StrCat("ConfigMap ", c.config_map_namespace, "/", c.config_map_name,
+                                 " was not given; the template's checks are skipped"),
+                    "pass the ConfigMap with --configmap FILE"));
       }
     }
 
-    const std::vector<TrialParameterSpec>& params = *t.trial_parameters;
+    const std::vector<TrialParameterSpec> no_params;
+    const std::vector<TrialParameterSpec>& params = t.trial_parameters ? *t.trial_parameters : no_params;
     std::set<std::string> parameter_names;
     for (const auto& p : s_.parameters) parameter_names.insert(p.name);
     std::set<std::string> seen_names, seen_refs;
+    // The placeholders present in the template, found in one pass (a 3 MB template with
+    // thousands of them costs linear time, not one scan per trialParameter).
+    std::set<std::string> present;
+    if (text) {
+      static constexpr std::string_view kPrefix = "${trialParameters.";
+      for (size_t pos = text->find(kPrefix); pos != std::string::npos; pos = text->find(kPrefix, pos + 1)) {
+        const size_t close = text->find('}', pos + kPrefix.size());
+        if (close == std::string::npos) break;
+        present.insert(text->substr(pos + kPrefix.size(), close - pos - kPrefix.size()));
+      }
+    }
+    std::set<std::string> substituted;
     for (size_t i = 0; i < params.size(); ++i) {
       const TrialParameterSpec& p = params[i];
       const std::string path = absl::StrCat("spec.trialTemplate.trialParameters[", i, "]");
@@ -889,20 +876,23 @@ class Validator {
         std::string why = p.name.empty()        ? "name is empty"
                           : p.reference.empty() ? "reference is empty"
                                                 : absl::StrCat("name ", GoQuote(p.name), " contains '{' or '}'");
-        Invalid(path, "\"\"", "name and reference must be specified and name must not contain '{' or '}'", why);
+        Invalid(path, "\"\"", "name and reference must be specified and name must not contain '{' or '}'", why)
+            .blocks_run = true;
         continue;
       }
       if (seen_names.count(p.name)) {
         Invalid(path + ".name", GoQuote(p.name),
                 absl::StrCat("parameter name ", p.name, " can't be duplicated in spec.trialTemplate.trialParameters: ",
-                             GoTrialParameters(params)),
-                "give each trialParameter a different name");
+                             Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
+                "give each trialParameter a different name")
+            .blocks_run = true;
         continue;
       }
       if (seen_refs.count(p.reference)) {
         Invalid(path + ".reference", GoQuote(p.reference),
                 absl::StrCat("parameter reference ", p.reference,
-                             " can't be duplicated in spec.trialTemplate.trialParameters: ", GoTrialParameters(params)),
+                             " can't be duplicated in spec.trialTemplate.trialParameters: ",
+                             Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
                 "use one trialParameter per reference, and its placeholder wherever the value is needed");
         continue;
       }
@@ -910,123 +900,168 @@ class Validator {
       seen_refs.insert(p.reference);
       if (!parameter_names.empty() && !IsMetaKey(p.reference) && !parameter_names.count(p.reference)) {
         std::vector<std::string> names(parameter_names.begin(), parameter_names.end());
-        std::string closest = Closest(p.reference, names);
+        std::string closest = p.reference.size() <= 64 && names.size() <= 256 ? Closest(p.reference, names) : "";
         Invalid(path + ".reference", GoQuote(p.reference),
                 absl::StrCat("parameter reference ", p.reference, " does not exist in spec.parameters: ",
-                             GoParameters(s_.parameters)),
+                             Quote("spec.parameters", GoParameters(s_.parameters))),
                 absl::StrCat(closest.empty() ? "" : absl::StrCat("did you mean ", GoQuote(closest), "? "),
-                             "spec.parameters has: ", absl::StrJoin(names, ", "),
+                             "spec.parameters has: ", CutQuote(absl::StrJoin(names, ", "), 256),
                              "; or reference trial metadata: ${trialSpec.Name}, ${trialSpec.Namespace}, "
                              "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, "
-                             "${trialSpec.Annotations[key]}"));
+                             "${trialSpec.Annotations[key]}"))
+            .blocks_run = true;
       }
       if (!text) continue;
       const std::string placeholder = ParamPlaceholder(p.name);
-      if (text->find(placeholder) == std::string::npos) {
+      if (!present.count(p.name)) {
         Invalid(path + ".name", GoQuote(p.name),
                 absl::StrCat("parameter name: ", p.name, " in spec.trialParameters not found in spec.trialTemplate: ",
-                             *text),
+                             Quote("the template", *text)),
                 absl::StrCat("put ", placeholder,
                              " in the template where the value goes (e.g. \"--", p.name, "=", placeholder,
                              "\" in the container's command), or remove this trialParameter"));
-        if (options_.katib_compatible) return;
+        template_stopped_ = true;  // Katib returns here.
         continue;
       }
-      size_t pos = 0;
-      while ((pos = text->find(placeholder, pos)) != std::string::npos) {
-        text->replace(pos, placeholder.size(), "test-value");
-        pos += sizeof("test-value") - 1;
-      }
+      substituted.insert(p.name);
     }
-    if (!text) return;  // a configMap template with no cluster to read it from
+    if (!text) return;  // a configMap template with no ConfigMap to read it from
 
+    // Katib replaces each declared placeholder with "test-value", then looks for what is left.
+    std::string replaced;
+    replaced.reserve(text->size());
+    {
+      static constexpr std::string_view kPrefix = "${trialParameters.";
+      size_t done = 0;
+      for (size_t pos = text->find(kPrefix); pos != std::string::npos; pos = text->find(kPrefix, pos + 1)) {
+        const size_t close = text->find('}', pos + kPrefix.size());
+        if (close == std::string::npos) break;
+        if (!substituted.count(text->substr(pos + kPrefix.size(), close - pos - kPrefix.size()))) continue;
+        replaced.append(*text, done, pos - done);
+        replaced += "test-value";
+        done = close + 1;
+        pos = close;
+      }
+      replaced.append(*text, done, std::string::npos);
+    }
     std::vector<std::string> left;
+    size_t left_bytes = 0, left_more = 0;
     {
       static const RE2 kRe(R"((\$\{trialParameters\..+?\}))");
-      re2::StringPiece input(*text);
+      re2::StringPiece input(replaced);
       std::string match;
-      while (RE2::FindAndConsume(&input, kRe, &match)) left.push_back(match);
+      while (RE2::FindAndConsume(&input, kRe, &match)) {
+        if (left_bytes > kMaxQuote) {
+          ++left_more;
+          continue;
+        }
+        left_bytes += match.size() + 1;
+        left.push_back(match);
+      }
     }
     if (!left.empty()) {
+      std::string list = GoList(left);
+      if (left_more > 0) list = absl::StrCat(list.substr(0, list.size() - 1), " ... (", left_more, " more)]");
       Invalid("spec.trialTemplate", "\"\"",
-              absl::StrCat("parameters: ", GoList(left), " in spec.trialTemplate not found in spec.trialParameters: ",
-                           GoTrialParameters(params)),
-              MissingTrialParametersHint(left));
+              absl::StrCat("parameters: ", list, " in spec.trialTemplate not found in spec.trialParameters: ",
+                           Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
+              MissingTrialParametersHint(left))
+          .blocks_run = true;
     }
-
     std::optional<json> object;
     std::string parse_error;
     if (t.trial_spec) {
-      json parsed = json::parse(*text, nullptr, false);
-      if (!parsed.is_discarded()) object = std::move(parsed);
+      absl::StatusOr<json> parsed = ParseJsonBounded(replaced);
+      if (parsed.ok()) object = std::move(*parsed);
     } else {
-      absl::StatusOr<json> parsed = ParseYamlDocument(*text);
+      absl::StatusOr<json> parsed = ParseYamlDocument(replaced);
       if (parsed.ok()) {
         object = std::move(*parsed);
       } else {
         parse_error = std::string(parsed.status().message());
       }
     }
-    if (!object || !object->is_object()) {
-      Invalid("spec.trialTemplate", "\"\"", absl::StrCat("unable to convert spec.trialTemplate: ", *text, " to unstructured"),
-              parse_error.empty() ? "the template must be one Kubernetes object (YAML or JSON)"
-                                  : absl::StrCat("the template is not a Kubernetes object: ", parse_error));
+    if (!object || !object->is_object() || StringFieldOr(*object, "kind").empty()) {
+      Invalid("spec.trialTemplate", "\"\"",
+              absl::StrCat("unable to convert spec.trialTemplate: ", Quote("the template", replaced), " to unstructured"),
+              !parse_error.empty() ? absl::StrCat("the template is not a Kubernetes object: ", parse_error)
+              : object && object->is_object() ? "the template needs a kind (and an apiVersion)"
+                                              : "the template must be one Kubernetes object (YAML or JSON)")
+          .blocks_run = true;
       return;
     }
-    const json& meta = object->value("metadata", json::object());
-    auto meta_string = [&](const char* key) {
-      if (!meta.is_object()) return std::string();
-      auto it = meta.find(key);
-      return it != meta.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    if (!meta_string("name").empty() || !meta_string("namespace").empty()) {
+    const std::string meta_name = StringFieldOr(FieldOrEmpty(*object, "metadata"), "name");
+    const std::string meta_namespace = StringFieldOr(FieldOrEmpty(*object, "metadata"), "namespace");
+    if (!meta_name.empty() || !meta_namespace.empty()) {
       Invalid("spec.trialTemplate", "\"\"", "metadata.name and metadata.namespace in spec.trialTemplate must be omitted",
               "remove them: each trial's job is named after the trial, in the experiment's namespace");
     }
-    auto top_string = [&](const char* key) {
-      auto it = object->find(key);
-      return it != object->end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    const std::string api_version = top_string("apiVersion");
-    const std::string kind = top_string("kind");
+    const std::string api_version = StringFieldOr(*object, "apiVersion");
+    const std::string kind = StringFieldOr(*object, "kind");
     if (api_version.empty() || kind.empty()) {
       Required("spec.trialTemplate", "APIVersion and Kind in spec.trialTemplate must be specified",
-               "e.g. apiVersion: batch/v1 and kind: Job");
+               "e.g. apiVersion: batch/v1 and kind: Job")
+          .blocks_run = true;
     }
     if (api_version == "batch/v1" && kind == "Job") ValidateJob(*object);
   }
 
-  // Rules 37-38.
+  static const json& FieldOrEmpty(const json& object, std::string_view key) {
+    static const json kEmpty = json::object();
+    const json* v = FieldOf(object, key, JsonType::kObject);
+    return v ? *v : kEmpty;
+  }
+
+  // Rules 37-38: Katib reports the first problem; ktune reports the rest as warnings.
   void ValidateJob(const json& object) {
-    JobChecker checker;
-    ordered_json converted = checker.Struct(object, JobSchema(), "");
-    for (const JobProblem& p : checker.type_errors) {
-      Invalid("spec.trialTemplate", "\"\"",
-              absl::StrCat("invalid spec.trialTemplate: unable to convert spec.TrialTemplate: ", GoValue(object),
-                           " to Job: ", p.detail),
-              p.hint);
-      if (options_.katib_compatible) return;
+    JobCheck check = CheckBatchJob(object);
+    bool first = true;
+    for (const JobProblem& p : check.type_errors) {
+      FieldError& e = Invalid("spec.trialTemplate", "\"\"",
+                              first ? absl::StrCat("invalid spec.trialTemplate: unable to convert spec.TrialTemplate: ",
+                                                   Quote("the template as Go prints it", GoValue(object)), " to Job: ",
+                                                   p.detail)
+                                    : absl::StrCat("invalid spec.trialTemplate: unable to convert ", p.pointer,
+                                                   " to Job: ", p.detail),
+                              p.hint);
+      e.blocks_run = true;
+      if (!first) Own(e);
+      first = false;
     }
-    const std::string converted_json = GoJson(converted);
-    for (const JobProblem& p : checker.unknown) {
-      Invalid("spec.trialTemplate", "\"\"",
-              absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ", GoValue(p.value),
-                           " to Job, converted template: ", converted_json),
-              p.hint);
-      if (options_.katib_compatible) return;
+    if (check.more_type_errors > 0) {
+      Own(Invalid("spec.trialTemplate", "\"\"",
+                  absl::StrCat(check.more_type_errors, " more values of the wrong type in the Job")));
+    }
+    if (!check.type_errors.empty()) return;  // Katib stops at the conversion error
+    std::string converted_json;
+    for (const JobProblem& p : check.unknown) {
+      if (first) {
+        converted_json = GoJson(check.converted);
+        Invalid("spec.trialTemplate", "\"\"",
+                absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ", GoValue(*p.value, 256),
+                             " to Job, converted template: ", Quote("the converted template", converted_json)),
+                p.hint);
+      } else {
+        Own(Invalid("spec.trialTemplate", "\"\"",
+                    absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ",
+                                 GoValue(*p.value, 256), " to Job"),
+                    p.hint));
+      }
+      first = false;
+    }
+    if (check.more_unknown > 0) {
+      Own(Invalid("spec.trialTemplate", "\"\"", absl::StrCat(check.more_unknown, " more unknown fields in the Job")));
     }
   }
 
   static std::vector<std::string> ContainerNames(const TrialTemplate& t) {
     std::vector<std::string> names;
-    const json* node = t.trial_spec ? &*t.trial_spec : nullptr;
-    for (const char* key : {"spec", "template", "spec", "containers"}) {
-      if (!node || !node->is_object() || !node->contains(key)) return names;
-      node = &(*node)[key];
-    }
-    if (!node->is_array()) return names;
-    for (const auto& c : *node) {
-      if (c.is_object() && c.contains("name") && c["name"].is_string()) names.push_back(c["name"].get<std::string>());
+    if (!t.trial_spec) return names;
+    const json* containers = PathOf(*t.trial_spec, {"spec", "template", "spec", "containers"}, JsonType::kArray);
+    if (!containers) return names;
+    for (const auto& c : *containers) {
+      if (std::optional<std::string> name = StringFieldOf(c, "name")) names.push_back(*name);
+      if (names.size() >= 16) break;
     }
     return names;
   }
@@ -1079,20 +1114,22 @@ class Validator {
       const std::string& type = p.parameter_type;
       if (!Contains(kParameterTypes, type) && type != "unknown") {
         Invalid(path + ".parameterType", GoJsonString(type), absl::StrCat("parameterType: ", type, " is not supported"),
-                absl::StrCat("use one of: ", absl::StrJoin(kParameterTypes, ", ")));
+                absl::StrCat("use one of: ", absl::StrJoin(kParameterTypes, ", ")))
+            .blocks_run = true;
       }
       if (!fs.distribution.empty() && !Contains(kDistributions, fs.distribution) && fs.distribution != "unknown") {
         Invalid(path + ".feasibleSpace.distribution", GoJsonString(fs.distribution),
                 absl::StrCat("distribution: ", fs.distribution, " is not supported"),
-                absl::StrCat("use one of: ", absl::StrJoin(kDistributions, ", ")));
+                absl::StrCat("use one of: ", absl::StrJoin(kDistributions, ", ")))
+            .blocks_run = true;
       }
       const bool numeric = type == "double" || type == "int";
       const bool listed = type == "categorical" || type == "discrete";
       if (fs.max.empty() && fs.min.empty() && fs.list.empty() && fs.step.empty() && fs.distribution.empty()) {
-        Required(path + ".feasibleSpace", "feasibleSpace must be specified");
+        Required(path + ".feasibleSpace", "feasibleSpace must be specified").blocks_run = true;
       } else if (numeric) {
         if (!fs.list.empty()) {
-          Invalid(path + ".feasibleSpace.list", GoJson(json(fs.list)),
+          Invalid(path + ".feasibleSpace.list", Quote(path + ".feasibleSpace.list", GoJson(json(fs.list))),
                   absl::StrCat("feasibleSpace.list is not supported for parameterType: ", type),
                   absl::StrCat("use feasibleSpace.min and .max for ", type, ", or parameterType discrete or categorical "
                                "for a list"));
@@ -1102,29 +1139,33 @@ class Validator {
                    absl::StrCat("feasibleSpace.max or feasibleSpace.min must be specified for parameterType: ", type),
                    fs.max.empty() && fs.min.empty() ? "set both feasibleSpace.min and feasibleSpace.max"
                    : fs.max.empty()                 ? "feasibleSpace.max is missing"
-                                                    : "feasibleSpace.min is missing");
+                                                    : "feasibleSpace.min is missing")
+              .blocks_run = true;
         }
       } else if (listed) {
         if (!fs.max.empty() || !fs.min.empty() || !fs.step.empty()) {
-          Invalid(path + ".feasibleSpace", GoFeasibleSpaceJson(fs),
+          Invalid(path + ".feasibleSpace", Quote(path + ".feasibleSpace", GoFeasibleSpaceJson(fs)),
                   absl::StrCat("feasibleSpace .max, .min and .step is not supported for parameterType: ", type),
                   absl::StrCat("list the values in feasibleSpace.list for ", type,
                                ", or use parameterType int or double for a range"));
         }
       }
-      if (!extra_) continue;
+      // ktune's own checks: Katib admits all of these; the suggestion service fails on them.
       if (p.name.empty()) {
-        Required(path + ".name", "must be specified", "trialParameters reference parameters by this name");
+        Own(Required(path + ".name", "must be specified", "trialParameters reference parameters by this name"))
+            .blocks_run = true;
       } else if (auto [it, inserted] = first_index.emplace(p.name, i); !inserted) {
-        Invalid(path + ".name", GoQuote(p.name), absl::StrCat("duplicates spec.parameters[", it->second, "].name"),
-                "parameter names must be unique");
+        Own(Invalid(path + ".name", GoQuote(p.name), absl::StrCat("duplicates spec.parameters[", it->second, "].name"),
+                    "parameter names must be unique"))
+            .blocks_run = true;
       }
       if (numeric) CheckRange(p, path);
       if (listed) CheckList(p, path);
     }
   }
 
-  // ktune: min, max and step are numbers (integers for int), min <= max, step > 0.
+  // ktune: min, max and step are numbers (integers for int), min <= max, step > 0. Numbers are
+  // read by core/number.h, as the algorithm plugins read them.
   void CheckRange(const ParameterSpec& p, const std::string& path) {
     const FeasibleSpace& fs = p.feasible_space;
     const bool is_int = p.parameter_type == "int";
@@ -1135,11 +1176,12 @@ class Validator {
       if (is_int) {
         if (auto i = ParseInteger(value)) v = static_cast<double>(*i);
       } else {
-        v = ParseNumber(value);
+        v = ParseFiniteNumber(value);
       }
       if (!v) {
-        Invalid(absl::StrCat(path, ".feasibleSpace.", field), GoQuote(value), what,
-                "Katib accepts it, but the suggestion service fails to parse it at run time");
+        Own(Invalid(absl::StrCat(path, ".feasibleSpace.", field), GoQuote(value), what,
+                    "Katib accepts it, but the suggestion service fails to parse it at run time"))
+            .blocks_run = true;
       }
       return v;
     };
@@ -1147,15 +1189,16 @@ class Validator {
     std::optional<double> max = parse(fs.max, "max");
     std::optional<double> step = parse(fs.step, "step");
     if (min && max && *min > *max) {
-      Invalid(path + ".feasibleSpace.min", GoQuote(fs.min),
-              absl::StrCat("must be less than or equal to feasibleSpace.max (", fs.max, ")"), "swap min and max");
+      Own(Invalid(path + ".feasibleSpace.min", GoQuote(fs.min),
+                  absl::StrCat("must be less than or equal to feasibleSpace.max (", fs.max, ")"), "swap min and max"))
+          .blocks_run = true;
     }
     if (step && *step <= 0) {
-      Invalid(path + ".feasibleSpace.step", GoQuote(fs.step), "must be greater than 0");
+      Own(Invalid(path + ".feasibleSpace.step", GoQuote(fs.step), "must be greater than 0"));
     }
     if (min && fs.distribution == "logUniform" && *min <= 0) {
-      Invalid(path + ".feasibleSpace.min", GoQuote(fs.min), "must be greater than 0 for distribution: logUniform",
-              "a log-uniform range cannot include 0 or negative values");
+      Own(Invalid(path + ".feasibleSpace.min", GoQuote(fs.min), "must be greater than 0 for distribution: logUniform",
+                  "a log-uniform range cannot include 0 or negative values"));
     }
   }
 
@@ -1163,19 +1206,21 @@ class Validator {
   void CheckList(const ParameterSpec& p, const std::string& path) {
     const FeasibleSpace& fs = p.feasible_space;
     if (fs.list.empty()) {
-      Required(path + ".feasibleSpace.list", absl::StrCat("must not be empty for parameterType: ", p.parameter_type),
-               "list the values to try");
+      Own(Required(path + ".feasibleSpace.list", absl::StrCat("must not be empty for parameterType: ", p.parameter_type),
+                   "list the values to try"))
+          .blocks_run = true;
       return;
     }
     std::set<std::string> seen;
     for (size_t j = 0; j < fs.list.size(); ++j) {
       const std::string item_path = absl::StrCat(path, ".feasibleSpace.list[", j, "]");
-      if (p.parameter_type == "discrete" && !ParseNumber(fs.list[j])) {
-        Invalid(item_path, GoQuote(fs.list[j]), "must be a number for parameterType: discrete",
-                "use parameterType categorical for values that are not numbers");
+      if (p.parameter_type == "discrete" && !ParseFiniteNumber(fs.list[j])) {
+        Own(Invalid(item_path, GoQuote(fs.list[j]), "must be a number for parameterType: discrete",
+                    "use parameterType categorical for values that are not numbers"))
+            .blocks_run = true;
       }
       if (!seen.insert(fs.list[j]).second) {
-        Invalid(item_path, GoQuote(fs.list[j]), "duplicate value", "list each value once");
+        Own(Invalid(item_path, GoQuote(fs.list[j]), "duplicate value", "list each value once"));
       }
     }
   }
@@ -1184,30 +1229,37 @@ class Validator {
   void ValidateMetricsCollector() {
     static const MetricsCollectorSpec kNone;
     const MetricsCollectorSpec& m = s_.metrics_collector_spec ? *s_.metrics_collector_spec : kNone;
-    const std::string& kind = m.kind;
+    // `collector: {}` keeps an empty kind in Katib (its defaulter fills in only a missing
+    // collector).
+    const std::string kind = collector_without_kind_ ? "" : m.kind;
     const std::string kind_path = "spec.metricsCollectorSpec.collector.kind";
     const std::string source = "spec.metricsCollectorSpec.source";
     if ((kind == "StdOut" || kind == "File" || kind == "TensorFlowEvent" || kind == "PrometheusMetric") &&
         !Contains(options_.metrics_collector_kinds, kind)) {
       Invalid(kind_path, GoJsonString(kind),
-              absl::StrCat("GetMetricsCollectorConfigData failed: ktune has no metrics collector ", GoQuote(kind),
-                           "; available: ", Sorted(options_.metrics_collector_kinds)));
+              absl::StrCat("GetMetricsCollectorConfigData failed: failed to find metrics collector config for kind: ",
+                           kind, " in ConfigMap: katib-config"),
+              absl::StrCat("ktune has no metrics collector ", GoQuote(kind), "; available: ",
+                           Sorted(options_.metrics_collector_kinds)))
+          .blocks_run = true;
     }
     const FileSystemPath* fsp = m.file_system_path ? &*m.file_system_path : nullptr;
     if (kind == "Push") return;
     if (kind == "StdOut") {
-      if (extra_) ValidateFilters(m, /*katib_checks_it=*/false);
+      ValidateFilters(m, /*katib_checks_it=*/false);
       return;
     }
     if (kind == "File") {
       if (!fsp || fsp->kind != "File" || !IsAbsolutePath(fsp->path)) {
         Required(source + ".fileSystemPath.path", "file path where metrics file exists is required",
-                 "set source.fileSystemPath to an absolute path with kind File, e.g. /var/log/katib/metrics.log");
+                 "set source.fileSystemPath to an absolute path with kind File, e.g. /var/log/katib/metrics.log")
+            .blocks_run = true;
       }
       const std::string format = fsp ? fsp->format : "";
       if (format != "TEXT" && format != "JSON") {
         Required(source + ".fileSystemPath.format", "format of metrics file is required for metrics collector",
-                 "use TEXT or JSON");
+                 "use TEXT or JSON")
+            .blocks_run = true;
       }
       if (format == "JSON" && m.metrics_format) {
         Invalid(source + ".filter", "\"\"", "filter must be nil when format of metrics file is json",
@@ -1218,43 +1270,51 @@ class Validator {
         Required(source,
                  "directory path where tensorflow event files exist is required by "
                  ".spec.metricsCollectorSpec.source.fileSystemPath.path",
-                 "set source.fileSystemPath to an absolute directory with kind Directory, e.g. /var/log/katib/tfevent/");
+                 "set source.fileSystemPath to an absolute directory with kind Directory, e.g. /var/log/katib/tfevent/")
+            .blocks_run = true;
       }
       if (fsp && !fsp->format.empty()) {
         Invalid(source + ".fileSystemPath.format", GoJsonString(fsp->format), "must be empty",
                 "remove fileSystemPath.format for TensorFlowEvent");
       }
     } else if (kind == "PrometheusMetric") {
-      json http = m.http_get.value_or(json::object());
+      static const json kEmpty = json::object();
+      const json& http = m.http_get ? *m.http_get : kEmpty;
       std::string port;
-      if (http.contains("port")) port = http["port"].is_string() ? http["port"].get<std::string>() : http["port"].dump();
-      std::optional<long long> port_number = ParseInteger(port);
+      if (const json* p = FieldOf(http, "port")) port = p->is_string() ? p->get<std::string>() : p->dump();
+      std::optional<int64_t> port_number = ParseInteger(port);
       if (!port_number || *port_number <= 0) {
         Invalid(source + ".httpGet.port", GoQuote(port),
-                "must be a positive integer value for metrics collector kind: PrometheusMetric", "e.g. 8080");
+                "must be a positive integer value for metrics collector kind: PrometheusMetric", "e.g. 8080")
+            .blocks_run = true;
       }
-      std::string path = http.contains("path") && http["path"].is_string() ? http["path"].get<std::string>() : "";
+      const std::string path = StringFieldOr(http, "path");
       if (path.empty() || path[0] != '/') {
         Invalid(source + ".httpGet.path", GoQuote(path), "path is invalid for metrics collector kind: PrometheusMetric",
-                "the path must start with '/', e.g. /metrics");
+                "the path must start with '/', e.g. /metrics")
+            .blocks_run = true;
       }
     } else if (kind == "Custom") {
       if (!m.custom_collector) {
         Required("spec.metricsCollectorSpec.collector.customCollector", "metrics collector kind: Custom is required",
-                 "set collector.customCollector to the collector's container spec");
+                 "set collector.customCollector to the collector's container spec")
+            .blocks_run = true;
       }
       if (fsp && (!IsAbsolutePath(fsp->path) || (fsp->kind != "Directory" && fsp->kind != "File"))) {
         Invalid(source + ".fileSystemPath", "\"\"", ".spec.metricsCollectorSpec.source is invalid",
-                "fileSystemPath needs an absolute path and kind File or Directory");
+                "fileSystemPath needs an absolute path and kind File or Directory")
+            .blocks_run = true;
       }
     } else {
       Invalid(kind_path, GoJsonString(kind), absl::StrCat("invalid metrics collector kind: ", kind),
-              absl::StrCat("use one of: ", absl::StrJoin(kCollectorKinds, ", ")));
+              absl::StrCat("use one of: ", absl::StrJoin(kCollectorKinds, ", ")))
+          .blocks_run = true;
     }
     ValidateFilters(m, /*katib_checks_it=*/true);
   }
 
-  // Rules 59-60, and ktune's capture-group count.
+  // Rules 59-60, and ktune's capture-group count. Under StdOut Katib checks nothing: the same
+  // problems are ktune's warnings there.
   void ValidateFilters(const MetricsCollectorSpec& m, bool katib_checks_it) {
     if (!m.metrics_format || m.metrics_format->empty()) return;
     static const RE2 kTwoBrackets(R"(.*\(.*\).*\(.*\).*)");
@@ -1262,37 +1322,58 @@ class Validator {
     const std::string not_katib =
         katib_checks_it ? "" : "Katib does not check metricsFormat for the StdOut collector; the collector would fail at run time. ";
     const std::string example = absl::StrCat("e.g. ", kDefaultMetricsFilter);
+    auto judge = [&](FieldError& e) -> FieldError& {
+      e.blocks_run = true;  // a filter that cannot compile or capture can never match a metric
+      return katib_checks_it ? e : Own(e);
+    };
     for (const std::string& format : *m.metrics_format) {
       RE2 re(format, RE2::Quiet);
       if (!re.ok()) {
-        Invalid(path, GoQuote(format), absl::StrCat("invalid filter: ", GoRegexpError(re)),
-                absl::StrCat(not_katib, "metricsFormat entries use RE2 (Go regexp) syntax"));
+        judge(Invalid(path, GoQuote(format), absl::StrCat("invalid filter: ", GoRegexpError(re)),
+                      absl::StrCat(not_katib, "metricsFormat entries use RE2 (Go regexp) syntax")));
         continue;
       }
       if (!RE2::PartialMatch(format, kTwoBrackets)) {
-        Invalid(path, GoQuote(format), "two top subexpressions are required",
-                absl::StrCat(not_katib, "group 1 must capture the metric name and group 2 its value, ", example));
-      } else if (extra_ && re.NumberOfCapturingGroups() < 2) {
-        Invalid(path, GoQuote(format),
-                absl::StrCat("has ", re.NumberOfCapturingGroups(),
-                             " capture groups; two are required: the first captures the metric name, the second "
-                             "its value"),
-                absl::StrCat(not_katib, "escaped parentheses \\( \\) do not capture; ", example));
+        judge(Invalid(path, GoQuote(format), "two top subexpressions are required",
+                      absl::StrCat(not_katib, "group 1 must capture the metric name and group 2 its value, ", example)));
+      } else if (re.NumberOfCapturingGroups() < 2) {
+        FieldError& e = Own(Invalid(path, GoQuote(format),
+                                    absl::StrCat("has ", re.NumberOfCapturingGroups(),
+                                                 " capture groups; two are required: the first captures the metric "
+                                                 "name, the second its value"),
+                                    absl::StrCat(not_katib, "escaped parentheses \\( \\) do not capture; ", example)));
+        e.blocks_run = true;
       }
     }
   }
 
+  static constexpr char kAfterKatibStops[] =
+      "Katib stops before this check and reports it once the errors before it are fixed";
+  static constexpr size_t kMaxWarnings = 100;
+  // Katib's errors grow with the input (one per bad parameter); past this many, only their
+  // number is reported (the webhook reports at most 50 anyway).
+  static constexpr size_t kMaxErrors = 200;
+
   const Experiment& e_;
   const ExperimentSpec& s_;
   const ValidationOptions& options_;
-  const bool extra_;  // ktune's checks beyond Katib's
   std::vector<FieldError> errors_;
+  bool katib_stopped_ = false;     // Katib's validator has returned (or never started)
+  bool template_stopped_ = false;  // Katib's validateTrialTemplate has returned
+  bool collector_without_kind_ = false;
+  std::set<std::string> quoted_;   // keys of the large values quoted so far
+  size_t warnings_ = 0;
+  size_t dropped_warnings_ = 0;
+  size_t errors_kept_ = 0;
+  size_t dropped_errors_ = 0;
+  FieldError scratch_;             // receives the modifications of a dropped warning
 };
 
 }  // namespace
 
 std::string FieldError::KatibMessage() const {
   switch (type) {
+    case Type::kDecode: return detail;
     case Type::kRequired: return absl::StrCat(field, ": Required value: ", detail);
     case Type::kForbidden: return absl::StrCat(field, ": Forbidden: ", detail);
     case Type::kInvalid: break;
@@ -1304,6 +1385,74 @@ std::string FieldError::ToString() const {
   std::string message = KatibMessage();
   if (hint.empty()) return message;
   return absl::StrCat(message, " (", hint, ")");
+}
+
+std::vector<std::string> KatibDefaulterRemovals(const json& experiment) {
+  std::vector<std::string> removals;
+  const json* spec = FieldOf(experiment, "spec", JsonType::kObject);
+  if (!spec) return removals;
+  const auto& structs = KatibStructFields();
+  struct Item {
+    const json* node;
+    std::string name;     // the struct, by the field name that holds it
+    std::string pointer;  // JSON pointer of node
+  };
+  std::vector<Item> work{{spec, "spec", "/spec"}};
+  auto escape = [](const std::string& key) {
+    std::string out;
+    for (char c : key) {
+      if (c == '~') {
+        out += "~0";
+      } else if (c == '/') {
+        out += "~1";
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  while (!work.empty()) {
+    Item item = std::move(work.back());
+    work.pop_back();
+    const auto found = structs.find(item.name);
+    if (found == structs.end()) continue;
+    const std::vector<std::string>& fields = found->second;
+    for (auto it = item.node->begin(); it != item.node->end(); ++it) {
+      const std::string pointer = absl::StrCat(item.pointer, "/", escape(it.key()));
+      const json& v = *it;
+      const bool known = Contains(fields, it.key());
+      // Unknown fields and nulls are not in Katib's typed object; omitempty drops empty
+      // strings, lists and maps, false and 0 (pointers, e.g. parallelTrialCount, keep 0; a
+      // struct, e.g. feasibleSpace, is never dropped).
+      const bool pointer_field = it.key() == "parallelTrialCount" || it.key() == "maxTrialCount" ||
+                                 it.key() == "maxFailedTrialCount" || it.key() == "goal" || it.key() == "numLayers";
+      const bool struct_field = it.key() == "feasibleSpace" || it.key() == "graphConfig";
+      const bool empty = v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
+                         (v.is_array() && v.empty()) || (v.is_boolean() && !v.get<bool>()) ||
+                         (v.is_number() && v.get<double>() == 0 && !pointer_field) ||
+                         (v.is_object() && v.empty() && !struct_field && structs.count(it.key()) == 0 &&
+                          it.key() != "trialSpec" && it.key() != "customCollector" && it.key() != "httpGet");
+      if (!known || v.is_null() || (empty && !struct_field)) {
+        removals.push_back(pointer);
+        continue;
+      }
+      if (it.key() == "trialSpec" || it.key() == "customCollector" || it.key() == "httpGet" ||
+          it.key() == "primaryPodLabels") {
+        continue;  // kept as written (unstructured, or typed Kubernetes objects ktune keeps verbatim)
+      }
+      const std::string child = item.name == "operations" && it.key() == "parameters" ? "parameters" : it.key();
+      if (structs.count(child) == 0) continue;
+      if (v.is_object()) {
+        work.push_back({&v, child, pointer});
+      } else if (v.is_array()) {
+        for (size_t i = 0; i < v.size(); ++i) {
+          if (v[i].is_object()) work.push_back({&v[i], child, absl::StrCat(pointer, "/", i)});
+        }
+      }
+    }
+  }
+  std::sort(removals.begin(), removals.end());
+  return removals;
 }
 
 std::vector<FieldError> ValidateExperiment(const Experiment& experiment, const ValidationOptions& options) {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/defaults.h"
+#include "core/number.h"
 
 namespace ktune::metrics {
 namespace {
@@ -33,6 +34,13 @@ std::string_view TrimAscii(std::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
   return s;
+}
+
+// A TEXT capture that can be a metric value: a number or nan/inf word by core/number.h, or
+// text with a digit in it (a structured value such as DARTS' genotype).
+bool CanBeMetricValue(std::string_view value) {
+  if (core::ParseNumber(value).kind != core::NumberKind::kInvalid) return true;
+  return std::any_of(value.begin(), value.end(), IsDigit);
 }
 
 absl::StatusOr<std::vector<std::string>> CheckMetricNames(std::vector<std::string> names) {
@@ -289,8 +297,11 @@ void TextMetricsParser::ParseLine(std::string_view line, core::Timestamp now,
       const std::string_view name = TrimAscii(std::string_view(groups[1].data(), groups[1].size()));
       const std::string_view value =
           TrimAscii(std::string_view(groups[2].data(), groups[2].size()));
-      if (value.empty() ||
-          std::find(metric_names_.begin(), metric_names_.end(), name) == metric_names_.end()) {
+      if (std::find(metric_names_.begin(), metric_names_.end(), name) == metric_names_.end()) {
+        continue;
+      }
+      if (!CanBeMetricValue(value)) {
+        ++rejected_values_;
         continue;
       }
       out.push_back(core::MetricLog{line_time_stamp(), std::string(name), std::string(value)});
@@ -370,8 +381,9 @@ absl::Status JsonMetricsParser::ParseLine(std::string_view line, uint64_t line_n
   const std::string* time_stamp = nullptr;
   for (size_t i = 0; i < metric_names_.size(); ++i) {
     auto& member = members.metrics()[i];
-    if (!member.has_value() || member->kind == TopLevelMembers::Kind::kOther ||
-        member->text.empty()) {
+    if (!member.has_value()) continue;
+    if (member->kind == TopLevelMembers::Kind::kOther || member->text.empty()) {
+      ++rejected_values_;
       continue;
     }
     if (time_stamp == nullptr) time_stamp = &time_cache_.Format(time.value_or(now));

@@ -60,6 +60,9 @@ class MetricsParser {
   virtual uint64_t lines() const = 0;
   // Lines dropped for exceeding ParserOptions::max_line_bytes.
   virtual uint64_t dropped_lines() const = 0;
+  // Values of requested metrics that were found but not stored, because they cannot be a
+  // metric value (see each parser), over the whole stream.
+  virtual uint64_t rejected_values() const = 0;
 };
 
 // Katib's TEXT format (§6.2). For each line:
@@ -69,9 +72,13 @@ class MetricsParser {
 //    0001-01-01T00:00:00Z, which loses the ordering of live metrics);
 //  - for each filter in order, every non-overlapping match left to right (Go's FindAll)
 //    gives name = group 1 and value = group 2, both with ASCII whitespace trimmed; a match
-//    is kept if the name equals one of the metric names and the value is not empty (ktune
-//    difference: Katib also stores the empty value that its default filter matches in
-//    `loss=nan`). Other values are kept verbatim, numeric or not.
+//    is kept if the name equals one of the metric names and the value can be a metric value:
+//    a number or a non-finite word by core/number.h (`0.5`, `-1e-3`, `nan`, `-inf`), or any
+//    text with an ASCII digit in it (kept verbatim, e.g. DARTS' `Genotype(...)`). A value
+//    with no digit that is not such a word (`-`, an empty one, `abc`) is dropped and counted
+//    in rejected_values() (ktune difference: Katib stores it, e.g. the empty value and the `-`
+//    that its default filter matches in `loss=nan` and `loss=-nan`, and then ranks that
+//    non-float value as the best trial).
 class TextMetricsParser final : public MetricsParser {
  public:
   // `filters` are RE2 patterns (Go regexp syntax), each with at least 2 capture groups;
@@ -89,6 +96,7 @@ class TextMetricsParser final : public MetricsParser {
   absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
   uint64_t lines() const override { return lines_.lines(); }
   uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+  uint64_t rejected_values() const override { return rejected_values_; }
 
  private:
   TextMetricsParser(std::vector<std::string> metric_names,
@@ -99,13 +107,17 @@ class TextMetricsParser final : public MetricsParser {
   const std::vector<std::unique_ptr<re2::RE2>> filters_;
   internal::LineSplitter lines_;
   internal::TimeCache time_cache_;
+  uint64_t rejected_values_ = 0;
 };
 
 // Katib's JSON format (§6.3): one JSON object per line; blank lines are skipped. For each
 // metric name, in the order given, a top-level member with that name gives a log when its
 // value is a JSON string (taken verbatim, as Katib does) or a JSON number (ktune difference:
 // Katib ignores numbers; ktune takes the number's text as written in the line). Other value
-// types and empty strings are ignored (Katib stores ""). The `timestamp` member is an RFC3339
+// types and empty strings are ignored (Katib stores "") and counted in rejected_values().
+// Strings are otherwise stored verbatim, `"nan"` included: the status rules (core/status.h)
+// never take a non-finite or non-numeric value as min, max or best. The `timestamp` member is
+// an RFC3339
 // string or a number of seconds since the Unix epoch with a fraction (read exactly, to the
 // microsecond); when it is missing or invalid the timestamp is `now` (ktune difference: Katib
 // uses its zero time). Smaller differences: whitespace-only lines are skipped (Katib fails on
@@ -124,6 +136,7 @@ class JsonMetricsParser final : public MetricsParser {
   absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
   uint64_t lines() const override { return lines_.lines(); }
   uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+  uint64_t rejected_values() const override { return rejected_values_; }
   // Lines that were not a JSON object, over the whole stream.
   uint64_t bad_lines() const { return bad_lines_; }
 
@@ -136,6 +149,7 @@ class JsonMetricsParser final : public MetricsParser {
   internal::LineSplitter lines_;
   internal::TimeCache time_cache_;
   uint64_t bad_lines_ = 0;
+  uint64_t rejected_values_ = 0;
 };
 
 // Katib's `fileSystemPath.format` values.

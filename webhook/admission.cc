@@ -1,12 +1,18 @@
 #include "webhook/admission.h"
 
-#include <set>
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/codec.h"
 #include "core/defaults.h"
+#include "core/json_access.h"
 
 namespace ktune::webhook {
 namespace {
@@ -15,6 +21,83 @@ using json = nlohmann::json;
 
 constexpr char kReviewApiVersion[] = "admission.k8s.io/v1";
 constexpr char kReviewKind[] = "AdmissionReview";
+
+// `text` cut to at most `limit` bytes (at a UTF-8 character boundary) with a marker saying
+// how much was left out.
+std::string CutToBytes(std::string text, size_t limit) {
+  if (text.size() <= limit) return text;
+  const std::string marker = absl::StrCat("... [", text.size(), " bytes, cut]");
+  size_t keep = limit > marker.size() ? limit - marker.size() : 0;
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80) --keep;
+  text.resize(keep);
+  text += marker;
+  return text;
+}
+
+// One pass over a body that builds nothing: its nesting depth, its number of JSON values
+// (objects, arrays and scalars; the DOM costs up to ~100 bytes each) and request.uid, so
+// that a body over a limit is refused before any DOM exists, still with an AdmissionReview
+// the API server can show the user.
+class ReviewScanner : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return Scalar(); }
+  bool boolean(bool) override { return Scalar(); }
+  bool number_integer(number_integer_t) override { return Scalar(); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar(); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar(); }
+  bool string(string_t& value) override {
+    if (depth_ == 2 && in_request_ && key_ == "uid" && !uid_) uid_ = value;
+    return Scalar();
+  }
+  bool binary(binary_t&) override { return Scalar(); }
+  bool start_object(std::size_t) override {
+    if (depth_ == 1 && key_ == "request") in_request_ = true;
+    return Enter();
+  }
+  bool key(string_t& k) override {
+    if (depth_ <= 2) key_ = k;
+    return true;
+  }
+  bool end_object() override { return Leave(); }
+  bool start_array(std::size_t) override { return Enter(); }
+  bool end_array() override { return Leave(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    error_ = absl::StrCat("invalid JSON at byte ", position, ": ", ex.what());
+    return false;
+  }
+
+  int64_t max_depth() const { return max_depth_; }
+  int64_t values() const { return values_; }
+  const std::optional<std::string>& uid() const { return uid_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Scalar() {
+    ++values_;
+    if (depth_ <= 2) key_.clear();
+    return true;
+  }
+  bool Enter() {
+    ++values_;
+    max_depth_ = std::max(max_depth_, ++depth_);
+    key_.clear();
+    return true;
+  }
+  bool Leave() {
+    if (--depth_ == 1) in_request_ = false;
+    key_.clear();
+    return true;
+  }
+
+  int64_t depth_ = 0;
+  int64_t max_depth_ = 0;
+  int64_t values_ = 0;
+  bool in_request_ = false;
+  std::string key_;
+  std::optional<std::string> uid_;
+  std::string error_;
+};
 
 // The parts of request every handler needs; the rest is read by the handler itself.
 struct Request {
@@ -30,8 +113,10 @@ absl::StatusOr<Request> ReadRequest(const json& review) {
     return absl::InvalidArgumentError("malformed AdmissionReview: expected a JSON object");
   }
   if (auto kind = review.find("kind"); kind != review.end() && *kind != kReviewKind) {
-    return absl::InvalidArgumentError("malformed AdmissionReview: kind is " + kind->dump() +
-                                      ", expected \"AdmissionReview\"");
+    return absl::InvalidArgumentError(
+        "malformed AdmissionReview: kind is " +
+        CutToBytes(kind->dump(-1, ' ', false, json::error_handler_t::replace), 256) +
+        ", expected \"AdmissionReview\"");
   }
   auto request = review.find("request");
   if (request == review.end() || !request->is_object()) {
@@ -76,8 +161,10 @@ json Allowed(const std::string& uid) {
   return Review(uid, {{"allowed", true}, {"status", {{"code", 200}}}});
 }
 
-// controller-runtime's admission.Errored: what Katib returns for every rejection.
+// controller-runtime's admission.Errored: what Katib returns for every rejection (the
+// message cut to kMaxMessageBytes: a decoder error may quote a value of any size).
 json Errored(const std::string& uid, int code, std::string message) {
+  message = CutToBytes(std::move(message), kMaxMessageBytes);
   return Review(
       uid, {{"allowed", false}, {"status", {{"code", code}, {"message", std::move(message)}}}});
 }
@@ -91,17 +178,63 @@ json Patched(const std::string& uid, const json& patch) {
 }
 
 // apimachinery's aggregate error text: one message as is, several (deduplicated, in order)
-// as `[m1, m2]`.
-std::string AggregateMessage(const std::vector<core::FieldError>& errors) {
-  std::set<std::string> seen;
-  std::string joined;
-  for (const core::FieldError& e : errors) {
-    std::string message = e.ToString();
-    if (!seen.insert(message).second) continue;
-    if (seen.size() > 1) joined += ", ";
-    joined += message;
+// as `[m1, m2]`, within the limits of admission.h. Messages are rendered one at a time and
+// only their hashes are kept, so the cost is one error's text, not all of them.
+std::string AggregateMessage(const std::vector<const core::FieldError*>& errors) {
+  std::unordered_set<size_t> seen;
+  std::vector<std::string> reported;
+  size_t reported_bytes = 0;
+  size_t more = 0;
+  bool long_quote_used = false;
+  for (const core::FieldError* e : errors) {
+    std::string message = e->ToString();
+    if (!seen.insert(std::hash<std::string>{}(message)).second) continue;
+    if (reported.size() >= kMaxReportedErrors || reported_bytes >= kMaxMessageBytes) {
+      ++more;
+      continue;
+    }
+    // One long quote (a template) per review; later long errors keep only their start.
+    const size_t limit = long_quote_used ? kMaxLaterErrorBytes : kMaxQuotedBytes;
+    if (message.size() > kMaxLaterErrorBytes) long_quote_used = true;
+    message = CutToBytes(std::move(message), limit);
+    reported_bytes += message.size() + 2;
+    reported.push_back(std::move(message));
   }
-  return seen.size() == 1 ? joined : "[" + joined + "]";
+  std::string joined = absl::StrJoin(reported, ", ");
+  if (more > 0) absl::StrAppend(&joined, ", and ", more, " more");
+  joined = reported.size() == 1 && more == 0 ? std::move(joined) : "[" + joined + "]";
+  return CutToBytes(std::move(joined), kMaxMessageBytes);
+}
+
+// The AdmissionResponse warnings for ktune's own checks: at most kMaxWarnings, each cut to
+// kMaxWarningBytes (the API server truncates longer ones itself).
+json Warnings(const std::vector<const core::FieldError*>& warnings) {
+  json out = json::array();
+  std::unordered_set<size_t> seen;
+  size_t more = 0;
+  for (const core::FieldError* w : warnings) {
+    std::string message = w->ToString();
+    if (!seen.insert(std::hash<std::string>{}(message)).second) continue;
+    if (out.size() >= kMaxWarnings) {
+      ++more;
+      continue;
+    }
+    out.push_back(CutToBytes(std::move(message), kMaxWarningBytes));
+  }
+  if (more > 0) out.push_back(absl::StrCat("and ", more, " more warnings"));
+  return out;
+}
+
+// Without a TrialResolver nothing can be injected: say so on every pod CREATE that would
+// otherwise be admitted silently.
+void AddNoResolverWarning(const json& review, json& answer) {
+  const json* request = core::FieldOf(review, "request", core::JsonType::kObject);
+  const std::string operation =
+      request == nullptr ? std::string() : core::StringFieldOr(*request, "operation");
+  if (!operation.empty() && operation != "CREATE") return;
+  json* response = core::MutableFieldOf(answer, "response", core::JsonType::kObject);
+  if (response == nullptr || core::FieldOf(*response, "patch") != nullptr) return;
+  (*response)["warnings"] = json::array({kNoTrialResolverWarning});
 }
 
 json DefaultedSpec(core::Experiment experiment) {
@@ -154,9 +287,19 @@ absl::StatusOr<json> ReviewValidateExperiment(const json& review,
 
   core::ValidationOptions per_request = options;
   per_request.old_experiment = old ? &*old : nullptr;
-  std::vector<core::FieldError> errors = core::ValidateExperiment(*experiment, per_request);
-  if (errors.empty()) return Allowed(request->uid);
-  return Errored(request->uid, 400, AggregateMessage(errors));
+  // With the raw object, what Katib's typed decoding rejects (a number where the API has a
+  // string, `collector: {}`) is reported as Katib reports it.
+  per_request.raw_experiment = request->object;
+  const std::vector<core::FieldError> found = core::ValidateExperiment(*experiment, per_request);
+  std::vector<const core::FieldError*> errors;
+  std::vector<const core::FieldError*> warnings;
+  for (const core::FieldError& e : found) {
+    (e.severity == core::FieldError::Severity::kError ? errors : warnings).push_back(&e);
+  }
+  json answer =
+      errors.empty() ? Allowed(request->uid) : Errored(request->uid, 400, AggregateMessage(errors));
+  if (!warnings.empty()) answer["response"]["warnings"] = Warnings(warnings);
+  return answer;
 }
 
 absl::StatusOr<json> ReviewMutateExperiment(const json& review) {
@@ -176,12 +319,32 @@ absl::StatusOr<json> ReviewMutateExperiment(const json& review) {
 
   json patch = json::array();
   // The decoder accepted the object, so it has a spec object.
-  const json& raw = request->object->at("spec");
-  // The diff is taken against the raw spec, as Katib's PatchResponseFromRaw does. "remove"
-  // operations are dropped: they would only delete fields the codec does not model.
+  const json* raw_spec = core::FieldOf(*request->object, "spec", core::JsonType::kObject);
+  if (raw_spec == nullptr) return Errored(request->uid, 400, "spec must be an object");
+  const json& raw = *raw_spec;
+  // Katib decodes into its typed API, defaults and marshals: its patch removes what its
+  // structs do not have, nulls, and what omitempty drops. Those removals come first.
+  const std::vector<std::string> removals = core::KatibDefaulterRemovals(*request->object);
+  auto under_removal = [&](const std::string& path) {
+    for (const std::string& removed : removals) {
+      if (path == removed || (path.size() > removed.size() && path.compare(0, removed.size(), removed) == 0 &&
+                              path[removed.size()] == '/')) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const std::string& removed : removals) {
+    patch.push_back({{"op", "remove"}, {"path", removed}});
+  }
+  // The other operations are the diff against the raw spec, as Katib's PatchResponseFromRaw
+  // does. The diff's own "remove" operations are dropped: they would only delete fields the
+  // codec does not model.
   for (json& op : json::diff(raw, defaulted)) {
     if (op["op"] == "remove") continue;
-    op["path"] = "/spec" + op["path"].get<std::string>();
+    std::string path = "/spec" + op["path"].get<std::string>();
+    if (under_removal(path)) continue;
+    op["path"] = std::move(path);
     patch.push_back(std::move(op));
   }
   return Patched(request->uid, patch);
@@ -219,10 +382,34 @@ absl::StatusOr<json> ReviewMutatePod(const json& review, TrialResolver& resolver
 
 HttpReply HandleAdmission(std::string_view path, std::string_view body,
                           const AdmissionOptions& options) {
-  json review = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (review.is_discarded()) {
-    return {400, "text/plain", "malformed AdmissionReview: the request body is not JSON\n"};
+  ReviewScanner scan;
+  if (!json::sax_parse(body.begin(), body.end(), &scan, json::input_format_t::json,
+                       /*strict=*/true)) {
+    return {400, "text/plain",
+            "malformed AdmissionReview: the request body is not JSON: " +
+                CutToBytes(scan.error(), 1024) + "\n"};
   }
+  std::string refusal;
+  if (scan.max_depth() > kMaxJsonDepth) {
+    refusal = absl::StrCat("malformed AdmissionReview: objects and arrays nested deeper than ",
+                           kMaxJsonDepth, " levels (the webhook's nesting limit)");
+  } else if (scan.values() > kMaxJsonValues) {
+    refusal = absl::StrCat("AdmissionReview too large: ", scan.values(),
+                           " JSON values, the webhook's limit is ", kMaxJsonValues);
+  }
+  if (!refusal.empty()) {
+    if (!scan.uid()) return {400, "text/plain", refusal + "\n"};
+    return {200, "application/json",
+            Errored(CutToBytes(*scan.uid(), 256), 400, std::move(refusal))
+                .dump(-1, ' ', false, json::error_handler_t::replace)};
+  }
+  absl::StatusOr<json> parsed = core::ParseJsonBounded(body, kMaxJsonDepth);
+  if (!parsed.ok()) {
+    return {400, "text/plain",
+            "malformed AdmissionReview: " +
+                CutToBytes(std::string(parsed.status().message()), 1024) + "\n"};
+  }
+  const json& review = *parsed;
   absl::StatusOr<json> answer;
   try {
     if (path == kValidateExperimentPath) {
@@ -233,6 +420,7 @@ HttpReply HandleAdmission(std::string_view path, std::string_view body,
       NoTrialResolver none;
       TrialResolver& resolver = options.trial_resolver ? *options.trial_resolver : none;
       answer = ReviewMutatePod(review, resolver, options.injection);
+      if (answer.ok() && options.trial_resolver == nullptr) AddNoResolverWarning(review, *answer);
     } else {
       return {404, "text/plain", "unknown webhook path " + std::string(path) + "\n"};
     }
@@ -241,7 +429,10 @@ HttpReply HandleAdmission(std::string_view path, std::string_view body,
     // connection.
     return {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
   }
-  if (!answer.ok()) return {400, "text/plain", std::string(answer.status().message()) + "\n"};
+  if (!answer.ok()) {
+    return {400, "text/plain",
+            CutToBytes(std::string(answer.status().message()), kMaxMessageBytes) + "\n"};
+  }
   return {200, "application/json", answer->dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 

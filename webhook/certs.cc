@@ -137,10 +137,23 @@ absl::Status ErrnoStatus(const std::string& what, int err) {
 absl::Status WriteFileAtomically(const std::filesystem::path& path, const std::string& data,
                                  mode_t mode) {
   const std::string tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("cannot write " + tmp, errno);
-  // open() honours the umask; make the mode exact (keys must be 0600, certificates 0644).
-  ::fchmod(fd, mode);
+  // A new file only (O_EXCL), never through a symlink (O_NOFOLLOW), readable by the owner
+  // alone until it is complete. A leftover <file>.tmp (an interrupted run, or a symlink
+  // planted in a shared directory) is unlinked, which removes the link and not its target,
+  // and the exclusive create is tried once more.
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), kFlags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) {
+    fd = ::open(tmp.c_str(), kFlags, 0600);
+  }
+  if (fd < 0) return ErrnoStatus("cannot create " + tmp, errno);
+  // Make the mode exact regardless of the umask (keys 0600, certificates 0644).
+  if (::fchmod(fd, mode) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return ErrnoStatus("cannot set the mode of " + tmp, err);
+  }
   size_t written = 0;
   while (written < data.size()) {
     ssize_t n = ::write(fd, data.data() + written, data.size() - written);
@@ -158,6 +171,7 @@ absl::Status WriteFileAtomically(const std::filesystem::path& path, const std::s
     ::unlink(tmp.c_str());
     return ErrnoStatus("cannot write " + tmp, err);
   }
+  // rename() replaces a symlink at `path` itself; its target is never written.
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());

@@ -1,15 +1,21 @@
 #include "webhook/pod_mutation.h"
 
+#include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "core/defaults.h"
+#include "core/json_access.h"
 
 namespace ktune::webhook {
 namespace {
@@ -92,9 +98,7 @@ bool IsPrimaryPod(const json& pod_labels, const std::map<std::string, std::strin
 std::string ContainerNames(const json& containers) {
   std::vector<std::string> names;
   for (const json& c : containers) {
-    names.push_back(c.is_object() && c.contains("name") && c["name"].is_string()
-                        ? c["name"].get<std::string>()
-                        : std::string());
+    names.push_back(core::StringFieldOr(c, "name"));
   }
   return absl::StrCat("[", absl::StrJoin(names, " "), "]");
 }
@@ -240,18 +244,26 @@ absl::StatusOr<json> SidecarContainer(const json& original_containers, const Pod
   };
   if (config.inject_security_context && !original_containers.empty()) {
     const json& first = original_containers[0];
-    if (first.is_object() && first.contains("securityContext") &&
-        !first["securityContext"].is_null()) {
-      sidecar["securityContext"] = first["securityContext"];
+    if (const json* context = core::FieldOf(first, "securityContext");
+        context != nullptr && !context->is_null()) {
+      sidecar["securityContext"] = *context;
     }
   }
   return sidecar;
 }
 
+// The member `key` of `object`, set to `init` when absent or null. `object` must be an object
+// or null (the callers have checked the pod's shape).
+json& EnsureMember(json& object, const std::string& key, json init) {
+  if (!object.is_object()) object = json::object();
+  auto it = object.find(key);
+  if (it == object.end()) it = object.emplace(key, json()).first;
+  if (it->is_null()) *it = std::move(init);
+  return *it;
+}
+
 void AddVolumeMount(json& container, json mount) {
-  json& mounts = container["volumeMounts"];
-  if (mounts.is_null()) mounts = json::array();
-  mounts.push_back(std::move(mount));
+  EnsureMember(container, "volumeMounts", json::array()).push_back(std::move(mount));
 }
 
 absl::StatusOr<std::vector<std::string>> StringList(const json& container, const char* key) {
@@ -272,8 +284,30 @@ absl::StatusOr<std::vector<std::string>> StringList(const json& container, const
   return out;
 }
 
+// `token` as one POSIX shell word: as is when it holds only characters no shell treats
+// specially, otherwise in single quotes with each embedded quote written as '\''.
+std::string ShellQuote(const std::string& token) {
+  const bool plain = !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+  });
+  if (plain) return token;
+  return absl::StrCat("'", absl::StrReplaceAll(token, {{"'", "'\\''"}}), "'");
+}
+
+// A path whose last element is shell code (`$$$$.pid`): the directory part quoted, the last
+// element kept as is.
+std::string QuoteDirOf(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return path;
+  return ShellQuote(path.substr(0, slash + 1)) + path.substr(slash + 1);
+}
+
 // Katib's wrapWorkerContainer: run the user's command through `sh -c` so that the collector
-// can tell completion (and early stopping) from the marker file.
+// can tell completion (and early stopping) from the marker file. Unlike Katib, each token of
+// a plain command (and every path) is shell-quoted, so that a parameter value such as
+// `a;rm -rf x` stays one literal argument; a command that is itself `sh -c`/`bash -c` keeps
+// the user's script as written, as Katib does.
 absl::Status WrapPrimaryCommand(json& container, const core::Trial& trial, const std::string& kind,
                                 const std::string& metrics_path, const std::string& path_kind) {
   absl::StatusOr<std::vector<std::string>> command = StringList(container, "command");
@@ -281,9 +315,7 @@ absl::Status WrapPrimaryCommand(json& container, const core::Trial& trial, const
   absl::StatusOr<std::vector<std::string>> user_args = StringList(container, "args");
   if (!user_args.ok()) return user_args.status();
   if (command->empty()) {
-    const std::string image = container.contains("image") && container["image"].is_string()
-                                  ? container["image"].get<std::string>()
-                                  : std::string();
+    const std::string image = core::StringFieldOr(container, "image");
     return absl::InvalidArgumentError(absl::StrCat(
         "primary container ", trial.spec.primary_container_name, " (image \"", image,
         "\") has no command: the ", kind,
@@ -299,22 +331,22 @@ absl::Status WrapPrimaryCommand(json& container, const core::Trial& trial, const
     shell = {tokens[0], tokens[1]};
     parts.assign(tokens.begin() + 2, tokens.end());
   } else {
-    parts = std::move(tokens);
+    for (const std::string& token : tokens) parts.push_back(ShellQuote(token));
   }
-  if (kind == kStdOut) parts.push_back(absl::StrCat("1>", metrics_path, " 2>&1"));
+  if (kind == kStdOut) parts.push_back(absl::StrCat("1>", ShellQuote(metrics_path), " 2>&1"));
   const std::string dir = path_kind == kFileKind ? DirPath(metrics_path) : metrics_path;
   // `$$$$` becomes `$$` (the shell's pid) after Kubernetes' $(VAR) expansion; inside the
   // unresolvable `$(head ...)` it is left alone, hence `$$` there (KATIB.md §3.4).
   const std::string pid_file = JoinPath(dir, "$$$$.pid");
   if (!trial.spec.early_stopping_rules.empty()) {
     parts.push_back("||");
-    parts.push_back(absl::StrCat("if test -f ", pid_file, " && [ $(head -n 1 ",
-                                 JoinPath(dir, "$$.pid"),
+    parts.push_back(absl::StrCat("if test -f ", QuoteDirOf(pid_file), " && [ $(head -n 1 ",
+                                 QuoteDirOf(JoinPath(dir, "$$.pid")),
                                  ") = early-stopped ]; then echo Training Container was Early "
                                  "Stopped; else echo Training Container was Failed; exit 1; fi"));
   }
   parts.push_back("&&");
-  parts.push_back(absl::StrCat("echo completed > ", pid_file));
+  parts.push_back(absl::StrCat("echo completed > ", QuoteDirOf(pid_file)));
 
   container["command"] = shell;
   container["args"] = json::array({absl::StrJoin(parts, " ")});
@@ -327,8 +359,11 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
       !IsNullOr(pod, "spec", json::value_t::object)) {
     return absl::InvalidArgumentError("pod must be a JSON object with object metadata and spec");
   }
-  const json& metadata = pod.contains("metadata") ? pod["metadata"] : json::object();
-  const json& spec = pod.contains("spec") ? pod["spec"] : json::object();
+  static const json kNoObject = json::object();
+  const json* metadata_field = core::FieldOf(pod, "metadata");
+  const json* spec_field = core::FieldOf(pod, "spec");
+  const json& metadata = metadata_field != nullptr ? *metadata_field : kNoObject;
+  const json& spec = spec_field != nullptr ? *spec_field : kNoObject;
   if (!metadata.is_null() && !IsNullOr(metadata, "labels", json::value_t::object)) {
     return absl::InvalidArgumentError("pod metadata.labels must be an object");
   }
@@ -336,20 +371,18 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
                           !IsNullOr(spec, "volumes", json::value_t::array))) {
     return absl::InvalidArgumentError("pod spec.containers and spec.volumes must be lists");
   }
-  const json original_labels =
-      metadata.is_object() && metadata.contains("labels") && metadata["labels"].is_object()
-          ? metadata["labels"]
-          : json::object();
+  const json* labels_field = core::FieldOf(metadata, "labels", core::JsonType::kObject);
+  const json original_labels = labels_field != nullptr ? *labels_field : json::object();
 
   json mutated = pod;
   // Every pod of the trial: labels, then KATIB_TRIAL_NAME on the primary container.
-  json& labels = mutated["metadata"]["labels"];
-  if (labels.is_null()) labels = json::object();
+  json& labels =
+      EnsureMember(EnsureMember(mutated, "metadata", json::object()), "labels", json::object());
   for (const auto& [key, value] : trial.metadata.labels) labels[key] = value;
   labels[core::kTrialLabel] = trial.metadata.name;
 
-  json& containers = mutated["spec"]["containers"];
-  if (containers.is_null()) containers = json::array();
+  json& mutated_spec = EnsureMember(mutated, "spec", json::object());
+  json& containers = EnsureMember(mutated_spec, "containers", json::array());
   std::size_t primary = containers.size();
   for (std::size_t i = 0; i < containers.size(); ++i) {
     if (!containers[i].is_object() || !IsNullOr(containers[i], "env", json::value_t::array) ||
@@ -357,8 +390,8 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
       return absl::InvalidArgumentError(
           absl::StrCat("pod spec.containers[", i, "] must be a container object"));
     }
-    if (primary == containers.size() && containers[i].contains("name") &&
-        containers[i]["name"] == trial.spec.primary_container_name) {
+    if (primary == containers.size() &&
+        core::StringFieldOf(containers[i], "name") == trial.spec.primary_container_name) {
       primary = i;
     }
   }
@@ -367,9 +400,7 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
         absl::StrCat("Unable to find primary container ", trial.spec.primary_container_name,
                      " in mutated pod containers ", ContainerNames(containers)));
   }
-  json& env = containers[primary]["env"];
-  if (env.is_null()) env = json::array();
-  env.push_back(
+  EnsureMember(containers[primary], "env", json::array()).push_back(
       {{"name", kTrialNameEnvVar},
        {"valueFrom",
         {{"fieldRef",
@@ -385,20 +416,16 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
   if (kind == kPush) return mutated;
 
   absl::StatusOr<json> sidecar = SidecarContainer(
-      spec.is_object() && spec.contains("containers") && spec["containers"].is_array()
-          ? spec["containers"]
+      core::FieldOf(spec, "containers", core::JsonType::kArray) != nullptr
+          ? *core::FieldOf(spec, "containers", core::JsonType::kArray)
           : json::array(),
       owner, kind, config);
   if (!sidecar.ok()) return sidecar.status();
-  const std::string sidecar_name = sidecar->contains("name") && (*sidecar)["name"].is_string()
-                                       ? (*sidecar)["name"].get<std::string>()
-                                       : std::string();
+  const std::string sidecar_name = core::StringFieldOr(*sidecar, "name");
   containers.push_back(*std::move(sidecar));
 
-  auto volumes = [&mutated]() -> json& {
-    json& v = mutated["spec"]["volumes"];
-    if (v.is_null()) v = json::array();
-    return v;
+  auto volumes = [&mutated_spec]() -> json& {
+    return EnsureMember(mutated_spec, "volumes", json::array());
   };
   if (owner.suggestion_trial_dir && !owner.suggestion_trial_dir->empty()) {
     absl::StatusOr<std::string> experiment = ExperimentName(trial);
@@ -411,14 +438,14 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
                                          {"subPath", JoinPath(*experiment, trial.metadata.name)}});
   }
 
-  mutated["spec"]["shareProcessNamespace"] = true;
+  mutated_spec["shareProcessNamespace"] = true;
 
   const auto [mount_path, path_kind] = MountPath(mc, kind);
   if (!mount_path.empty()) {
     const std::string dir = path_kind == kFileKind ? DirPath(mount_path) : mount_path;
     for (json& c : containers) {
-      if (c.contains("name") && c["name"].is_string() &&
-          (c["name"] == sidecar_name || c["name"] == trial.spec.primary_container_name)) {
+      const std::optional<std::string> name = core::StringFieldOf(c, "name");
+      if (name && (*name == sidecar_name || *name == trial.spec.primary_container_name)) {
         if (!IsNullOr(c, "volumeMounts", json::value_t::array)) {
           return absl::InvalidArgumentError("metrics collector volumeMounts must be a list");
         }

@@ -48,6 +48,14 @@ struct PodTrial {
 // <name> in mutated pod containers <...>`) or when the command to wrap is empty (Katib would
 // read the image entrypoint from the registry: ktune asks for an explicit command instead).
 //
+// For the StdOut and File collectors the primary container's command and args become
+// `sh -c <script>` (Katib's wrapWorkerContainer). Unlike Katib, every token of the user's
+// command and args, and every path, is shell-quoted in the script (POSIX single quotes where
+// a token holds anything but `[A-Za-z0-9_@%+=:,./-]`), so a parameter value such as
+// `a;rm -rf x` or `$(touch pwned)` reaches the program as one literal argument and never
+// runs as shell code. A command that is itself `sh -c ...` or `bash -c ...` keeps the user's
+// script as written (then the user's own quoting decides, as in Katib).
+//
 // The patch uses only "add" (arrays grow through `/-`), "replace" and "remove" with escaped
 // pointers (`katib.kubeflow.org~1trial`), which Kubernetes' JSON-patch applier accepts.
 // Other InvalidArgument errors: the pod or one of the fields the mutation touches has the

@@ -9,19 +9,108 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
+#include <deque>
+#include <functional>
 #include <thread>
 #include <utility>
+#include <vector>
+
+#include "core/mutex.h"
 
 namespace ktune::webhook {
 namespace {
 
-// Largest AdmissionReview accepted: the API server caps objects at about 3 MiB and a review
-// of an UPDATE carries two of them.
-constexpr size_t kMaxBodyBytes = 16u << 20;
+// Largest AdmissionReview accepted: the API server caps a request body at 3 MiB (an UPDATE's
+// review carries two objects, each within etcd's 1.5 MiB), plus room for the review itself.
+constexpr size_t kMaxBodyBytes = (3u << 20) + (512u << 10);
+
+// Set while the accept thread runs a connection it sheds (BoundedTaskQueue::enqueue): the TLS
+// info callback then closes the socket before the handshake reads anything.
+thread_local bool t_shedding = false;
+
+void ShedOnHandshakeStart(const SSL* ssl, int where, int) {
+  if (t_shedding && (where & SSL_CB_HANDSHAKE_START) != 0) {
+    ::shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+  }
+}
+
+template <class Rep, class Period>
+std::pair<time_t, time_t> SecUsec(std::chrono::duration<Rep, Period> d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return {static_cast<time_t>(us / 1'000'000), static_cast<time_t>(us % 1'000'000)};
+}
+
+// httplib's connection queue (its own ThreadPool has no bound in 0.11.4): `threads` workers
+// and at most `max_connections` connections accepted and not yet finished. A connection over
+// the limit is shed on the accept thread: its TLS handshake fails at once (the client sees
+// the connection closed) and nothing is queued.
+class BoundedTaskQueue : public httplib::TaskQueue {
+ public:
+  BoundedTaskQueue(size_t threads, size_t max_connections)
+      : max_connections_(max_connections) {
+    for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~BoundedTaskQueue() override { shutdown(); }
+
+  void enqueue(std::function<void()> fn) override {
+    bool shed = false;
+    {
+      MutexLock lock(mu_);
+      if (in_flight_ >= max_connections_) {
+        shed = true;
+      } else {
+        ++in_flight_;
+        jobs_.push_back(std::move(fn));
+      }
+    }
+    if (!shed) {
+      cv_.Signal();
+      return;
+    }
+    spdlog::warn("webhook: {} connections in progress, closing a new one", max_connections_);
+    t_shedding = true;
+    fn();  // fails the handshake without reading and closes the socket
+    t_shedding = false;
+  }
+
+  void shutdown() override {
+    {
+      MutexLock lock(mu_);
+      if (shutdown_) return;
+      shutdown_ = true;
+    }
+    cv_.SignalAll();
+    for (std::thread& t : workers_) t.join();
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        MutexLock lock(mu_);
+        while (jobs_.empty() && !shutdown_) cv_.Wait(mu_);
+        if (jobs_.empty()) return;  // shut down and drained
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      fn();
+      MutexLock lock(mu_);
+      --in_flight_;
+    }
+  }
+
+  const size_t max_connections_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> workers_;
+};
 
 std::string OpenSslError() {
   std::string message;
@@ -127,7 +216,7 @@ class CertificateReloader {
     std::pair<FileStamp, FileStamp> stamps = {Stamp(cert_file_), Stamp(key_file_)};
     absl::StatusOr<std::shared_ptr<const KeyPair>> pair = KeyPair::Load(cert_file_, key_file_);
     if (!pair.ok()) return pair.status();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     current_ = std::move(*pair);
     seen_ = stamps;
     return absl::OkStatus();
@@ -135,7 +224,7 @@ class CertificateReloader {
 
   std::shared_ptr<const KeyPair> Current() {
     std::pair<FileStamp, FileStamp> stamps = {Stamp(cert_file_), Stamp(key_file_)};
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stamps != seen_) {
       seen_ = stamps;  // a bad pair is reported once, retried when the files change again
       absl::StatusOr<std::shared_ptr<const KeyPair>> pair = KeyPair::Load(cert_file_, key_file_);
@@ -164,9 +253,9 @@ class CertificateReloader {
  private:
   const std::string cert_file_;
   const std::string key_file_;
-  std::mutex mu_;
-  std::shared_ptr<const KeyPair> current_;
-  std::pair<FileStamp, FileStamp> seen_;
+  Mutex mu_;
+  std::shared_ptr<const KeyPair> current_ ABSL_GUARDED_BY(mu_);
+  std::pair<FileStamp, FileStamp> seen_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -184,16 +273,34 @@ class WebhookServer::Impl {
     if (absl::Status s = reloader_.LoadInitial(); !s.ok()) return s;
     server_ = std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) {
       SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-      SSL_CTX_set_options(&ctx,
-                          SSL_OP_NO_COMPRESSION | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
       if (!reloader_.Current()->Use(&ctx)) return false;
       SSL_CTX_set_cert_cb(&ctx, &CertificateReloader::CertCallback, &reloader_);
+      SSL_CTX_set_info_callback(&ctx, &ShedOnHandshakeStart);
       return true;
     });
     if (!server_->is_valid()) {
       return absl::InternalError("cannot set up the TLS context: " + OpenSslError());
     }
     server_->set_payload_max_length(kMaxBodyBytes);
+    const ServerLimits& limits = options_.limits;
+    auto [read_sec, read_usec] = SecUsec(limits.read_timeout);
+    server_->set_read_timeout(read_sec, read_usec);
+    auto [write_sec, write_usec] = SecUsec(limits.write_timeout);
+    server_->set_write_timeout(write_sec, write_usec);
+    server_->set_keep_alive_timeout(std::max<time_t>(
+        1, std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive_timeout).count()));
+    server_->set_keep_alive_max_count(limits.keep_alive_max_requests);
+    server_->new_task_queue = [this]() -> httplib::TaskQueue* {
+      // Runs inside httplib's accept loop, after it marked itself running.
+      {
+        MutexLock lock(done_mu_);
+        running_ = true;
+      }
+      done_cv_.SignalAll();
+      return new BoundedTaskQueue(std::max<size_t>(1, options_.limits.worker_threads),
+                                  std::max<size_t>(1, options_.limits.max_connections));
+    };
     // httplib sets SO_REUSEPORT by default, which would let a second server bind the same
     // port and silently take half the connections: only SO_REUSEADDR (fast restarts).
     server_->set_socket_options([](socket_t sock) {
@@ -219,7 +326,7 @@ class WebhookServer::Impl {
   }
 
   absl::Status Start() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (thread_.joinable() || stopped_) {
       return absl::FailedPreconditionError("the webhook server was already started");
     }
@@ -237,19 +344,21 @@ class WebhookServer::Impl {
     port_ = port;
     thread_ = std::thread([this] {
       if (!server_->listen_after_bind()) spdlog::error("webhook: the HTTPS server stopped");
-      std::lock_guard done_lock(done_mu_);
-      done_ = true;
-      done_cv_.notify_all();
-    });
-    // httplib's stop() does nothing before its accept loop runs, so wait for the loop.
-    while (!server_->is_running()) {
       {
-        std::lock_guard done_lock(done_mu_);
-        if (done_) break;
+        MutexLock done_lock(done_mu_);
+        done_ = true;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      done_cv_.SignalAll();
+    });
+    // httplib's stop() does nothing before its accept loop runs: wait for the loop to create
+    // its task queue (new_task_queue above), or to end.
+    bool running = false;
+    {
+      MutexLock done_lock(done_mu_);
+      while (!running_ && !done_) done_cv_.Wait(done_mu_);
+      running = running_ && !done_;
     }
-    if (!server_->is_running()) {
+    if (!running) {
       thread_.join();
       port_ = 0;
       return absl::InternalError("the HTTPS server on " + options_.host + ":" +
@@ -260,12 +369,12 @@ class WebhookServer::Impl {
   }
 
   int port() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return port_;
   }
 
   void Stop() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopped_ = true;
     if (!thread_.joinable()) return;
     server_->stop();
@@ -276,11 +385,11 @@ class WebhookServer::Impl {
 
   void Wait() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (!thread_.joinable()) return;
     }
-    std::unique_lock done_lock(done_mu_);
-    done_cv_.wait(done_lock, [this] { return done_; });
+    MutexLock done_lock(done_mu_);
+    while (!done_) done_cv_.Wait(done_mu_);
   }
 
  private:
@@ -289,14 +398,15 @@ class WebhookServer::Impl {
   CertificateReloader reloader_;
   std::unique_ptr<httplib::SSLServer> server_;
 
-  mutable std::mutex mu_;  // guards thread_, port_, stopped_
-  std::thread thread_;
-  int port_ = 0;
-  bool stopped_ = false;
+  mutable Mutex mu_;
+  std::thread thread_ ABSL_GUARDED_BY(mu_);
+  int port_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 
-  std::mutex done_mu_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
+  Mutex done_mu_;
+  CondVar done_cv_;
+  bool running_ ABSL_GUARDED_BY(done_mu_) = false;  // the accept loop has started
+  bool done_ ABSL_GUARDED_BY(done_mu_) = false;     // the accept loop has ended
 };
 
 absl::StatusOr<std::unique_ptr<WebhookServer>> WebhookServer::Create(WebhookServerOptions options) {

@@ -11,8 +11,10 @@
 // (symlink swaps) and `ktune webhook certs` (rename into place) both rotate this way.
 //
 // Thread safety: Start, Stop, Wait and port may be called from any thread; requests are
-// served on an internal thread pool.
+// served on an internal thread pool (ServerLimits).
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -24,6 +26,23 @@
 
 namespace ktune::webhook {
 
+// What one client can hold of the server. A connection's reads and writes each time out
+// (a client that stalls mid-request, a slowloris, is dropped after read_timeout without a
+// response); an idle keep-alive connection is closed after keep_alive_timeout (whole
+// seconds, at least 1) or after keep_alive_max_requests requests. At most max_connections
+// connections are accepted and not finished (worker_threads of them being served, the rest
+// waiting); one more is closed at once, before its TLS handshake, so a flood costs neither
+// memory nor a place in a queue. Bodies over 3.5 MiB (the API server's 3 MiB plus slack)
+// get HTTP 413.
+struct ServerLimits {
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  std::chrono::milliseconds keep_alive_timeout{5'000};
+  size_t keep_alive_max_requests = 100;
+  size_t worker_threads = 8;   // at least 1
+  size_t max_connections = 64;  // at least 1; counts the connections being served
+};
+
 struct WebhookServerOptions {
   std::string cert_file;  // PEM: the serving certificate, then any intermediates
   std::string key_file;   // PEM private key matching the certificate
@@ -33,6 +52,7 @@ struct WebhookServerOptions {
   InjectionConfig injection;
   // Borrowed, must outlive the server; null: no pod has a Trial owner (no cluster).
   TrialResolver* trial_resolver = nullptr;
+  ServerLimits limits;
 };
 
 class WebhookServer {

@@ -1,5 +1,7 @@
 // The random plugin, loaded from the build tree.
 
+#include <chrono>
+#include <iostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -160,6 +162,66 @@ TEST(RandomTest, ContinuousSpacesGiveDistinctPoints) {
   auto instance = NewInstance(Continuous("1"));
   std::vector<Point> points = Ask(*instance, Continuous("1"), 300, 300);
   EXPECT_EQ(std::set<Point>(points.begin(), points.end()).size(), 300u);
+}
+
+// REVIEW 1.9 "The random plugin's exhaustion fallback is slow": it enumerated up to 2^20 grid
+// points, building a key for each, on every suggestion whose draws kept missing. A space of
+// 100 172 points with all but 5 taken must still give exactly those 5, then report exhaustion.
+TEST(RandomTest, Review1_9_NearlyExhaustedLargeSpaceGivesTheRemainingPoints) {
+  const api::Experiment e = MakeExperiment(
+      "random", {Range("a", api::INT, "1", "316"), Range("b", api::INT, "1", "317")},
+      {{"random_state", "3"}});
+  std::set<Point> left = {{{"a", "1"}, {"b", "1"}},
+                          {{"a", "17"}, {"b", "200"}},
+                          {{"a", "158"}, {"b", "317"}},
+                          {{"a", "316"}, {"b", "1"}},
+                          {{"a", "316"}, {"b", "317"}}};
+  std::vector<api::Trial> trials;
+  trials.reserve(316 * 317);
+  for (int a = 1; a <= 316; ++a) {
+    for (int b = 1; b <= 317; ++b) {
+      Point p = {{"a", std::to_string(a)}, {"b", std::to_string(b)}};
+      if (left.count(p) == 0) trials.push_back(MakeTrial("t" + std::to_string(trials.size()), p));
+    }
+  }
+  ASSERT_EQ(trials.size(), 316u * 317u - 5u);
+  auto instance = NewInstance(e);
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Point> got = Ask(*instance, e, 3, 3, trials);
+  const auto first = std::chrono::steady_clock::now();
+  // The host sends only new trials afterwards; the instance remembers the rest.
+  std::vector<Point> more = Ask(*instance, e, 4, 7);
+  const auto second = std::chrono::steady_clock::now();
+  got.insert(got.end(), more.begin(), more.end());
+  EXPECT_EQ(std::set<Point>(got.begin(), got.end()), left);
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_THAT(Ask(*instance, e, 1, 8), SizeIs(0));
+  using std::chrono::duration;
+  std::cout << "[ timing ] 3 suggestions with 100167 trials sent: "
+            << duration<double, std::milli>(first - start).count() << " ms; 4 more (2 left): "
+            << duration<double, std::milli>(second - first).count() << " ms\n";
+  // A fresh instance sent the same history continues with the same choices.
+  trials.push_back(MakeTrial("x", got[0]));
+  trials.push_back(MakeTrial("y", got[1]));
+  trials.push_back(MakeTrial("z", got[2]));
+  auto fresh = NewInstance(e);
+  EXPECT_EQ(Ask(*fresh, e, 4, 7, trials), more);
+}
+
+// A trial whose assignments change (the host upserts trials by name) frees its old point.
+TEST(RandomTest, Review1_9_UpsertedTrialFreesItsOldPointForTheFallback) {
+  std::vector<api::Trial> trials = AsTrials({{{"n", "1"}, {"opt", "sgd"}},
+                                             {{"n", "1"}, {"opt", "adam"}},
+                                             {{"n", "2"}, {"opt", "sgd"}},
+                                             {{"n", "3"}, {"opt", "sgd"}},
+                                             {{"n", "3"}, {"opt", "adam"}},
+                                             {{"n", "2"}, {"opt", "adam"}}});
+  auto instance = NewInstance(Small());
+  EXPECT_THAT(Ask(*instance, Small(), 1, 1, trials), SizeIs(0));
+  // trial-0 moves to an unrelated value (not a grid point): (1, sgd) is free again.
+  std::vector<api::Trial> moved = {MakeTrial("trial-0", {{"n", "9"}, {"opt", "sgd"}})};
+  EXPECT_THAT(Ask(*instance, Small(), 2, 3, moved),
+              ElementsAreArray({Point{{"n", "1"}, {"opt", "sgd"}}}));
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "algorithms/assignment_history.h"
 #include "algorithms/rng.h"
 #include "algorithms/settings.h"
+#include "core/number.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/unit/algorithms/proto_builders.h"
@@ -96,6 +98,27 @@ TEST(ParameterTest, ListsMustBeNonEmptyAndDiscreteNumeric) {
   EXPECT_EQ(ErrorOf(List("bs", api::DISCRETE, {})), R"(parameter "bs": list is empty)");
   EXPECT_EQ(ErrorOf(List("bs", api::DISCRETE, {"16", "abc"})),
             R"(parameter "bs": list value "abc" is not a number)");
+}
+
+// REVIEW 1.9 "Three number parsers": `min: "0x0"` passed `ktune validate` but the plugin
+// rejected it. The plugins now read numbers with core/number.h, as validation does: a bound is
+// accepted exactly when number.h calls it a finite number.
+TEST(ParameterTest, Review1_9_BoundsAreNumbersExactlyAsNumberHSaysSo) {
+  for (const char* text : {"0x0", "0x1p-2", "1_000", "e5", ".", "--1", "1e", "nan", "-nan", "inf",
+                           "Infinity", "1e400", "1e-400", "1", "-0.5", "+3.", ".5", "1e-3",
+                           "2E+10", "0.0"}) {
+    const bool number = core::ParseFiniteNumber(text).has_value();
+    EXPECT_EQ(ErrorOf(Range("lr", api::DOUBLE, text, "1e300")),
+              number ? "OK" : absl::StrCat("parameter \"lr\": min \"", text, "\" is not a number"))
+        << text;
+    EXPECT_EQ(ErrorOf(List("bs", api::DISCRETE, {"1", text})),
+              number ? "OK"
+                     : absl::StrCat("parameter \"bs\": list value \"", text, "\" is not a number"))
+        << text;
+  }
+  EXPECT_EQ(ErrorOf(Range("lr", api::DOUBLE, "0x0", "1")),
+            R"(parameter "lr": min "0x0" is not a number)");
+  EXPECT_EQ(Parse(Range("lr", api::DOUBLE, "1e-400", "1")).min(), 0);
 }
 
 TEST(ParameterTest, RejectsUnknownType) {

@@ -152,6 +152,62 @@ TEST(CodecTest, YamlSyntaxErrorHasLineAndColumn) {
   EXPECT_THAT(e.status().message(), HasSubstr("column"));
 }
 
+// REVIEW 1.9 "A misleading YAML error": deep nesting was `line 1, column 1: bad file`.
+TEST(CodecTest, Review1_9_DeepYamlNestingHasATrueMessage) {
+  // Flow collections: the position of the deepest bracket.
+  std::string flow = "spec: " + std::string(600, '[') + std::string(600, ']') + "\n";
+  absl::StatusOr<Experiment> e = ParseExperiment(flow, "deep.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(e.status().message()),
+            "deep.yaml: line 1, column 606: nested deeper than 499 levels");
+  // Quoted brackets and comments do not count.
+  std::string quoted = "a: ['[[[', \"{{\\\"{\", x] # [[[[\nb: " + std::string(600, '{') + "\n";
+  absl::StatusOr<nlohmann::json> doc = ParseYamlDocument(quoted);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(std::string(doc.status().message()),
+            "line 2, column 603: nested deeper than 499 levels");
+  // Block mappings: yaml-cpp's own position, on the line where the limit is passed.
+  std::string block = "spec:\n";
+  std::string indent = "  ";
+  for (int i = 0; i < 600; ++i, indent += " ") block += indent + "a:\n";
+  e = ParseExperiment(block);
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(e.status().message(), HasSubstr("nested deeper than 499 levels"));
+  EXPECT_THAT(std::string(e.status().message()), ::testing::StartsWith("line 49"));
+  EXPECT_THAT(e.status().message(), ::testing::Not(HasSubstr("bad file")));
+  // What fits still parses.
+  EXPECT_TRUE(ParseYamlDocument(std::string(400, '[') + std::string(400, ']')).ok());
+}
+
+// REVIEW 1.9 / 1.5: numbers in the Experiment are read by core/number.h; NaN is not a goal.
+TEST(CodecTest, Review1_9_NumbersUseTheOneParser) {
+  auto message = [](const std::string& spec) {
+    absl::StatusOr<Experiment> e = ParseExperiment("metadata: {name: a}\nspec: " + spec + "\n");
+    return std::string(e.status().message());
+  };
+  EXPECT_EQ(message("{objective: {goal: nan}}"),
+            "spec.objective.goal: expected a finite number, got \"nan\"");
+  EXPECT_EQ(message("{objective: {goal: .inf}}"),
+            "spec.objective.goal: expected a finite number, got .inf");
+  EXPECT_EQ(message("{objective: {goal: \"0x1\"}}"),
+            "spec.objective.goal: expected a finite number, got \"0x1\"");
+  EXPECT_EQ(message("{maxTrialCount: \"0x10\"}"),
+            "spec.maxTrialCount: expected an integer, got \"0x10\"");
+  EXPECT_EQ(message("{maxTrialCount: \" 3\"}"),
+            "spec.maxTrialCount: expected an integer, got \" 3\"");
+  // Invalid UTF-8 in the offending value is replaced in the message.
+  EXPECT_EQ(message("{objective: {goal: \"1\xff\"}}"),
+            "spec.objective.goal: expected a finite number, got \"1\xEF\xBF\xBD\"");
+  EXPECT_EQ(message("{nasConfig: {graphConfig: {inputSizes: [4294967296]}}}"),
+            "spec.nasConfig.graphConfig.inputSizes[0]: expected a 32-bit integer, got 4294967296");
+  absl::StatusOr<Experiment> e = ParseExperiment(
+      "metadata: {name: a}\nspec: {maxTrialCount: \"+3\", objective: {goal: \"1e-3\"}}\n");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(*e->spec.max_trial_count, 3);
+  EXPECT_DOUBLE_EQ(*e->spec.objective->goal, 1e-3);
+}
+
 TEST(CodecTest, RejectsOtherKindsAndVersions) {
   EXPECT_THAT(ParseExperiment("apiVersion: v1\nkind: Experiment\nspec: {}\n").status().message(),
               HasSubstr("apiVersion"));

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/time_util.h"
+
 namespace ktune::core {
 namespace {
 
@@ -127,6 +129,82 @@ TEST(StatusTest, ComputeObservation) {
   EXPECT_TRUE(IsObservationAvailable(o, obs));
   o.objective_metric_name = "missing";
   EXPECT_FALSE(IsObservationAvailable(o, obs));
+}
+
+// REVIEW 1.5: with x in {0.5, -nan, 0.7} the -nan trial was the best (Katib's "non-float
+// wins" quirk plus strtod's NaN). Now only finite numbers rank.
+TEST(StatusTest, Review1_5_NanTrialIsNeverBest) {
+  Experiment e = Minimize();
+  std::vector<Trial> trials = {MakeTrial("a", kSucceeded, "0.5"),
+                               MakeTrial("b", kSucceeded, "-nan"),
+                               MakeTrial("c", kSucceeded, "0.7")};
+  UpdateTrialsSummary(e, trials);
+  EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "a");
+  for (const char* bad : {"nan", "NaN", "inf", "-inf", "-Infinity", "-", "abc", "0x0", " 0.1"}) {
+    trials[1] = MakeTrial("b", kSucceeded, bad);
+    UpdateTrialsSummary(e, trials);
+    EXPECT_EQ(e.status.current_optimal_trial.best_trial_name, "a") << bad;
+  }
+  // A maximize objective does not pick +inf either.
+  Experiment max = Minimize();
+  max.spec.objective->type = "maximize";
+  max.spec.objective->metric_strategies = {{"loss", "max"}};
+  UpdateTrialsSummary(max, {MakeTrial("a", kSucceeded, "0.5"), MakeTrial("b", kSucceeded, "inf")});
+  EXPECT_EQ(max.status.current_optimal_trial.best_trial_name, "a");
+  // Only non-finite values: no best trial at all, and no goal reached.
+  Experiment goal = Minimize(1.0);
+  UpdateTrialsSummary(goal, {MakeTrial("b", kSucceeded, "-inf")});
+  EXPECT_EQ(goal.status.current_optimal_trial.best_trial_name, "");
+  EXPECT_FALSE(IsGoalReached(goal));
+}
+
+TEST(StatusTest, Review1_5_NanIsNeverMinOrMax) {
+  std::vector<MetricLog> logs = {{"2026-01-01T00:00:01Z", "loss", "nan"},
+                                 {"2026-01-01T00:00:02Z", "loss", "0.4"},
+                                 {"2026-01-01T00:00:03Z", "loss", "inf"},
+                                 {"2026-01-01T00:00:04Z", "loss", "0.2"},
+                                 {"2026-01-01T00:00:05Z", "loss", "-inf"},
+                                 {"2026-01-01T00:00:06Z", "loss", "0.3"}};
+  Observation obs = ComputeObservation({"loss"}, logs);
+  ASSERT_EQ(obs.metrics.size(), 1u);
+  EXPECT_EQ(obs.metrics[0].min, "0.2");
+  EXPECT_EQ(obs.metrics[0].max, "0.4");
+  EXPECT_EQ(obs.metrics[0].latest, "0.3");
+}
+
+// REVIEW 1.5: an objective with no numeric value makes the trial MetricsUnavailable.
+TEST(StatusTest, Review1_5_ObjectiveWithoutNumericValueIsUnavailable) {
+  ObjectiveSpec o{"minimize", std::nullopt, "loss", {"acc"}, {{"loss", "min"}}};
+  std::vector<MetricLog> logs = {{"2026-01-01T00:00:01Z", "loss", "-nan"},
+                                 {"2026-01-01T00:00:02Z", "loss", "nan"},
+                                 {"2026-01-01T00:00:02Z", "acc", "0.9"}};
+  Observation obs = ComputeObservation({"loss", "acc"}, logs);
+  ASSERT_EQ(obs.metrics.size(), 2u);
+  EXPECT_EQ(obs.metrics[0].min, kUnavailable);
+  EXPECT_EQ(obs.metrics[0].max, kUnavailable);
+  EXPECT_FALSE(IsObservationAvailable(o, obs));
+  // The `latest` strategy on a diverged last value: no numeric objective either.
+  logs = {{"2026-01-01T00:00:01Z", "loss", "0.5"}, {"2026-01-01T00:00:02Z", "loss", "nan"}};
+  obs = ComputeObservation({"loss"}, logs);
+  EXPECT_TRUE(IsObservationAvailable(o, obs));  // min is 0.5
+  o.metric_strategies = {{"loss", "latest"}};
+  EXPECT_FALSE(IsObservationAvailable(o, obs));
+  // Katib's own marker stays unavailable.
+  obs = ComputeObservation({"loss"}, {MetricLog{kZeroTime, "loss", kUnavailable}});
+  EXPECT_FALSE(IsObservationAvailable(o, obs));
+}
+
+// REVIEW 1.9 "Timestamps compared as text": `...:00Z` sorted after `...:00.5Z`.
+TEST(StatusTest, Review1_9_LatestComparesParsedTimes) {
+  std::vector<MetricLog> logs = {{"2026-01-01T00:00:00.5Z", "loss", "0.2"},
+                                 {"2026-01-01T00:00:00Z", "loss", "0.9"}};
+  EXPECT_EQ(ComputeObservation({"loss"}, logs).metrics[0].latest, "0.2");
+  // Offsets are honoured: 01:00:01+01:00 is 00:00:01Z, before 00:00:02Z.
+  logs = {{"2026-01-01T00:00:02Z", "loss", "0.3"}, {"2026-01-01T01:00:01+01:00", "loss", "0.8"}};
+  EXPECT_EQ(ComputeObservation({"loss"}, logs).metrics[0].latest, "0.3");
+  // Equal instants written differently: the later row wins.
+  logs = {{"2026-01-01T00:00:01.000000Z", "loss", "0.3"}, {"2026-01-01T00:00:01Z", "loss", "0.4"}};
+  EXPECT_EQ(ComputeObservation({"loss"}, logs).metrics[0].latest, "0.4");
 }
 
 }  // namespace

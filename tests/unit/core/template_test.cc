@@ -109,5 +109,125 @@ spec:
   EXPECT_THAT(r.status().message(), HasSubstr("trialSpec"));
 }
 
+// REVIEW 1.2: template shapes of the wrong JSON type aborted SetDefaults (`kind: 5`, which
+// `ktune validate` runs first) and NewTrial (`metadata: oops`, `labels: 5`, `kind` and
+// `apiVersion` not strings). Now they keep their value for validation, or are InvalidArgument
+// naming the field.
+std::string WithTrialSpec(const std::string& trial_spec, const std::string& references = "") {
+  return R"(
+metadata: {name: exp}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  parameters: [{name: lr, parameterType: double, feasibleSpace: {min: "0", max: "1"}}]
+  trialTemplate:
+    trialParameters:
+      - {name: learningRate, reference: lr})" +
+         references + R"(
+    trialSpec: )" + trial_spec + "\n";
+}
+
+absl::Status NewTrialStatus(const std::string& yaml) {
+  absl::StatusOr<Experiment> e = ParseExperiment(yaml);
+  if (!e.ok()) return e.status();
+  SetDefaults(*e);
+  return NewTrial(*e, "exp-1", {{"lr", "0.5"}}, {}).status();
+}
+
+TEST(TemplateTest, Review1_2_KindNotAStringDoesNotAbortSetDefaults) {
+  absl::StatusOr<Experiment> e = ParseExperiment(WithTrialSpec("{kind: 5, apiVersion: batch/v1}"));
+  ASSERT_TRUE(e.ok()) << e.status();
+  SetDefaults(*e);
+  // No defaults for an unknown kind; the value stays for validation to report.
+  EXPECT_EQ(e->spec.trial_template->success_condition, "");
+  EXPECT_EQ((*e->spec.trial_template->trial_spec)["kind"], 5);
+  for (const char* kind : {"[Job]", "{a: b}", "null", "true"}) {
+    absl::StatusOr<Experiment> other =
+        ParseExperiment(WithTrialSpec(std::string("{apiVersion: batch/v1, kind: ") + kind + "}"));
+    ASSERT_TRUE(other.ok()) << other.status();
+    SetDefaults(*other);
+  }
+}
+
+TEST(TemplateTest, Review1_2_MetadataOfTheWrongTypeIsInvalidArgument) {
+  absl::Status s =
+      NewTrialStatus(WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: oops}"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "spec.trialTemplate.trialSpec.metadata: expected an object, got string");
+  s = NewTrialStatus(WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: [1]}"));
+  EXPECT_EQ(s.message(), "spec.trialTemplate.trialSpec.metadata: expected an object, got array");
+  // A null metadata is filled in.
+  EXPECT_TRUE(
+      NewTrialStatus(WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: null}")).ok());
+  // A reference into a metadata string.
+  s = NewTrialStatus(
+      WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: oops}",
+                    "\n      - {name: team, reference: \"${trialSpec.Labels[team]}\"}"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("spec.trialTemplate.trialSpec.metadata: expected an object"));
+}
+
+TEST(TemplateTest, Review1_2_LabelsOfTheWrongTypeIsInvalidArgument) {
+  const std::string reference = "\n      - {name: team, reference: \"${trialSpec.Labels[team]}\"}";
+  absl::Status s = NewTrialStatus(
+      WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: {labels: 5}}", reference));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "trialParameter \"team\": spec.trialTemplate.trialSpec.metadata.labels: expected an "
+            "object, got number");
+  s = NewTrialStatus(WithTrialSpec(
+      "{apiVersion: batch/v1, kind: Job, metadata: {annotations: [x]}}",
+      "\n      - {name: a, reference: \"${trialSpec.Annotations[a]}\"}"));
+  EXPECT_THAT(s.message(), HasSubstr("metadata.annotations: expected an object, got array"));
+  // A label that is not a string reads as empty, as Kubernetes' unstructured getters do.
+  EXPECT_TRUE(NewTrialStatus(WithTrialSpec(
+                  "{apiVersion: batch/v1, kind: Job, metadata: {labels: {team: [1]}}}", reference))
+                  .ok());
+  // Without a reference, labels of the wrong type are left for validation.
+  EXPECT_TRUE(
+      NewTrialStatus(WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: {labels: 5}}"))
+          .ok());
+}
+
+TEST(TemplateTest, Review1_2_KindAndApiVersionNotStringsAreInvalidArgument) {
+  absl::Status s = NewTrialStatus(WithTrialSpec(
+      "{apiVersion: batch/v1, kind: 5}", "\n      - {name: k, reference: \"${trialSpec.Kind}\"}"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "trialParameter \"k\": spec.trialTemplate.trialSpec.kind: expected a string, got "
+            "number");
+  s = NewTrialStatus(WithTrialSpec("{apiVersion: {v: 1}, kind: Job}",
+                                   "\n      - {name: v, reference: \"${trialSpec.APIVersion}\"}"));
+  EXPECT_EQ(s.message(),
+            "trialParameter \"v\": spec.trialTemplate.trialSpec.apiVersion: expected a string, got "
+            "object");
+}
+
+TEST(TemplateTest, Review1_2_TfJobWithWorkingDirFiveRendersATrial) {
+  // The TFJob of REVIEW 1.2's reproduction: parsing, defaulting and NewTrial do not abort (the
+  // executor and validation report the field).
+  absl::StatusOr<Experiment> e = ParseExperiment(WithTrialSpec(R"(
+      apiVersion: kubeflow.org/v1
+      kind: TFJob
+      spec:
+        tfReplicaSpecs:
+          Worker:
+            replicas: 1
+            template:
+              spec:
+                containers:
+                  - name: tensorflow
+                    image: x
+                    workingDir: 5
+                    env: [{name: 5, valueFrom: oops}]
+                    command: [train, "--lr=${trialParameters.learningRate}"])"));
+  ASSERT_TRUE(e.ok()) << e.status();
+  SetDefaults(*e);
+  EXPECT_EQ(e->spec.trial_template->primary_pod_labels.at("training.kubeflow.org/job-role"),
+            "master");
+  absl::StatusOr<Trial> t = NewTrial(*e, "exp-1", {{"lr", "0.5"}}, {});
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->spec.run_spec["metadata"]["name"], "exp-1");
+}
+
 }  // namespace
 }  // namespace ktune::core

@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/unit/webhook/webhook_test_util.h"
 
@@ -141,6 +142,38 @@ TEST(WebhookCertsTest, ClearErrors) {
   s = GenerateCertificates(testing::CertOptions(dir / "file/sub"));
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr(dir / "file/sub"));
+}
+
+// REVIEW.md §2 TLS row: a symlink planted at the temporary name or at the target in a shared
+// output directory is replaced, never followed; the files are regular and keys are 0600.
+TEST(WebhookCertsTest, PlantedSymlinksAreNotFollowed) {
+  TempDir dir;
+  TempDir elsewhere;
+  const std::string victim_tmp = elsewhere / "victim-tmp";
+  const std::string victim_key = elsewhere / "victim-key";
+  testing::WriteFile(victim_tmp, "precious");
+  testing::WriteFile(victim_key, "precious");
+  ASSERT_EQ(::symlink(victim_tmp.c_str(), (dir / "tls.key.tmp").c_str()), 0);
+  ASSERT_EQ(::symlink(victim_key.c_str(), (dir / "tls.key").c_str()), 0);
+  ASSERT_EQ(::symlink((elsewhere / "absent").c_str(), (dir / "ca-key.pem.tmp").c_str()), 0);
+
+  absl::Status s = GenerateCertificates(testing::CertOptions(dir.path().string()));
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(ReadFile(victim_tmp), "precious");
+  EXPECT_EQ(ReadFile(victim_key), "precious");
+  EXPECT_FALSE(std::filesystem::exists(elsewhere / "absent"));
+  for (const char* name : {"tls.key", "ca-key.pem", "tls.crt", "ca.pem"}) {
+    struct stat st;
+    ASSERT_EQ(::lstat((dir / name).c_str(), &st), 0) << name;
+    EXPECT_TRUE(S_ISREG(st.st_mode)) << name;
+    const bool key = std::string(name).find("key") != std::string::npos;
+    EXPECT_EQ(st.st_mode & 0777, key ? 0600u : 0644u) << name;
+    std::error_code ec;
+    EXPECT_FALSE(std::filesystem::exists(dir / (std::string(name) + ".tmp"), ec)) << name;
+  }
+  EVP_PKEY* key = LoadKey(dir / "tls.key");
+  EXPECT_NE(key, nullptr);
+  EVP_PKEY_free(key);
 }
 
 }  // namespace
