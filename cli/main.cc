@@ -1,6 +1,7 @@
 // The `ktune` binary: one executable, one subcommand per role (ARCHITECTURE.md).
 
 #include <cstring>
+#include <exception>
 #include <iostream>
 #include <string>
 
@@ -28,6 +29,19 @@ constexpr char kUsage[] =
     "\n"
     "`ktune <command> --help` describes a command's options.\n";
 
+// The backstop of every subcommand: a bug that throws (e.g. a JSON accessor on user data of an
+// unexpected shape) ends the command with a message and exit status 1, never SIGABRT.
+int RunGuarded(const char* name, int (*command)(int, char**), int argc, char** argv) {
+  try {
+    return command(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ktune " << name << ": internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "ktune " << name << ": internal error: unknown exception\n";
+  }
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,9 +57,13 @@ int main(int argc, char** argv) {
     std::cout << "ktune " << KTUNE_VERSION << "\n";
     return 0;
   }
-  if (command == "run") return ktune::cli::RunCommand(argc - 1, argv + 1);
-  if (command == "validate") return ktune::cli::ValidateCommand(argc - 1, argv + 1);
-  if (command == "webhook") return ktune::cli::WebhookCommand(argc - 1, argv + 1);
+  if (command == "run") return RunGuarded("run", ktune::cli::RunCommand, argc - 1, argv + 1);
+  if (command == "validate") {
+    return RunGuarded("validate", ktune::cli::ValidateCommand, argc - 1, argv + 1);
+  }
+  if (command == "webhook") {
+    return RunGuarded("webhook", ktune::cli::WebhookCommand, argc - 1, argv + 1);
+  }
   std::cerr << "ktune: unknown command \"" << command << "\"\n\n" << kUsage;
   return 2;
 }

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "core/proto_convert.h"
+#include "core/status.h"
 #include "spdlog/spdlog.h"
 
 namespace ktune::suggestion {
@@ -29,6 +30,19 @@ std::string StatusFingerprint(const core::Trial& trial) {
   return f;
 }
 
+// Katib leaves out of the history it sends an algorithm the trials without a result to learn
+// from: MetricsUnavailable ones, and EarlyStopped ones without an observation (KATIB.md §2.3).
+bool SentToAlgorithm(const core::Trial& trial) {
+  switch (core::ClassifyTrial(trial)) {
+    case core::TrialPhase::kMetricsUnavailable:
+      return false;
+    case core::TrialPhase::kEarlyStopped:
+      return core::IsObservationAvailable(trial.spec.objective, trial.status.observation);
+    default:
+      return true;
+  }
+}
+
 class InProcessSuggester final : public Suggester {
  public:
   explicit InProcessSuggester(std::unique_ptr<AlgorithmInstance> instance)
@@ -46,6 +60,7 @@ class InProcessSuggester final : public Suggester {
     // again next time (plugins upsert, so a repeat is harmless).
     std::vector<std::pair<std::string, std::string>> sent;
     for (const core::Trial& trial : trials) {
+      if (!SentToAlgorithm(trial)) continue;
       std::string fingerprint = StatusFingerprint(trial);
       auto it = sent_.find(trial.metadata.name);
       if (it != sent_.end() && it->second == fingerprint) continue;

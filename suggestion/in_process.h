@@ -16,7 +16,9 @@ namespace ktune::suggestion {
 // Each Suggester it opens keeps one plugin instance for its experiment (created from
 // core::ExperimentToProto) and sends the plugin the full trial history on its first call,
 // then only the trials that are new or whose status changed since the last successful call
-// (a trial's spec never changes after creation). exhausted = the plugin returned fewer assignments than asked for.
+// (a trial's spec never changes after creation). As Katib, trials without a result to learn
+// from are never sent: MetricsUnavailable ones, and EarlyStopped ones without an available
+// observation (KATIB.md §2.3). exhausted = the plugin returned fewer assignments than asked for.
 //
 // Errors: the registry's InvalidArgument for an unknown algorithm name (listing the available
 // ones); the plugin's own code and message, prefixed with the algorithm name, otherwise.

@@ -105,7 +105,13 @@ TEST_F(KtuneRunTest, QuickstartPrintsTheBestTrial) {
 }
 
 TEST_F(KtuneRunTest, TwentyFourTrialsThreeAtATime) {
-  std::string script = "echo start $(date +%s%N) >> marks; sleep 1; echo end $(date +%s%N) >> marks; echo loss=$2";
+  // The first three trials wait for each other (so three do run at once, whatever the
+  // machine's speed); the marks show that never more than three ran at once.
+  std::string script =
+      "echo start $(date +%s%N) >> marks; "
+      "if [ $(grep -c start marks) -le 3 ]; then "
+      "while [ $(grep -c start marks) -lt 3 ]; do sleep 0.05; done; fi; "
+      "echo end $(date +%s%N) >> marks; echo loss=$2";
   fs::path yaml = WriteExperiment("par", Experiment("par", R"(  objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "1"}]}
   parallelTrialCount: 3
@@ -129,21 +135,16 @@ TEST_F(KtuneRunTest, TwentyFourTrialsThreeAtATime) {
   for (const auto& [t, d] : events) peak = std::max(peak, running += d);
   EXPECT_EQ(peak, 3);
 
-  // Visible in the reported times too: every trial takes ~1 s, 24 of them end well before 24 s.
   std::set<std::string> names;
-  std::string first_start = "9999", last_end = "0000";
   for (const json& t : trials) {
     names.insert(t["metadata"]["name"].get<std::string>());
-    first_start = std::min(first_start, t["status"]["startTime"].get<std::string>());
-    last_end = std::max(last_end, t["status"]["completionTime"].get<std::string>());
     EXPECT_EQ(t["status"]["conditions"].back()["type"], "Succeeded");
     EXPECT_EQ(t["spec"]["parameterAssignments"].size(), 2u);
+    // Full RFC3339 times (no same-day assumption): every trial ended after it started.
+    EXPECT_LE(t["status"]["startTime"].get<std::string>(),
+              t["status"]["completionTime"].get<std::string>());
   }
   EXPECT_EQ(names.size(), 24u);
-  auto seconds = [](const std::string& ts) {  // HH:MM:SS of the same day is enough here
-    return std::stoi(ts.substr(11, 2)) * 3600 + std::stoi(ts.substr(14, 2)) * 60 + std::stoi(ts.substr(17, 2));
-  };
-  EXPECT_LT(seconds(last_end) - seconds(first_start), 18);
 
   // currentOptimalTrial is the trial with the smallest loss (strategy min).
   std::string best;
@@ -165,7 +166,7 @@ TEST_F(KtuneRunTest, AllTrialsFailingHitsMaxFailedTrialCount) {
   maxTrialCount: 30
   maxFailedTrialCount: 3)", "echo starting; exit 1", kDoubleParams));
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "f.db").string(), "--output", "json"});
-  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("ExperimentFailed"));
   EXPECT_THAT(r.err, HasSubstr("Experiment has failed because max failed count has reached"));
   json out = r.result();
@@ -276,17 +277,17 @@ TEST_F(KtuneRunTest, InterruptKillsRunningTrialsAndTheSameCommandResumes) {
   std::vector<std::string> args{"run", yaml.string(), "--db", (dir_ / "i.db").string(), "--output", "json"};
   Process p(args, dir_);
   // Wait until both trials run, then Ctrl-C.
-  for (int i = 0; i < 300; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (ReadAll(dir_ / "stderr").find("2 running") != std::string::npos) break;
-  }
+  ASSERT_TRUE(ktune::e2e::WaitInDir(dir_, [&] {
+    return ReadAll(dir_ / "stderr").find("2 running") != std::string::npos;
+  }));
   p.Signal(SIGINT);
   Result r = p.Wait();
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_THAT(r.err, HasSubstr("resume"));
   json out = r.result();
   ASSERT_EQ(out["trials"].size(), 2u);
-  for (const json& t : out["trials"]) EXPECT_EQ(t["status"]["conditions"].back()["type"], "Killed");
+  // Interrupted, not Killed: they run again on resume (REVIEW 1.6).
+  for (const json& t : out["trials"]) EXPECT_NE(t["status"]["conditions"].back()["type"], "Killed");
 
   std::ofstream(dir_ / "fast") << "";
   Result again = Run(args);
@@ -294,8 +295,8 @@ TEST_F(KtuneRunTest, InterruptKillsRunningTrialsAndTheSameCommandResumes) {
   EXPECT_THAT(again.err, HasSubstr("resuming experiment \"int\""));
   json done = again.result();
   EXPECT_EQ(done["trials"].size(), 4u);
-  EXPECT_EQ(done["experiment"]["status"]["trialsKilled"], 2);
-  EXPECT_EQ(done["experiment"]["status"]["trialsSucceeded"], 2);
+  EXPECT_EQ(done["experiment"]["status"].value("trialsKilled", 0), 0);
+  EXPECT_EQ(done["experiment"]["status"]["trialsSucceeded"], 4);
 }
 
 TEST_F(KtuneRunTest, VersionAndHelp) {

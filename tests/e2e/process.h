@@ -3,11 +3,14 @@
 // the test's directory, which is also the working directory.
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -76,6 +79,40 @@ class Process {
 
 inline Result RunKtune(const std::vector<std::string>& args, const fs::path& dir) {
   return Process(args, dir).Wait();
+}
+
+// Blocks until `done()` is true, re-checking whenever a file in `dir` is created, written or
+// renamed. False after 120 s without it (a hung test fails instead of blocking forever).
+template <typename Done>
+inline bool WaitInDir(const fs::path& dir, Done done) {
+  int fd = inotify_init1(IN_CLOEXEC);
+  if (fd < 0) return false;
+  inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MODIFY | IN_MOVED_TO | IN_CLOSE_WRITE);
+  bool ok = false;
+  for (int idle = 0; idle < 120;) {
+    if (done()) {
+      ok = true;
+      break;
+    }
+    pollfd p{fd, POLLIN, 0};
+    int n = poll(&p, 1, 1000);
+    if (n == 0) {
+      ++idle;
+      continue;
+    }
+    char buf[4096];
+    if (read(fd, buf, sizeof buf) < 0 && errno != EINTR) break;
+  }
+  close(fd);
+  return ok;
+}
+
+inline int CountFiles(const fs::path& dir, const std::string& prefix) {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) ++n;
+  }
+  return n;
 }
 
 }  // namespace ktune::e2e

@@ -11,6 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "core/codec.h"
+#include "core/defaults.h"
 #include "suggestion/suggestion.h"
 
 namespace ktune::testing {
@@ -54,6 +60,66 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
   std::vector<std::string> values_;
   std::atomic<int> calls_{0};
 };
+
+// An experiment `default/exp` over one categorical parameter x, algorithm "scripted".
+struct Spec {
+  std::string type = "minimize";
+  std::string goal;
+  int parallel = 3;
+  int max_trials = 0;
+  int max_failed = 0;
+  std::string resume_policy;            // empty: the default (Never)
+  std::string script;                   // run as: sh -c SCRIPT sh <value>
+  std::vector<std::string> command;     // instead of the script
+};
+
+inline core::Experiment MakeExperiment(const Spec& s) {
+  nlohmann::json command = nlohmann::json::array();
+  if (s.command.empty()) {
+    command = {"sh", "-c", s.script, "sh", "${trialParameters.x}"};
+  } else {
+    for (const auto& c : s.command) command.push_back(c);
+  }
+  std::string yaml = absl::StrCat(R"(
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: exp}
+spec:
+  objective: {type: )", s.type, s.goal.empty() ? "" : ", goal: " + s.goal,
+      R"(, objectiveMetricName: loss}
+  algorithm: {algorithmName: scripted}
+  parallelTrialCount: )", s.parallel,
+      s.max_trials ? absl::StrCat("\n  maxTrialCount: ", s.max_trials) : "",
+      s.max_failed ? absl::StrCat("\n  maxFailedTrialCount: ", s.max_failed) : "",
+      s.resume_policy.empty() ? "" : absl::StrCat("\n  resumePolicy: ", s.resume_policy), R"(
+  parameters: [{name: x, parameterType: categorical, feasibleSpace: {list: [a]}}]
+  trialTemplate:
+    primaryContainerName: main
+    trialParameters: [{name: x, reference: x}]
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            containers:
+              - name: main
+                command: )", command.dump(), R"(
+)");
+  absl::StatusOr<core::Experiment> e = core::ParseExperiment(yaml);
+  EXPECT_TRUE(e.ok()) << e.status() << yaml;
+  core::SetDefaults(*e);
+  return *e;
+}
+
+inline std::vector<std::string> Range(int from, int to) {  // inclusive, counting either way
+  std::vector<std::string> out;
+  for (int i = from;; i += (to >= from ? 1 : -1)) {
+    out.push_back(std::to_string(i));
+    if (i == to) break;
+  }
+  return out;
+}
 
 inline std::filesystem::path MakeTempDir(const std::string& prefix) {
   std::random_device rd;

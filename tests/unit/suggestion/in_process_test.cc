@@ -242,5 +242,35 @@ TEST_F(InProcessTest, RandomIsReproducibleThroughTheService) {
   }
 }
 
+// REVIEW 1.8: Katib never sends MetricsUnavailable trials, nor EarlyStopped ones without an
+// observation, to an algorithm (KATIB.md §2.3).
+TEST_F(InProcessTest, Review18TrialsWithoutAResultAreNotSentToTheAlgorithm) {
+  core::Experiment e = MakeExperiment("test-recorder");
+  auto suggester = service_.Open(e);
+  ASSERT_TRUE(suggester.ok()) << suggester.status();
+  auto finish = [](core::Trial& t, const char* type) {
+    t.status.conditions.push_back(
+        core::Condition{type, "True", type, "", "2024-01-01T00:05:00Z", "2024-01-01T00:05:00Z"});
+  };
+  std::vector<core::Trial> trials = {MakeTrial("ok", "0.01"), MakeTrial("unavailable", "0.02"),
+                                     MakeTrial("stopped-empty", "0.03"),
+                                     MakeTrial("stopped-with-result", "0.04")};
+  finish(trials[0], core::kSucceeded);
+  trials[0].status.observation =
+      core::Observation{{core::MetricObservation{"loss", "0.5", "0.5", "0.5"}}};
+  finish(trials[1], core::kMetricsUnavailable);
+  trials[1].status.conditions[0].status = "False";  // no longer Running
+  trials[1].status.observation = core::Observation{
+      {core::MetricObservation{"loss", "unavailable", "unavailable", "unavailable"}}};
+  finish(trials[2], core::kEarlyStopped);
+  finish(trials[3], core::kEarlyStopped);
+  trials[3].status.observation =
+      core::Observation{{core::MetricObservation{"loss", "0.4", "0.4", "0.4"}}};
+
+  auto reply = (*suggester)->GetSuggestions(e, trials, 1, 1);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(Label(*reply, "received_names"), "ok,stopped-with-result");
+}
+
 }  // namespace
 }  // namespace ktune::suggestion
