@@ -23,6 +23,7 @@
 #include "controller/experiment_controller.h"
 #include "controller/local/local_executor.h"
 #include "core/codec.h"
+#include "core/configmap.h"
 #include "core/defaults.h"
 #include "core/status.h"
 #include "core/time_util.h"
@@ -266,6 +267,8 @@ int RunCommand(int argc, char** argv) {
       ("log-dir", "Trial logs go to LOG_DIR/<experiment>/ (default: ktune-logs beside a SQLite --db file, else ./ktune-logs)", cxxopts::value<std::string>())
       ("workdir", "Working directory of the trials; must exist (default: the directory of FILE)", cxxopts::value<std::string>())
       ("output", "Result format on stdout: text or json", cxxopts::value<std::string>()->default_value("text"))
+      ("configmap", "A ConfigMap YAML/JSON file holding trial templates, for trialTemplate.configMap (repeatable)",
+       cxxopts::value<std::vector<std::string>>())
       ("replace", "Delete a stored experiment of the same name, and its trial logs, first, instead of resuming it")
       ("log-level", "trace, debug, info, warn, error, critical, off", cxxopts::value<std::string>()->default_value("warn"))
       ("h,help", "Show this help")
@@ -313,8 +316,28 @@ int RunCommand(int argc, char** argv) {
   }
   core::Experiment experiment = std::move(*parsed);
   core::SetDefaults(experiment);
+  core::ValidationOptions validation = DefaultValidationOptions();
+  if (args.count("configmap")) {
+    absl::StatusOr<std::vector<core::ConfigMap>> maps =
+        core::LoadConfigMapFiles(args["configmap"].as<std::vector<std::string>>());
+    if (!maps.ok()) {
+      std::cerr << "ktune run: --configmap: " << maps.status().message() << "\n";
+      return kExitUsage;
+    }
+    validation.load_config_map_template = core::ConfigMapTemplateLoader(std::move(*maps));
+  } else {
+    validation.load_config_map_template = [](const core::ConfigMapSource& source)
+        -> absl::StatusOr<std::string> {
+      return absl::NotFoundError(absl::StrCat(
+          "the trial template is in ConfigMap ", source.config_map_namespace, "/",
+          source.config_map_name, ", which was not given"));
+    };
+  }
+  // The document as written, so that what Katib's typed decoding rejects is reported too.
+  absl::StatusOr<nlohmann::json> raw = core::ParseYamlDocument(text);
+  if (raw.ok()) validation.raw_experiment = &*raw;
   {
-    std::vector<core::FieldError> errors = core::ValidateExperiment(experiment, DefaultValidationOptions());
+    std::vector<core::FieldError> errors = core::ValidateExperiment(experiment, validation);
     if (std::any_of(errors.begin(), errors.end(), Refuses)) {
       std::cerr << "ktune run: " << file.string() << " is not a valid Experiment:\n";
       for (const auto& e : errors) {
@@ -323,6 +346,12 @@ int RunCommand(int argc, char** argv) {
       return kExitUsage;
     }
     for (const auto& e : errors) std::cerr << "ktune run: warning: " << e.ToString() << "\n";
+  }
+  validation.raw_experiment = nullptr;
+  if (absl::Status st = core::ResolveConfigMapTemplate(experiment, validation.load_config_map_template);
+      !st.ok()) {
+    std::cerr << "ktune run: spec.trialTemplate.configMap: " << st.message() << "\n";
+    return kExitUsage;
   }
   const fs::path work_dir = args.count("workdir") ? fs::path(args["workdir"].as<std::string>())
                                                   : fs::absolute(file).parent_path();
