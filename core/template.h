@@ -4,8 +4,11 @@
 // `${trialSpec.Annotations[k]}`.
 //
 // Unlike Katib's plain replace over serialized JSON, substitution happens inside each string
-// of the parsed template, so a value is inserted literally: a quote or `;` in a value can
-// neither break the document nor become code.
+// of the parsed template, so a value is inserted literally: a quote or `;` in a value cannot
+// break the document. In a local run it reaches the trial as one argv element (no shell). In
+// cluster mode the pod webhook wraps the command in `sh -c` with each token shell-quoted; only
+// a template whose own command is `sh -c`/`bash -c` puts values into a shell script, and there
+// the user's quoting decides, as in Katib.
 
 #include <string>
 #include <vector>
