@@ -154,8 +154,11 @@ class Progress {
     std::string total = e.spec.max_trial_count ? std::to_string(*e.spec.max_trial_count) : "?";
     std::string line = absl::StrCat(e.metadata.name, ": ", done, "/", total, " trials done, ",
                                      s.trials_running, " running, ", s.trials_succeeded,
-                                     " succeeded, ", s.trials_failed + s.trial_metrics_unavailable,
-                                     " failed | best ", BestSummary(e));
+                                     " succeeded, ", s.trials_failed, " failed");
+    if (s.trial_metrics_unavailable > 0) {
+      absl::StrAppend(&line, ", ", s.trial_metrics_unavailable, " without metrics");
+    }
+    absl::StrAppend(&line, " | best ", BestSummary(e));
     if (line == last_) return;
     last_ = line;
     if (tty_) {

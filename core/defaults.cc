@@ -1,5 +1,8 @@
 #include "core/defaults.h"
 
+#include <set>
+#include <string>
+
 #include "core/json_access.h"
 
 namespace ktune::core {
@@ -11,22 +14,26 @@ std::string DefaultStrategy(const std::string& objective_type) {
   return "latest";
 }
 
-bool HasStrategy(const ObjectiveSpec& o, const std::string& name) {
-  for (const auto& s : o.metric_strategies) {
-    if (s.name == name) return true;
-  }
-  return false;
-}
-
 void SetObjectiveDefaults(ObjectiveSpec& o) {
-  // Katib: the objective gets min/max/latest by type; additional metrics get min for
-  // minimize and max for maximize (never latest); user strategies stay first.
-  if (!HasStrategy(o, o.objective_metric_name)) {
+  // Katib's defaulter, exactly: the user's strategies stay first; the objective gets
+  // min/max/latest by type; each additional metric without a user strategy gets the same rule,
+  // once per occurrence (Katib's set of names is taken before appending, and leaves the
+  // objective's own strategy out of it, so duplicates and the objective name repeat).
+  std::set<std::string> user_strategies;
+  bool objective_has_strategy = false;
+  for (const auto& s : o.metric_strategies) {
+    if (s.name == o.objective_metric_name) {
+      objective_has_strategy = true;
+      continue;
+    }
+    user_strategies.insert(s.name);
+  }
+  if (!objective_has_strategy) {
     o.metric_strategies.push_back({o.objective_metric_name, DefaultStrategy(o.type)});
   }
   for (const auto& name : o.additional_metric_names) {
-    if (HasStrategy(o, name)) continue;
-    o.metric_strategies.push_back({name, o.type == "minimize" ? "min" : "max"});
+    if (user_strategies.count(name)) continue;
+    o.metric_strategies.push_back({name, DefaultStrategy(o.type)});
   }
 }
 

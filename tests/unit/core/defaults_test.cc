@@ -45,6 +45,36 @@ spec:
   EXPECT_EQ(StrategyFor(*e.spec.objective, "unknown"), "min");
 }
 
+// Katib's defaulter appends one strategy per occurrence of an additional metric (its set of
+// names is taken before appending), and `latest` when the objective type is not known.
+TEST(DefaultsTest, DuplicateAdditionalMetricNamesAreKeptAsKatibKeepsThem) {
+  Experiment e = Parse(R"(
+metadata: {name: d}
+spec:
+  objective: {type: maximize, objectiveMetricName: acc, additionalMetricNames: [loss, loss]}
+  parameters: [{name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}]
+  trialTemplate:
+    trialSpec: {apiVersion: batch/v1, kind: Job}
+)");
+  SetDefaults(e);
+  const auto& strategies = e.spec.objective->metric_strategies;
+  ASSERT_EQ(strategies.size(), 3u);
+  EXPECT_EQ(strategies[0].name, "acc");
+  EXPECT_EQ(strategies[1].name, "loss");
+  EXPECT_EQ(strategies[1].value, "max");
+  EXPECT_EQ(strategies[2].name, "loss");
+  EXPECT_EQ(strategies[2].value, "max");
+
+  Experiment untyped = Parse(R"(
+metadata: {name: d}
+spec:
+  objective: {objectiveMetricName: acc, additionalMetricNames: [loss]}
+)");
+  SetDefaults(untyped);
+  ASSERT_EQ(untyped.spec.objective->metric_strategies.size(), 2u);
+  EXPECT_EQ(untyped.spec.objective->metric_strategies[1].value, "latest");
+}
+
 TEST(DefaultsTest, TrainingOperatorKindsAndCollectors) {
   Experiment e = Parse(R"(
 metadata: {name: d}
