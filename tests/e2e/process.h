@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,7 +26,11 @@ namespace ktune::e2e {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-inline const fs::path kKtune = fs::path(KTUNE_BINARY_DIR) / "bin" / "ktune";
+// KTUNE_E2E_BINARY runs the suite against another build (e.g. an older commit, to show a
+// regression test fails there).
+inline const fs::path kKtune = std::getenv("KTUNE_E2E_BINARY") != nullptr
+                                   ? fs::path(std::getenv("KTUNE_E2E_BINARY"))
+                                   : fs::path(KTUNE_BINARY_DIR) / "bin" / "ktune";
 
 inline std::string ReadAll(const fs::path& path) {
   std::ifstream in(path);
