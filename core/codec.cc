@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include <yaml-cpp/depthguard.h>
@@ -801,9 +802,61 @@ void EmitYaml(YAML::Emitter& out, const json& v) {
   }
 }
 
+// The offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), or nullopt. Kubernetes' YAML
+// decoder rejects such input, and every later JSON dump of it would fail.
+std::optional<size_t> FirstInvalidUtf8(std::string_view text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = b[i];
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // bounds of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + len > n || b[i + 1] < lo || b[i + 1] > hi) return i;
+    for (size_t k = 2; k < len; ++k) {
+      if (b[i + k] < 0x80 || b[i + k] > 0xBF) return i;
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
+  if (std::optional<size_t> bad = FirstInvalidUtf8(text)) {
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i < *bad; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+        ++column;
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", line, ", column ", column, ": invalid UTF-8 (byte 0x",
+        absl::Hex(static_cast<unsigned char>(text[*bad]), absl::kZeroPad2),
+        "); save the file as UTF-8"));
+  }
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     std::vector<YAML::Node> non_empty;

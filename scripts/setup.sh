@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config make
+  # the sanitizer and fuzz builds, -Wthread-safety and the format check (make test): clang's
+  # sanitizer and libFuzzer runtimes are only a Recommends of clang, llvm brings llvm-symbolizer
+  clang libclang-rt-dev llvm clang-format
   # libraries (ARCHITECTURE.md, DEVELOPERS.md)
   libabsl-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev libspdlog-dev libcxxopts-dev

@@ -196,9 +196,9 @@ TEST(CodecTest, Review1_9_NumbersUseTheOneParser) {
             "spec.maxTrialCount: expected an integer, got \"0x10\"");
   EXPECT_EQ(message("{maxTrialCount: \" 3\"}"),
             "spec.maxTrialCount: expected an integer, got \" 3\"");
-  // Invalid UTF-8 in the offending value is replaced in the message.
+  // Invalid UTF-8 never reaches the number parser: the document is refused first.
   EXPECT_EQ(message("{objective: {goal: \"1\xff\"}}"),
-            "spec.objective.goal: expected a finite number, got \"1\xEF\xBF\xBD\"");
+            "line 2, column 28: invalid UTF-8 (byte 0xff); save the file as UTF-8");
   EXPECT_EQ(message("{nasConfig: {graphConfig: {inputSizes: [4294967296]}}}"),
             "spec.nasConfig.graphConfig.inputSizes[0]: expected a 32-bit integer, got 4294967296");
   absl::StatusOr<Experiment> e = ParseExperiment(
@@ -234,6 +234,28 @@ TEST(CodecTest, TrialRoundTrip) {
   absl::StatusOr<Trial> back = TrialFromJson(j);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(TrialToJson(*back), j);
+}
+
+}  // namespace
+}  // namespace ktune::core
+
+namespace ktune::core {
+namespace {
+
+// Found by fuzz_experiment_to_command: invalid UTF-8 in a template reached nlohmann's dump()
+// in validation and aborted `ktune validate` (type_error.316). It is now a parse error with
+// its position, as Kubernetes' YAML decoder reports it.
+TEST(CodecTest, InvalidUtf8IsAParseErrorWithItsPosition) {
+  const std::string yaml = "metadata:\n  name: a\xff" "b\n";
+  absl::StatusOr<Experiment> e = ParseExperiment(yaml, "bad.yaml");
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "bad.yaml: line 2, column 10: invalid UTF-8 (byte 0xff); save the file as UTF-8");
+  // Overlong forms, surrogates and truncated sequences are refused too; valid text is not.
+  for (const std::string bad : {"a: \xc0\xaf", "a: \xed\xa0\x80", "a: \xe2\x82", "a: \xf4\x90\x80\x80"}) {
+    EXPECT_FALSE(ParseYamlDocument(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(ParseYamlDocument("a: \"\xe2\x82\xac \xf0\x9f\x98\x80\"").ok());
 }
 
 }  // namespace

@@ -378,6 +378,20 @@ Cost CostInChild(const std::string& path, const std::string& body) {
   return cost;
 }
 
+// Sanitizers multiply memory use (shadow memory, TSan's history), so the budget is checked in
+// the plain build only; the other assertions hold everywhere.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kMeasuresMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kMeasuresMemory = false;
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+#else
+constexpr bool kMeasuresMemory = true;
+#endif
+
 TEST(WebhookLimitsTest, ThreeMegabyteReviewsOfAnyShapeCostUnder64Megabytes) {
   for (const Shape& shape : ThreeMegabyteShapes()) {
     ASSERT_GE(shape.body.size(), kThreeMiB - (64u << 10)) << shape.name;
@@ -388,7 +402,7 @@ TEST(WebhookLimitsTest, ThreeMegabyteReviewsOfAnyShapeCostUnder64Megabytes) {
       std::cout << "[ cost     ] " << shape.name << " " << path << ": peak RSS +"
                 << cost.peak_growth_kb / 1024 << " MiB, answer " << cost.reply_bytes
                 << " bytes\n";
-      EXPECT_LT(cost.peak_growth_kb, 64 * 1024);
+      if (kMeasuresMemory) EXPECT_LT(cost.peak_growth_kb, 64 * 1024);
       EXPECT_NE(cost.reply_status, 500);
       if (std::string(path) != kMutateExperimentPath) {
         // A denial or an allowance, never an echo of the input.
