@@ -21,9 +21,9 @@
 #include "core/codec.h"
 #include "core/defaults.h"
 #include "db-manager/store.h"
+#include "spdlog/spdlog.h"
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
-#include "spdlog/spdlog.h"
 
 namespace {
 
@@ -56,8 +56,10 @@ metadata: {name: overhead}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "1"}]}
-  parallelTrialCount: )" + std::to_string(parallel) + R"(
-  maxTrialCount: )" + std::to_string(trials) + R"(
+  parallelTrialCount: )" +
+                     std::to_string(parallel) + R"(
+  maxTrialCount: )" + std::to_string(trials) +
+                     R"(
   parameters: [{name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}]
   trialTemplate:
     primaryContainerName: main
@@ -105,8 +107,8 @@ void BM_ControllerOverhead(benchmark::State& state) {
   double median = overheads[overheads.size() / 2];
   state.counters["overhead_ms_per_trial"] = median * 1e3;
   state.counters["trial_run_ms"] = direct * 1e3;
-  state.counters["trials_per_s"] = benchmark::Counter(trials * static_cast<double>(state.iterations()),
-                                                      benchmark::Counter::kIsRate);
+  state.counters["trials_per_s"] = benchmark::Counter(
+      trials * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 BENCHMARK(BM_ControllerOverhead)

@@ -152,9 +152,9 @@ class Progress {
     int done = s.trials_succeeded + s.trials_failed + s.trials_killed + s.trials_early_stopped +
                s.trial_metrics_unavailable;
     std::string total = e.spec.max_trial_count ? std::to_string(*e.spec.max_trial_count) : "?";
-    std::string line = absl::StrCat(e.metadata.name, ": ", done, "/", total, " trials done, ",
-                                     s.trials_running, " running, ", s.trials_succeeded,
-                                     " succeeded, ", s.trials_failed, " failed");
+    std::string line =
+        absl::StrCat(e.metadata.name, ": ", done, "/", total, " trials done, ", s.trials_running,
+                     " running, ", s.trials_succeeded, " succeeded, ", s.trials_failed, " failed");
     if (s.trial_metrics_unavailable > 0) {
       absl::StrAppend(&line, ", ", s.trial_metrics_unavailable, " without metrics");
     }
@@ -191,7 +191,7 @@ void PrintText(const core::Experiment& e, const fs::path& log_dir) {
   std::cout << "Experiment " << e.metadata.name << " "
             << (core::IsConditionTrue(s.conditions, core::kSucceeded) ? "Succeeded"
                 : core::IsConditionTrue(s.conditions, core::kFailed)  ? "Failed"
-                                                                       : "Running");
+                                                                      : "Running");
   if (last) std::cout << " (" << last->reason << "): " << last->message;
   std::cout << "\nTrials: " << s.trials << " total, " << s.trials_succeeded << " succeeded, "
             << s.trials_failed << " failed, " << s.trials_killed << " killed, "
@@ -206,7 +206,8 @@ void PrintText(const core::Experiment& e, const fs::path& log_dir) {
     }
     std::cout << "  metrics (min / max / latest):\n";
     for (const auto& m : best.observation.metrics) {
-      std::cout << "    " << m.name << " = " << m.min << " / " << m.max << " / " << m.latest << "\n";
+      std::cout << "    " << m.name << " = " << m.min << " / " << m.max << " / " << m.latest
+                << "\n";
     }
   }
   std::cout << "Trial logs: " << log_dir.string() << "\n";
@@ -263,19 +264,28 @@ bool Refuses(const core::FieldError& e) {
 }  // namespace
 
 int RunCommand(int argc, char** argv) {
-  cxxopts::Options options("ktune run", "Run a Katib Experiment locally: trials as processes, results in a SQLite file.");
+  cxxopts::Options options(
+      "ktune run",
+      "Run a Katib Experiment locally: trials as processes, results in a SQLite file.");
   options.positional_help("FILE");
-  options.add_options()
-      ("db", "Store: a SQLite file path or sqlite://PATH", cxxopts::value<std::string>()->default_value("ktune.db"))
-      ("log-dir", "Trial logs go to LOG_DIR/<experiment>/ (default: ktune-logs beside a SQLite --db file, else ./ktune-logs)", cxxopts::value<std::string>())
-      ("workdir", "Working directory of the trials; must exist (default: the directory of FILE)", cxxopts::value<std::string>())
-      ("output", "Result format on stdout: text or json", cxxopts::value<std::string>()->default_value("text"))
-      ("configmap", "A ConfigMap YAML/JSON file holding trial templates, for trialTemplate.configMap (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("replace", "Delete a stored experiment of the same name, and its trial logs, first, instead of resuming it")
-      ("log-level", "trace, debug, info, warn, error, critical, off", cxxopts::value<std::string>()->default_value("warn"))
-      ("h,help", "Show this help")
-      ("file", "Experiment YAML or JSON", cxxopts::value<std::string>());
+  options.add_options()("db", "Store: a SQLite file path or sqlite://PATH",
+                        cxxopts::value<std::string>()->default_value("ktune.db"))(
+      "log-dir",
+      "Trial logs go to LOG_DIR/<experiment>/ (default: ktune-logs beside a SQLite --db file, else "
+      "./ktune-logs)",
+      cxxopts::value<std::string>())(
+      "workdir", "Working directory of the trials; must exist (default: the directory of FILE)",
+      cxxopts::value<std::string>())("output", "Result format on stdout: text or json",
+                                     cxxopts::value<std::string>()->default_value("text"))(
+      "configmap",
+      "A ConfigMap YAML/JSON file holding trial templates, for trialTemplate.configMap "
+      "(repeatable)",
+      cxxopts::value<std::vector<std::string>>())(
+      "replace",
+      "Delete a stored experiment of the same name, and its trial logs, first, instead of resuming "
+      "it")("log-level", "trace, debug, info, warn, error, critical, off",
+            cxxopts::value<std::string>()->default_value("warn"))("h,help", "Show this help")(
+      "file", "Experiment YAML or JSON", cxxopts::value<std::string>());
   options.parse_positional({"file"});
   cxxopts::ParseResult args;
   try {
@@ -329,11 +339,11 @@ int RunCommand(int argc, char** argv) {
     }
     validation.load_config_map_template = core::ConfigMapTemplateLoader(std::move(*maps));
   } else {
-    validation.load_config_map_template = [](const core::ConfigMapSource& source)
-        -> absl::StatusOr<std::string> {
-      return absl::NotFoundError(absl::StrCat(
-          "the trial template is in ConfigMap ", source.config_map_namespace, "/",
-          source.config_map_name, ", which was not given"));
+    validation.load_config_map_template =
+        [](const core::ConfigMapSource& source) -> absl::StatusOr<std::string> {
+      return absl::NotFoundError(absl::StrCat("the trial template is in ConfigMap ",
+                                              source.config_map_namespace, "/",
+                                              source.config_map_name, ", which was not given"));
     };
   }
   // The document as written, so that what Katib's typed decoding rejects is reported too.
@@ -351,7 +361,8 @@ int RunCommand(int argc, char** argv) {
     for (const auto& e : errors) std::cerr << "ktune run: warning: " << e.ToString() << "\n";
   }
   validation.raw_experiment = nullptr;
-  if (absl::Status st = core::ResolveConfigMapTemplate(experiment, validation.load_config_map_template);
+  if (absl::Status st =
+          core::ResolveConfigMapTemplate(experiment, validation.load_config_map_template);
       !st.ok()) {
     std::cerr << "ktune run: spec.trialTemplate.configMap: " << st.message() << "\n";
     return kExitUsage;
@@ -366,7 +377,8 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
-  std::unique_ptr<suggestion::AlgorithmRegistry> registry = suggestion::AlgorithmRegistry::CreateDefault();
+  std::unique_ptr<suggestion::AlgorithmRegistry> registry =
+      suggestion::AlgorithmRegistry::CreateDefault();
   suggestion::InProcessSuggestionService suggestions(*registry);
   if (absl::Status st = suggestions.ValidateAlgorithmSettings(experiment); !st.ok()) {
     std::cerr << "ktune run: spec.algorithm: " << st.message() << "\n";
@@ -395,8 +407,8 @@ int RunCommand(int argc, char** argv) {
     std::error_code ec;
     fs::remove_all(log_dir, ec);
     if (ec) {
-      std::cerr << "ktune run: warning: removing the old trial logs in " << log_dir.string()
-                << ": " << ec.message() << "\n";
+      std::cerr << "ktune run: warning: removing the old trial logs in " << log_dir.string() << ": "
+                << ec.message() << "\n";
     }
     existing = absl::NotFoundError("replaced");
   }
@@ -459,8 +471,8 @@ int RunCommand(int argc, char** argv) {
     progress.Update(e);
   };
   const auto& collector = experiment.spec.metrics_collector_spec;
-  if (collector && collector->kind == "File" && experiment.spec.parallel_trial_count.value_or(1) > 1 &&
-      !executor.IsolatesMetricsFiles()) {
+  if (collector && collector->kind == "File" &&
+      experiment.spec.parallel_trial_count.value_or(1) > 1 && !executor.IsolatesMetricsFiles()) {
     std::cerr << "ktune run: warning: every trial writes its metrics to the same file ("
               << (collector->file_system_path ? collector->file_system_path->path : "")
               << ") and this system cannot give each trial its own (no unprivileged mount "
@@ -483,7 +495,8 @@ int RunCommand(int argc, char** argv) {
   absl::StatusOr<std::vector<core::Trial>> trials = store.ListTrials(ns, name);
   if (!final_experiment.ok() || !trials.ok()) {
     std::cerr << "ktune run: reading the result back failed: "
-              << (final_experiment.ok() ? trials.status() : final_experiment.status()).message() << "\n";
+              << (final_experiment.ok() ? trials.status() : final_experiment.status()).message()
+              << "\n";
     return kExitFailed;
   }
   if (output == "json") {
@@ -496,14 +509,18 @@ int RunCommand(int argc, char** argv) {
     return kExitInterrupted;
   }
   if (core::IsConditionTrue(final_experiment->status.conditions, core::kFailed)) {
-    const core::Condition* failed = core::FindCondition(final_experiment->status.conditions, core::kFailed);
-    std::cerr << "ktune run: experiment failed (" << failed->reason << "): " << failed->message << "\n";
+    const core::Condition* failed =
+        core::FindCondition(final_experiment->status.conditions, core::kFailed);
+    std::cerr << "ktune run: experiment failed (" << failed->reason << "): " << failed->message
+              << "\n";
     return kExitFailed;
   }
   if (final_experiment->status.current_optimal_trial.best_trial_name.empty()) {
     std::cerr << "ktune run: the experiment completed without a result: no trial reported the "
                  "objective metric \""
-              << (final_experiment->spec.objective ? final_experiment->spec.objective->objective_metric_name : "")
+              << (final_experiment->spec.objective
+                      ? final_experiment->spec.objective->objective_metric_name
+                      : "")
               << "\" (see the trial logs in " << log_dir.string() << ")\n";
     return kExitNoResult;
   }

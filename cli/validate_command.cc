@@ -26,13 +26,12 @@ int ValidateCommand(int argc, char** argv) {
   cxxopts::Options options("ktune validate",
                            "Check Experiment files as Katib's admission webhooks would, and more.");
   options.positional_help("FILE...");
-  options.add_options()
-      ("print-defaults", "Print each valid experiment with Katib's defaults applied (YAML)")
-      ("strict", "Fail on warnings too (ktune's own checks), not only on what Katib rejects")
-      ("configmap", "A ConfigMap YAML/JSON file holding trial templates (repeatable)",
-       cxxopts::value<std::vector<std::string>>())
-      ("h,help", "Show this help")
-      ("files", "Experiment YAML or JSON files", cxxopts::value<std::vector<std::string>>());
+  options.add_options()("print-defaults",
+                        "Print each valid experiment with Katib's defaults applied (YAML)")(
+      "strict", "Fail on warnings too (ktune's own checks), not only on what Katib rejects")(
+      "configmap", "A ConfigMap YAML/JSON file holding trial templates (repeatable)",
+      cxxopts::value<std::vector<std::string>>())("h,help", "Show this help")(
+      "files", "Experiment YAML or JSON files", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"files"});
   cxxopts::ParseResult args;
   try {
@@ -112,7 +111,9 @@ int ValidateCommand(int argc, char** argv) {
       first_output = false;
       std::cout << core::ToYaml(core::ExperimentToJson(*experiment));
     } else {
-      std::cerr << file << (problems.empty() ? ": valid\n" : ": valid (Katib admits it; see the warnings)\n");
+      std::cerr << file
+                << (problems.empty() ? ": valid\n"
+                                     : ": valid (Katib admits it; see the warnings)\n");
     }
   }
   return all_valid ? 0 : 1;

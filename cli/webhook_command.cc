@@ -17,15 +17,16 @@ namespace ktune::cli {
 namespace {
 
 int CertsCommand(int argc, char** argv) {
-  cxxopts::Options options("ktune webhook certs",
-                           "Generate a CA (ca.pem, ca-key.pem) and a serving certificate (tls.crt, tls.key) "
-                           "for the webhook Service's DNS names.");
-  options.add_options()
-      ("service", "Service name", cxxopts::value<std::string>()->default_value("katib-controller"))
-      ("namespace", "Service namespace", cxxopts::value<std::string>()->default_value("kubeflow"))
-      ("out", "Directory to write the files to", cxxopts::value<std::string>()->default_value("."))
-      ("days", "Validity in days", cxxopts::value<int>()->default_value("3650"))
-      ("h,help", "Show this help");
+  cxxopts::Options options(
+      "ktune webhook certs",
+      "Generate a CA (ca.pem, ca-key.pem) and a serving certificate (tls.crt, tls.key) "
+      "for the webhook Service's DNS names.");
+  options.add_options()("service", "Service name",
+                        cxxopts::value<std::string>()->default_value("katib-controller"))(
+      "namespace", "Service namespace", cxxopts::value<std::string>()->default_value("kubeflow"))(
+      "out", "Directory to write the files to", cxxopts::value<std::string>()->default_value("."))(
+      "days", "Validity in days", cxxopts::value<int>()->default_value("3650"))("h,help",
+                                                                                "Show this help");
   cxxopts::ParseResult args;
   try {
     args = options.parse(argc, argv);
@@ -46,9 +47,10 @@ int CertsCommand(int argc, char** argv) {
     std::cerr << "ktune webhook certs: " << st.message() << "\n";
     return 1;
   }
-  std::cout << "wrote " << cert.out_dir << "/{" << webhook::kCaCertFile << "," << webhook::kCaKeyFile << ","
-            << webhook::kServerCertFile << "," << webhook::kServerKeyFile << "} for " << cert.service << "."
-            << cert.namespace_ << ".svc\n";
+  std::cout << "wrote " << cert.out_dir << "/{" << webhook::kCaCertFile << ","
+            << webhook::kCaKeyFile << "," << webhook::kServerCertFile << ","
+            << webhook::kServerKeyFile << "} for " << cert.service << "." << cert.namespace_
+            << ".svc\n";
   return 0;
 }
 
@@ -56,26 +58,30 @@ int CertsCommand(int argc, char** argv) {
 
 int WebhookCommand(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "certs") return CertsCommand(argc - 1, argv + 1);
-  cxxopts::Options options("ktune webhook",
-                           "Serve Katib's admission webhooks over HTTPS: /validate-experiment and "
-                           "/mutate-experiment as Katib's. /mutate-pod does NOT inject the metrics-collector "
-                           "sidecar yet: finding a pod's Trial needs a Kubernetes client, which this version "
-                           "lacks, so every pod is admitted unchanged (with a warning saying so). Keep Katib's "
-                           "own pod webhook for trials that need a collector. `ktune webhook certs --help` "
-                           "makes certificates.");
-  options.add_options()
-      ("tls-cert", "Serving certificate (PEM); reloaded when the file changes", cxxopts::value<std::string>())
-      ("tls-key", "Private key (PEM); reloaded when the file changes", cxxopts::value<std::string>())
-      ("host", "Address to listen on", cxxopts::value<std::string>()->default_value("0.0.0.0"))
-      ("port", "Port to listen on", cxxopts::value<int>()->default_value("8443"))
-      ("db-manager-address", "DBManager address for injected metrics collectors (unused until /mutate-pod "
-                             "can look up Trials)",
-       cxxopts::value<std::string>()->default_value("katib-db-manager.kubeflow:6789"))
-      ("collector-image", "Metrics collector image for a kind, KIND=IMAGE (repeatable; unused until "
-                          "/mutate-pod can look up Trials)",
-       cxxopts::value<std::vector<std::string>>())
-      ("log-level", "trace, debug, info, warn, error", cxxopts::value<std::string>()->default_value("info"))
-      ("h,help", "Show this help");
+  cxxopts::Options options(
+      "ktune webhook",
+      "Serve Katib's admission webhooks over HTTPS: /validate-experiment and "
+      "/mutate-experiment as Katib's. /mutate-pod does NOT inject the metrics-collector "
+      "sidecar yet: finding a pod's Trial needs a Kubernetes client, which this version "
+      "lacks, so every pod is admitted unchanged (with a warning saying so). Keep Katib's "
+      "own pod webhook for trials that need a collector. `ktune webhook certs --help` "
+      "makes certificates.");
+  options.add_options()("tls-cert", "Serving certificate (PEM); reloaded when the file changes",
+                        cxxopts::value<std::string>())(
+      "tls-key", "Private key (PEM); reloaded when the file changes",
+      cxxopts::value<std::string>())("host", "Address to listen on",
+                                     cxxopts::value<std::string>()->default_value("0.0.0.0"))(
+      "port", "Port to listen on", cxxopts::value<int>()->default_value("8443"))(
+      "db-manager-address",
+      "DBManager address for injected metrics collectors (unused until /mutate-pod "
+      "can look up Trials)",
+      cxxopts::value<std::string>()->default_value("katib-db-manager.kubeflow:6789"))(
+      "collector-image",
+      "Metrics collector image for a kind, KIND=IMAGE (repeatable; unused until "
+      "/mutate-pod can look up Trials)",
+      cxxopts::value<std::vector<std::string>>())(
+      "log-level", "trace, debug, info, warn, error",
+      cxxopts::value<std::string>()->default_value("info"))("h,help", "Show this help");
   cxxopts::ParseResult args;
   try {
     args = options.parse(argc, argv);
@@ -88,7 +94,8 @@ int WebhookCommand(int argc, char** argv) {
     return 0;
   }
   if (!args.count("tls-cert") || !args.count("tls-key")) {
-    std::cerr << "ktune webhook: --tls-cert and --tls-key are required (`ktune webhook certs` makes a pair)\n";
+    std::cerr << "ktune webhook: --tls-cert and --tls-key are required (`ktune webhook certs` "
+                 "makes a pair)\n";
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(args["log-level"].as<std::string>()));
@@ -101,9 +108,12 @@ int WebhookCommand(int argc, char** argv) {
   server_options.validation = DefaultValidationOptions();
   server_options.injection.db_manager_address = args["db-manager-address"].as<std::string>();
   // Katib's default collector images, so the sidecars speak to any Katib-compatible DBManager.
-  server_options.injection.collectors["StdOut"].image = "ghcr.io/kubeflow/katib/file-metrics-collector:latest";
-  server_options.injection.collectors["File"].image = "ghcr.io/kubeflow/katib/file-metrics-collector:latest";
-  server_options.injection.collectors["TensorFlowEvent"].image = "ghcr.io/kubeflow/katib/tfevent-metrics-collector:latest";
+  server_options.injection.collectors["StdOut"].image =
+      "ghcr.io/kubeflow/katib/file-metrics-collector:latest";
+  server_options.injection.collectors["File"].image =
+      "ghcr.io/kubeflow/katib/file-metrics-collector:latest";
+  server_options.injection.collectors["TensorFlowEvent"].image =
+      "ghcr.io/kubeflow/katib/tfevent-metrics-collector:latest";
   if (args.count("collector-image")) {
     for (const std::string& kv : args["collector-image"].as<std::vector<std::string>>()) {
       size_t eq = kv.find('=');
@@ -121,7 +131,8 @@ int WebhookCommand(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<webhook::WebhookServer>> server = webhook::WebhookServer::Create(server_options);
+  absl::StatusOr<std::unique_ptr<webhook::WebhookServer>> server =
+      webhook::WebhookServer::Create(server_options);
   if (!server.ok()) {
     std::cerr << "ktune webhook: " << server.status().message() << "\n";
     return 1;
@@ -130,10 +141,14 @@ int WebhookCommand(int argc, char** argv) {
     std::cerr << "ktune webhook: " << st.message() << "\n";
     return 1;
   }
-  spdlog::info("ktune webhook: serving https://{}:{} (/validate-experiment, /mutate-experiment, /mutate-pod)",
-               server_options.host, (*server)->port());
-  spdlog::warn("ktune webhook: /mutate-pod cannot look up Trials without a Kubernetes client: pods are admitted "
-               "unchanged, no metrics-collector sidecar is injected");
+  spdlog::info(
+      "ktune webhook: serving https://{}:{} (/validate-experiment, /mutate-experiment, "
+      "/mutate-pod)",
+      server_options.host, (*server)->port());
+  spdlog::warn(
+      "ktune webhook: /mutate-pod cannot look up Trials without a Kubernetes client: pods are "
+      "admitted "
+      "unchanged, no metrics-collector sidecar is injected");
   webhook::WebhookServer* raw = server->get();
   std::thread signal_thread([raw, signals] {
     int sig = 0;

@@ -247,7 +247,8 @@ absl::Status ExperimentController::Load(const std::string& ns, const std::string
     return absl::OkStatus();
   }
   suggestion_state_.exhausted = core::BoolFieldOf(*j, "exhausted").value_or(false);
-  if (const nlohmann::json* settings = core::FieldOf(*j, "algorithmSettings", core::JsonType::kArray)) {
+  if (const nlohmann::json* settings =
+          core::FieldOf(*j, "algorithmSettings", core::JsonType::kArray)) {
     for (const nlohmann::json& s : *settings) {
       suggestion_state_.algorithm_settings.push_back(
           {core::StringFieldOr(s, "name"), core::StringFieldOr(s, "value")});
@@ -397,8 +398,8 @@ absl::Status ExperimentController::ApplyExit(const TrialExit& exit) {
             !st.ok()) {
           return st;
         }
-        t->status.observation = core::Observation{{{unavailable.name, core::kUnavailable,
-                                                    core::kUnavailable, core::kUnavailable}}};
+        t->status.observation = core::Observation{
+            {{unavailable.name, core::kUnavailable, core::kUnavailable, core::kUnavailable}}};
         core::SetCondition(conditions, core::kMetricsUnavailable, "True", "MetricsUnavailable",
                            absl::StrCat("Metrics are not available: the trial printed no \"",
                                         unavailable.name, "\" metric"),
@@ -507,11 +508,10 @@ absl::Status ExperimentController::CreateTrials(int count, std::string& start_er
       problem = "the reply names two trials so";
     }
     if (!problem.empty()) {
-      Fail(absl::StrCat("Suggestion has failed: the algorithm returned trial name ",
-                        nlohmann::json(n).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace),
-                        ": ", problem,
-                        " (trial names must be unique DNS-1123 subdomains)"));
+      Fail(absl::StrCat(
+          "Suggestion has failed: the algorithm returned trial name ",
+          nlohmann::json(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), ": ",
+          problem, " (trial names must be unique DNS-1123 subdomains)"));
       return absl::OkStatus();
     }
   }

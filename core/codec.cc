@@ -35,12 +35,18 @@ std::string Index(const std::string& path, size_t i) { return absl::StrCat(path,
 
 const char* TypeName(const json& v) {
   switch (v.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "a list";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::null: return "null";
-    default: return "a number";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "a list";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "a number";
   }
 }
 
@@ -117,7 +123,8 @@ json TypedScalar(const YAML::Node& node) {
     char* end = nullptr;
     errno = 0;
     long long v = std::strtoll(begin, &end, 10);
-    if (end != begin && *end == '\0' && errno == 0 && text.find_first_of("xX") == std::string::npos) {
+    if (end != begin && *end == '\0' && errno == 0 &&
+        text.find_first_of("xX") == std::string::npos) {
       return v;
     }
   }
@@ -131,7 +138,8 @@ json TypedScalar(const YAML::Node& node) {
       if (end != begin && *end == '\0' && std::isfinite(v)) return v;
     }
   }
-  if (text == ".inf" || text == ".Inf" || text == "+.inf") return std::numeric_limits<double>::infinity();
+  if (text == ".inf" || text == ".Inf" || text == "+.inf")
+    return std::numeric_limits<double>::infinity();
   if (text == "-.inf" || text == "-.Inf") return -std::numeric_limits<double>::infinity();
   return text;
 }
@@ -152,8 +160,9 @@ json YamlToJson(const YAML::Node& node) {
       json out = json::object();
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) {
-          Fail("", absl::StrCat("line ", kv.first.Mark().line + 1, ", column ",
-                                kv.first.Mark().column + 1, ": a mapping key must be a plain value"));
+          Fail("",
+               absl::StrCat("line ", kv.first.Mark().line + 1, ", column ",
+                            kv.first.Mark().column + 1, ": a mapping key must be a plain value"));
         }
         out[kv.first.Scalar()] = YamlToJson(kv.second);
       }
@@ -256,9 +265,8 @@ void ForList(const json& obj, const std::string& path, const char* key, Fn fn) {
 
 std::vector<std::string> GetStringList(const json& obj, const std::string& path, const char* key) {
   std::vector<std::string> out;
-  ForList(obj, path, key, [&](const json& item, const std::string& p) {
-    out.push_back(ScalarString(item, p));
-  });
+  ForList(obj, path, key,
+          [&](const json& item, const std::string& p) { out.push_back(ScalarString(item, p)); });
   return out;
 }
 
@@ -311,11 +319,11 @@ ParameterSpec DecodeParameter(const json& obj, const std::string& path) {
   return p;
 }
 
-std::vector<ParameterSpec> DecodeParameters(const json& obj, const std::string& path, const char* key) {
+std::vector<ParameterSpec> DecodeParameters(const json& obj, const std::string& path,
+                                            const char* key) {
   std::vector<ParameterSpec> out;
-  ForList(obj, path, key, [&](const json& item, const std::string& p) {
-    out.push_back(DecodeParameter(item, p));
-  });
+  ForList(obj, path, key,
+          [&](const json& item, const std::string& p) { out.push_back(DecodeParameter(item, p)); });
   return out;
 }
 
@@ -363,7 +371,8 @@ MetricsCollectorSpec DecodeCollector(const json& obj, const std::string& path) {
   return m;
 }
 
-std::vector<EarlyStoppingRule> DecodeRules(const json& obj, const std::string& path, const char* key) {
+std::vector<EarlyStoppingRule> DecodeRules(const json& obj, const std::string& path,
+                                           const char* key) {
   std::vector<EarlyStoppingRule> out;
   ForList(obj, path, key, [&](const json& item, const std::string& p) {
     ExpectObject(item, p);
@@ -379,9 +388,9 @@ TrialTemplate DecodeTemplate(const json& obj, const std::string& path) {
   if (const json* s = GetObject(obj, path, "trialSpec")) t.trial_spec = *s;
   if (const json* c = GetObject(obj, path, "configMap")) {
     std::string cp = Join(path, "configMap");
-    t.config_map = ConfigMapSource{GetString(*c, cp, "configMapName"),
-                                   GetString(*c, cp, "configMapNamespace"),
-                                   GetString(*c, cp, "templatePath")};
+    t.config_map =
+        ConfigMapSource{GetString(*c, cp, "configMapName"), GetString(*c, cp, "configMapNamespace"),
+                        GetString(*c, cp, "templatePath")};
   }
   if (Field(obj, "trialParameters")) {
     t.trial_parameters.emplace();
@@ -432,15 +441,17 @@ std::vector<ParameterAssignment> DecodeAssignments(const json& obj, const std::s
 ExperimentSpec DecodeSpec(const json& obj, const std::string& path) {
   ExperimentSpec s;
   s.parameters = DecodeParameters(obj, path, "parameters");
-  if (const json* o = GetObject(obj, path, "objective")) s.objective = DecodeObjective(*o, Join(path, "objective"));
+  if (const json* o = GetObject(obj, path, "objective"))
+    s.objective = DecodeObjective(*o, Join(path, "objective"));
   if (const json* a = GetObject(obj, path, "algorithm")) {
     std::string ap = Join(path, "algorithm");
-    s.algorithm = AlgorithmSpec{GetString(*a, ap, "algorithmName"), DecodeSettings(*a, ap, "algorithmSettings")};
+    s.algorithm = AlgorithmSpec{GetString(*a, ap, "algorithmName"),
+                                DecodeSettings(*a, ap, "algorithmSettings")};
   }
   if (const json* e = GetObject(obj, path, "earlyStopping")) {
     std::string ep = Join(path, "earlyStopping");
-    s.early_stopping =
-        EarlyStoppingSpec{GetString(*e, ep, "algorithmName"), DecodeSettings(*e, ep, "algorithmSettings")};
+    s.early_stopping = EarlyStoppingSpec{GetString(*e, ep, "algorithmName"),
+                                         DecodeSettings(*e, ep, "algorithmSettings")};
   }
   if (const json* t = GetObject(obj, path, "trialTemplate")) {
     s.trial_template = DecodeTemplate(*t, Join(path, "trialTemplate"));
@@ -466,7 +477,8 @@ ExperimentSpec DecodeSpec(const json& obj, const std::string& path) {
     }
     ForList(*n, np, "operations", [&](const json& item, const std::string& p) {
       ExpectObject(item, p);
-      nas.operations.push_back({GetString(item, p, "operationType"), DecodeParameters(item, p, "parameters")});
+      nas.operations.push_back(
+          {GetString(item, p, "operationType"), DecodeParameters(item, p, "parameters")});
     });
     s.nas_config = std::move(nas);
   }
@@ -483,7 +495,8 @@ ExperimentStatus DecodeExperimentStatus(const json& obj, const std::string& path
   if (const json* c = GetObject(obj, path, "currentOptimalTrial")) {
     std::string cp = Join(path, "currentOptimalTrial");
     s.current_optimal_trial.best_trial_name = GetString(*c, cp, "bestTrialName");
-    s.current_optimal_trial.parameter_assignments = DecodeAssignments(*c, cp, "parameterAssignments");
+    s.current_optimal_trial.parameter_assignments =
+        DecodeAssignments(*c, cp, "parameterAssignments");
     if (const json* o = GetObject(*c, cp, "observation")) {
       s.current_optimal_trial.observation = DecodeObservation(*o, Join(cp, "observation"));
     }
@@ -533,7 +546,8 @@ Trial DecodeTrial(const json& obj) {
   if (const json* m = GetObject(obj, "", "metadata")) t.metadata = DecodeMeta(*m, "metadata");
   if (const json* s = GetObject(obj, "", "spec")) {
     const std::string p = "spec";
-    if (const json* o = GetObject(*s, p, "objective")) t.spec.objective = DecodeObjective(*o, "spec.objective");
+    if (const json* o = GetObject(*s, p, "objective"))
+      t.spec.objective = DecodeObjective(*o, "spec.objective");
     t.spec.parameter_assignments = DecodeAssignments(*s, p, "parameterAssignments");
     t.spec.early_stopping_rules = DecodeRules(*s, p, "earlyStoppingRules");
     if (const json* r = Field(*s, "runSpec")) t.spec.run_spec = *r;
@@ -688,13 +702,17 @@ json SpecToJson(const ExperimentSpec& s) {
   if (s.parallel_trial_count) j["parallelTrialCount"] = *s.parallel_trial_count;
   if (s.max_trial_count) j["maxTrialCount"] = *s.max_trial_count;
   if (s.max_failed_trial_count) j["maxFailedTrialCount"] = *s.max_failed_trial_count;
-  if (s.metrics_collector_spec) j["metricsCollectorSpec"] = CollectorToJson(*s.metrics_collector_spec);
+  if (s.metrics_collector_spec)
+    j["metricsCollectorSpec"] = CollectorToJson(*s.metrics_collector_spec);
   if (s.nas_config) {
     json n = json::object();
     json g = json::object();
-    if (s.nas_config->graph_config.num_layers) g["numLayers"] = *s.nas_config->graph_config.num_layers;
-    if (!s.nas_config->graph_config.input_sizes.empty()) g["inputSizes"] = s.nas_config->graph_config.input_sizes;
-    if (!s.nas_config->graph_config.output_sizes.empty()) g["outputSizes"] = s.nas_config->graph_config.output_sizes;
+    if (s.nas_config->graph_config.num_layers)
+      g["numLayers"] = *s.nas_config->graph_config.num_layers;
+    if (!s.nas_config->graph_config.input_sizes.empty())
+      g["inputSizes"] = s.nas_config->graph_config.input_sizes;
+    if (!s.nas_config->graph_config.output_sizes.empty())
+      g["outputSizes"] = s.nas_config->graph_config.output_sizes;
     n["graphConfig"] = g;
     if (!s.nas_config->operations.empty()) {
       json ops = json::array();
@@ -852,10 +870,10 @@ absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
         ++column;
       }
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        "line ", line, ", column ", column, ": invalid UTF-8 (byte 0x",
-        absl::Hex(static_cast<unsigned char>(text[*bad]), absl::kZeroPad2),
-        "); save the file as UTF-8"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line, ", column ", column, ": invalid UTF-8 (byte 0x",
+                     absl::Hex(static_cast<unsigned char>(text[*bad]), absl::kZeroPad2),
+                     "); save the file as UTF-8"));
   }
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
@@ -876,8 +894,8 @@ absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
                                                    mark.column + 1, ": nested deeper than ",
                                                    kYamlMaxDepth, " levels"));
   } catch (const YAML::ParserException& e) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(e.what());
   } catch (const DecodeError& e) {
@@ -957,7 +975,8 @@ nlohmann::json ObjectiveToJson(const ObjectiveSpec& o) {
   PutList(j, "additionalMetricNames", o.additional_metric_names);
   if (!o.metric_strategies.empty()) {
     json list = json::array();
-    for (const auto& s : o.metric_strategies) list.push_back({{"name", s.name}, {"value", s.value}});
+    for (const auto& s : o.metric_strategies)
+      list.push_back({{"name", s.name}, {"value", s.value}});
     j["metricStrategies"] = list;
   }
   return j;

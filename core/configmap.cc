@@ -33,7 +33,8 @@ std::vector<std::string_view> SplitDocuments(std::string_view text) {
   return docs;
 }
 
-absl::Status AddConfigMap(const json& object, const std::string& where, std::vector<ConfigMap>& out) {
+absl::Status AddConfigMap(const json& object, const std::string& where,
+                          std::vector<ConfigMap>& out) {
   if (StringFieldOr(object, "kind") == "List") {
     const json* items = FieldOf(object, "items", JsonType::kArray);
     if (!items) return absl::OkStatus();
@@ -50,17 +51,19 @@ absl::Status AddConfigMap(const json& object, const std::string& where, std::vec
   map.name = StringFieldOr(metadata ? *metadata : kEmpty, "name");
   map.ns = StringFieldOr(metadata ? *metadata : kEmpty, "namespace");
   if (map.name.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, "metadata.name: a ConfigMap needs a name"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, "metadata.name: a ConfigMap needs a name"));
   }
   if (const json* data = FieldOf(object, "data")) {
     if (!data->is_object()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, "data: expected a map of strings, got ", JsonTypeName(*data)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, "data: expected a map of strings, got ", JsonTypeName(*data)));
     }
     for (auto it = data->begin(); it != data->end(); ++it) {
       if (!it->is_string()) {
-        return absl::InvalidArgumentError(absl::StrCat(where, "data.", it.key(), ": expected a string, got ",
-                                                       JsonTypeName(*it), " (use a block scalar: `", it.key(),
-                                                       ": |` followed by the indented template)"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, "data.", it.key(), ": expected a string, got ", JsonTypeName(*it),
+            " (use a block scalar: `", it.key(), ": |` followed by the indented template)"));
       }
       map.data[it.key()] = it->get<std::string>();
     }
@@ -78,13 +81,15 @@ std::string GoStringMap(const std::map<std::string, std::string>& data) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<ConfigMap>> ParseConfigMaps(std::string_view text, std::string_view source) {
+absl::StatusOr<std::vector<ConfigMap>> ParseConfigMaps(std::string_view text,
+                                                       std::string_view source) {
   std::vector<ConfigMap> out;
   const std::string prefix = source.empty() ? "" : absl::StrCat(std::string(source), ": ");
   std::vector<std::string_view> docs = SplitDocuments(text);
   for (size_t i = 0; i < docs.size(); ++i) {
     if (docs[i].find_first_not_of(" \t\r\n") == std::string_view::npos) continue;
-    const std::string where = docs.size() > 1 ? absl::StrCat(prefix, "document ", i + 1, ": ") : prefix;
+    const std::string where =
+        docs.size() > 1 ? absl::StrCat(prefix, "document ", i + 1, ": ") : prefix;
     absl::StatusOr<json> doc = ParseYamlDocument(docs[i]);
     if (!doc.ok()) {
       if (doc.status().message() == "the document is empty") continue;  // comments only
@@ -110,7 +115,8 @@ absl::StatusOr<std::vector<ConfigMap>> LoadConfigMapFiles(const std::vector<std:
   return all;
 }
 
-const ConfigMap* FindConfigMap(const std::vector<ConfigMap>& maps, std::string_view ns, std::string_view name) {
+const ConfigMap* FindConfigMap(const std::vector<ConfigMap>& maps, std::string_view ns,
+                               std::string_view name) {
   const ConfigMap* any_namespace = nullptr;
   for (const ConfigMap& m : maps) {
     if (m.name != name) continue;
@@ -120,7 +126,8 @@ const ConfigMap* FindConfigMap(const std::vector<ConfigMap>& maps, std::string_v
   return any_namespace;
 }
 
-absl::StatusOr<std::string> ConfigMapTemplate(const std::vector<ConfigMap>& maps, const ConfigMapSource& source) {
+absl::StatusOr<std::string> ConfigMapTemplate(const std::vector<ConfigMap>& maps,
+                                              const ConfigMapSource& source) {
   const ConfigMap* map = FindConfigMap(maps, source.config_map_namespace, source.config_map_name);
   if (!map) {
     return absl::NotFoundError(
@@ -128,38 +135,44 @@ absl::StatusOr<std::string> ConfigMapTemplate(const std::vector<ConfigMap>& maps
   }
   auto it = map->data.find(source.template_path);
   if (it == map->data.end()) {
-    return absl::NotFoundError(absl::StrCat("unable to find trial template in ConfigMap: TemplatePath: ",
-                                            source.template_path, ", ConfigMap: ", GoStringMap(map->data)));
+    return absl::NotFoundError(absl::StrCat(
+        "unable to find trial template in ConfigMap: TemplatePath: ", source.template_path,
+        ", ConfigMap: ", GoStringMap(map->data)));
   }
   return it->second;
 }
 
 std::function<absl::StatusOr<std::string>(const ConfigMapSource&)> ConfigMapTemplateLoader(
     std::vector<ConfigMap> maps) {
-  return [maps = std::move(maps)](const ConfigMapSource& source) { return ConfigMapTemplate(maps, source); };
+  return [maps = std::move(maps)](const ConfigMapSource& source) {
+    return ConfigMapTemplate(maps, source);
+  };
 }
 
 absl::Status ResolveConfigMapTemplate(
-    Experiment& experiment, const std::function<absl::StatusOr<std::string>(const ConfigMapSource&)>& load) {
-  if (!experiment.spec.trial_template || !experiment.spec.trial_template->config_map) return absl::OkStatus();
+    Experiment& experiment,
+    const std::function<absl::StatusOr<std::string>(const ConfigMapSource&)>& load) {
+  if (!experiment.spec.trial_template || !experiment.spec.trial_template->config_map)
+    return absl::OkStatus();
   TrialTemplate& t = *experiment.spec.trial_template;
   if (t.trial_spec) return absl::OkStatus();
   if (!load) {
     return absl::FailedPreconditionError(
-        "spec.trialTemplate.configMap: the trial template is in a ConfigMap; pass it with --configmap FILE");
+        "spec.trialTemplate.configMap: the trial template is in a ConfigMap; pass it with "
+        "--configmap FILE");
   }
   absl::StatusOr<std::string> text = load(*t.config_map);
   if (!text.ok()) return text.status();
   absl::StatusOr<json> object = ParseYamlDocument(*text);
   if (!object.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("spec.trialTemplate.configMap: template ", t.config_map->template_path,
-                                                   " of ConfigMap ", t.config_map->config_map_name, ": ",
-                                                   object.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec.trialTemplate.configMap: template ", t.config_map->template_path, " of ConfigMap ",
+        t.config_map->config_map_name, ": ", object.status().message()));
   }
   if (!object->is_object() || StringFieldOr(*object, "kind").empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("spec.trialTemplate.configMap: template ", t.config_map->template_path,
-                                                   " of ConfigMap ", t.config_map->config_map_name,
-                                                   ": expected one Kubernetes object with a kind"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "spec.trialTemplate.configMap: template ", t.config_map->template_path, " of ConfigMap ",
+        t.config_map->config_map_name, ": expected one Kubernetes object with a kind"));
   }
   t.trial_spec = std::move(*object);
   t.config_map.reset();

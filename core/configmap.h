@@ -29,20 +29,23 @@ struct ConfigMap {
 // object, or a `kind: List` with items. Documents of other kinds are skipped. `source` names
 // the input in messages. Errors: InvalidArgument (syntax, a ConfigMap without metadata.name,
 // a data value that is not a string), each naming the file and document.
-absl::StatusOr<std::vector<ConfigMap>> ParseConfigMaps(std::string_view text, std::string_view source = "");
+absl::StatusOr<std::vector<ConfigMap>> ParseConfigMaps(std::string_view text,
+                                                       std::string_view source = "");
 
 // Reads each file with ParseConfigMaps. Errors: NotFound for a file that cannot be read, and
 // ParseConfigMaps' errors.
 absl::StatusOr<std::vector<ConfigMap>> LoadConfigMapFiles(const std::vector<std::string>& files);
 
 // The ConfigMap named `name` in `ns` (a map without namespace matches any), or nullptr.
-const ConfigMap* FindConfigMap(const std::vector<ConfigMap>& maps, std::string_view ns, std::string_view name);
+const ConfigMap* FindConfigMap(const std::vector<ConfigMap>& maps, std::string_view ns,
+                               std::string_view name);
 
 // The template text at `source.template_path` of the ConfigMap `source` names, with Katib's
 // error texts (KATIB.md §3.3 rule 27): NotFound `configMap not found: configmaps "<name>" not
 // found`, or NotFound `unable to find trial template in ConfigMap: TemplatePath: <p>,
 // ConfigMap: map[<key>:<value> ...]`.
-absl::StatusOr<std::string> ConfigMapTemplate(const std::vector<ConfigMap>& maps, const ConfigMapSource& source);
+absl::StatusOr<std::string> ConfigMapTemplate(const std::vector<ConfigMap>& maps,
+                                              const ConfigMapSource& source);
 
 // A loader for ValidationOptions::load_config_map_template over a copy of `maps`.
 std::function<absl::StatusOr<std::string>(const ConfigMapSource&)> ConfigMapTemplateLoader(
@@ -57,6 +60,7 @@ std::function<absl::StatusOr<std::string>(const ConfigMapSource&)> ConfigMapTemp
 // first and substitutes inside strings (core/template.h), so `replicas: ${trialParameters.n}`
 // yields the string "3", not the number 3.
 absl::Status ResolveConfigMapTemplate(
-    Experiment& experiment, const std::function<absl::StatusOr<std::string>(const ConfigMapSource&)>& load);
+    Experiment& experiment,
+    const std::function<absl::StatusOr<std::string>(const ConfigMapSource&)>& load);
 
 }  // namespace ktune::core

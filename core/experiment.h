@@ -90,11 +90,11 @@ struct FileSystemPath {
 
 struct MetricsCollectorSpec {
   // collector
-  std::string kind;                     // StdOut | File | TensorFlowEvent | PrometheusMetric | Custom | Push
+  std::string kind;  // StdOut | File | TensorFlowEvent | PrometheusMetric | Custom | Push
   std::optional<nlohmann::json> custom_collector;  // corev1.Container, kept verbatim
   // source
   std::optional<FileSystemPath> file_system_path;
-  std::optional<nlohmann::json> http_get;  // corev1.HTTPGetAction, kept verbatim
+  std::optional<nlohmann::json> http_get;                  // corev1.HTTPGetAction, kept verbatim
   std::optional<std::vector<std::string>> metrics_format;  // source.filter.metricsFormat
 };
 

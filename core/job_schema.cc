@@ -54,28 +54,42 @@ struct JobType {
 // reflect.Type.String() of a decoded unstructured value.
 const char* GoTypeOf(const json& v) {
   switch (v.type()) {
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "bool";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "bool";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "int64";
-    case json::value_t::number_float: return "float64";
-    case json::value_t::array: return "[]interface {}";
-    case json::value_t::object: return "map[string]interface {}";
-    default: return "<nil>";
+    case json::value_t::number_unsigned:
+      return "int64";
+    case json::value_t::number_float:
+      return "float64";
+    case json::value_t::array:
+      return "[]interface {}";
+    case json::value_t::object:
+      return "map[string]interface {}";
+    default:
+      return "<nil>";
   }
 }
 
 // reflect.Kind.String() of a decoded unstructured value (used by "cannot restore ..." errors).
 const char* GoKindOf(const json& v) {
   switch (v.type()) {
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "bool";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "bool";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "int64";
-    case json::value_t::number_float: return "float64";
-    case json::value_t::array: return "slice";
-    case json::value_t::object: return "map";
-    default: return "invalid";
+    case json::value_t::number_unsigned:
+      return "int64";
+    case json::value_t::number_float:
+      return "float64";
+    case json::value_t::array:
+      return "slice";
+    case json::value_t::object:
+      return "map";
+    default:
+      return "invalid";
   }
 }
 
@@ -133,7 +147,8 @@ class Checker {
         ++result.more_unknown;
         continue;
       }
-      result.unknown.push_back({JoinPointer(pointer, it.key()), &it.value(), "", UnknownHint(type, it.key())});
+      result.unknown.push_back(
+          {JoinPointer(pointer, it.key()), &it.value(), "", UnknownHint(type, it.key())});
     }
     for (int f = 0; f < type.count; ++f) {
       const JobField& field = fields[f];
@@ -152,7 +167,8 @@ class Checker {
       }
       std::optional<ordered_json> v = Value(*it, field, child);
       if (!v) continue;
-      if (field.emit == JobEmit::kOmitEmpty && field.kind != JobKind::kStruct && IsZero(*it)) continue;
+      if (field.emit == JobEmit::kOmitEmpty && field.kind != JobKind::kStruct && IsZero(*it))
+        continue;
       out[field.name] = std::move(*v);
     }
     return out;
@@ -174,57 +190,68 @@ class Checker {
     }
     const std::string quoted_key = key.size() <= 64 ? key : key.substr(0, 64) + "...";
     if (!best.empty()) {
-      return absl::StrCat(type.name, " has no field \"", quoted_key, "\"; did you mean \"", best, "\"?");
+      return absl::StrCat(type.name, " has no field \"", quoted_key, "\"; did you mean \"", best,
+                          "\"?");
     }
     std::vector<std::string> names;
     for (int f = 0; f < type.count; ++f) names.push_back(kJobFields[type.first + f].name);
-    return absl::StrCat(type.name, " has no field \"", quoted_key, "\"; its fields are: ", absl::StrJoin(names, ", "));
+    return absl::StrCat(type.name, " has no field \"", quoted_key,
+                        "\"; its fields are: ", absl::StrJoin(names, ", "));
   }
 
-  void TypeError(const std::string& pointer, const json& value, std::string error, const std::string& want) {
+  void TypeError(const std::string& pointer, const json& value, std::string error,
+                 const std::string& want) {
     if (result.type_errors.size() >= max_) {
       ++result.more_type_errors;
       return;
     }
-    result.type_errors.push_back({pointer, &value, std::move(error), absl::StrCat(pointer, " must be ", want)});
+    result.type_errors.push_back(
+        {pointer, &value, std::move(error), absl::StrCat(pointer, " must be ", want)});
   }
 
   std::optional<ordered_json> Value(const json& v, const JobField& f, const std::string& pointer) {
     switch (f.kind) {
       case JobKind::kString:
         if (!v.is_string()) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type), "a string");
+          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type),
+                    "a string");
           return std::nullopt;
         }
         return ordered_json(v.get<std::string>());
       case JobKind::kBytes:
         if (!v.is_string()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore slice from ", GoKindOf(v)), "a base64 string");
+          TypeError(pointer, v, absl::StrCat("cannot restore slice from ", GoKindOf(v)),
+                    "a base64 string");
           return std::nullopt;
         }
         return ordered_json(v.get<std::string>());
       case JobKind::kInt:
-        if (!v.is_number_integer() && !(v.is_number_float() && v.get<double>() == std::trunc(v.get<double>()))) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type), "an integer");
+        if (!v.is_number_integer() &&
+            !(v.is_number_float() && v.get<double>() == std::trunc(v.get<double>()))) {
+          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type),
+                    "an integer");
           return std::nullopt;
         }
         return v.is_number_integer() ? ordered_json(v.get<int64_t>())
                                      : ordered_json(static_cast<int64_t>(v.get<double>()));
       case JobKind::kFloat:
         if (!v.is_number()) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type), "a number");
+          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type),
+                    "a number");
           return std::nullopt;
         }
         return ordered_json(v.get<double>());
       case JobKind::kBool:
         if (!v.is_boolean()) {
-          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type), "true or false");
+          TypeError(pointer, v, absl::StrCat("cannot convert ", GoTypeOf(v), " to ", f.go_type),
+                    "true or false");
           return std::nullopt;
         }
         return ordered_json(v.get<bool>());
       case JobKind::kStringMap: {
         if (!v.is_object()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore map from ", GoKindOf(v)), "a map of strings");
+          TypeError(pointer, v, absl::StrCat("cannot restore map from ", GoKindOf(v)),
+                    "a map of strings");
           return std::nullopt;
         }
         ordered_json out = ordered_json::object();
@@ -235,7 +262,8 @@ class Checker {
           }
           if (!it->is_string()) {
             TypeError(JoinPointer(pointer, it.key()), *it,
-                      absl::StrCat("cannot convert ", GoTypeOf(*it), " to ", f.go_type), "a string (quote it)");
+                      absl::StrCat("cannot convert ", GoTypeOf(*it), " to ", f.go_type),
+                      "a string (quote it)");
             return std::nullopt;
           }
           out[it.key()] = it->get<std::string>();
@@ -254,7 +282,8 @@ class Checker {
           const json& item = v[i];
           const bool ok = strings ? item.is_string() || item.is_null()
                                   : item.is_number_integer() || item.is_null() ||
-                                        (item.is_number_float() && item.get<double>() == std::trunc(item.get<double>()));
+                                        (item.is_number_float() &&
+                                         item.get<double>() == std::trunc(item.get<double>()));
           if (!ok) {
             TypeError(absl::StrCat(pointer, "/", i), item,
                       absl::StrCat("cannot convert ", GoTypeOf(item), " to ", f.go_type),
@@ -273,7 +302,8 @@ class Checker {
       }
       case JobKind::kStruct:
         if (!v.is_object()) {
-          TypeError(pointer, v, absl::StrCat("cannot restore struct from: ", GoKindOf(v)), "an object");
+          TypeError(pointer, v, absl::StrCat("cannot restore struct from: ", GoKindOf(v)),
+                    "an object");
           return std::nullopt;
         }
         return Struct(v, f.type, pointer);
@@ -290,7 +320,8 @@ class Checker {
             continue;
           }
           if (!v[i].is_object()) {
-            TypeError(item_pointer, v[i], absl::StrCat("cannot restore struct from: ", GoKindOf(v[i])), "an object");
+            TypeError(item_pointer, v[i],
+                      absl::StrCat("cannot restore struct from: ", GoKindOf(v[i])), "an object");
             return std::nullopt;
           }
           list.push_back(Struct(v[i], f.type, item_pointer));
@@ -310,7 +341,8 @@ class Checker {
 
 JobCheck CheckBatchJob(const json& job, size_t max_problems) {
   Checker checker(max_problems);
-  ordered_json converted = job.is_object() ? checker.Struct(job, kJobTypeIndex, "") : ordered_json::object();
+  ordered_json converted =
+      job.is_object() ? checker.Struct(job, kJobTypeIndex, "") : ordered_json::object();
   JobCheck out = std::move(checker.result);
   out.converted = std::move(converted);
   return out;

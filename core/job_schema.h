@@ -21,10 +21,10 @@
 namespace ktune::core {
 
 struct JobProblem {
-  std::string pointer;                  // JSON pointer, e.g. /spec/template/spec/containers/0/comand
+  std::string pointer;  // JSON pointer, e.g. /spec/template/spec/containers/0/comand
   const nlohmann::json* value = nullptr;  // into the checked object
-  std::string detail;                   // Go's conversion error (type problems), "" for unknown fields
-  std::string hint;                     // how to fix it
+  std::string detail;  // Go's conversion error (type problems), "" for unknown fields
+  std::string hint;    // how to fix it
 };
 
 struct JobCheck {

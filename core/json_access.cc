@@ -87,27 +87,41 @@ size_t TooDeepOffset(std::string_view text, int max_depth) {
 
 const char* JsonTypeName(const json& node) {
   switch (node.type()) {
-    case json::value_t::object: return "object";
-    case json::value_t::array: return "array";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "boolean";
+    case json::value_t::object:
+      return "object";
+    case json::value_t::array:
+      return "array";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "boolean";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "number";
-    case json::value_t::null: return "null";
-    default: return "value";
+    case json::value_t::number_float:
+      return "number";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "value";
   }
 }
 
 bool HasJsonType(const json& node, JsonType type) {
   switch (type) {
-    case JsonType::kAny: return true;
-    case JsonType::kObject: return node.is_object();
-    case JsonType::kArray: return node.is_array();
-    case JsonType::kString: return node.is_string();
-    case JsonType::kNumber: return node.is_number();
-    case JsonType::kBool: return node.is_boolean();
-    case JsonType::kNull: return node.is_null();
+    case JsonType::kAny:
+      return true;
+    case JsonType::kObject:
+      return node.is_object();
+    case JsonType::kArray:
+      return node.is_array();
+    case JsonType::kString:
+      return node.is_string();
+    case JsonType::kNumber:
+      return node.is_number();
+    case JsonType::kBool:
+      return node.is_boolean();
+    case JsonType::kNull:
+      return node.is_null();
   }
   return false;
 }

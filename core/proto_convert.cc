@@ -105,7 +105,8 @@ api::Experiment ExperimentToProto(const Experiment& e) {
     for (const auto& op : e.spec.nas_config->operations) {
       auto* o = nas->mutable_operations()->add_operation();
       o->set_operation_type(op.operation_type);
-      for (const auto& p : op.parameters) *o->mutable_parameter_specs()->add_parameters() = ParameterToProto(p);
+      for (const auto& p : op.parameters)
+        *o->mutable_parameter_specs()->add_parameters() = ParameterToProto(p);
     }
   }
   return out;

@@ -107,20 +107,28 @@ bool IsTrialCompleted(const Trial& t) {
 
 const char* TrialPhaseName(TrialPhase phase) {
   switch (phase) {
-    case TrialPhase::kPending: return "Pending";
-    case TrialPhase::kRunning: return "Running";
-    case TrialPhase::kSucceeded: return "Succeeded";
-    case TrialPhase::kFailed: return "Failed";
-    case TrialPhase::kKilled: return "Killed";
-    case TrialPhase::kEarlyStopped: return "EarlyStopped";
-    case TrialPhase::kMetricsUnavailable: return "MetricsUnavailable";
+    case TrialPhase::kPending:
+      return "Pending";
+    case TrialPhase::kRunning:
+      return "Running";
+    case TrialPhase::kSucceeded:
+      return "Succeeded";
+    case TrialPhase::kFailed:
+      return "Failed";
+    case TrialPhase::kKilled:
+      return "Killed";
+    case TrialPhase::kEarlyStopped:
+      return "EarlyStopped";
+    case TrialPhase::kMetricsUnavailable:
+      return "MetricsUnavailable";
   }
   return "Unknown";
 }
 
 std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective, const Trial& trial) {
   if (!trial.status.observation) return std::nullopt;
-  const MetricObservation* m = FindMetric(*trial.status.observation, objective.objective_metric_name);
+  const MetricObservation* m =
+      FindMetric(*trial.status.observation, objective.objective_metric_name);
   if (!m) return std::nullopt;
   const std::string strategy = StrategyFor(objective, objective.objective_metric_name);
   std::string value = m->latest;
@@ -149,19 +157,34 @@ void UpdateTrialsSummary(Experiment& e, const std::vector<Trial>& trials) {
   for (const Trial& t : trials) {
     const std::string& name = t.metadata.name;
     switch (ClassifyTrial(t)) {
-      case TrialPhase::kKilled: s.killed_trial_list.push_back(name); ++s.trials_killed; break;
-      case TrialPhase::kFailed: s.failed_trial_list.push_back(name); ++s.trials_failed; break;
-      case TrialPhase::kSucceeded: s.succeeded_trial_list.push_back(name); ++s.trials_succeeded; break;
+      case TrialPhase::kKilled:
+        s.killed_trial_list.push_back(name);
+        ++s.trials_killed;
+        break;
+      case TrialPhase::kFailed:
+        s.failed_trial_list.push_back(name);
+        ++s.trials_failed;
+        break;
+      case TrialPhase::kSucceeded:
+        s.succeeded_trial_list.push_back(name);
+        ++s.trials_succeeded;
+        break;
       case TrialPhase::kEarlyStopped:
         s.early_stopped_trial_list.push_back(name);
         ++s.trials_early_stopped;
         break;
-      case TrialPhase::kRunning: s.running_trial_list.push_back(name); ++s.trials_running; break;
+      case TrialPhase::kRunning:
+        s.running_trial_list.push_back(name);
+        ++s.trials_running;
+        break;
       case TrialPhase::kMetricsUnavailable:
         s.metrics_unavailable_trial_list.push_back(name);
         ++s.trial_metrics_unavailable;
         break;
-      case TrialPhase::kPending: s.pending_trial_list.push_back(name); ++s.trials_pending; break;
+      case TrialPhase::kPending:
+        s.pending_trial_list.push_back(name);
+        ++s.trials_pending;
+        break;
     }
     std::optional<std::string> value = ObjectiveValue(objective, t);
     if (!value) continue;

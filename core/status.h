@@ -24,8 +24,8 @@ inline constexpr char kEarlyStopped[] = "EarlyStopped";
 // lastTransitionTime when the status is unchanged; otherwise removes the old condition of
 // that type and appends the new one (the last element is the newest).
 void SetCondition(std::vector<Condition>& conditions, const std::string& type,
-                  const std::string& status, const std::string& reason,
-                  const std::string& message, const std::string& now);
+                  const std::string& status, const std::string& reason, const std::string& message,
+                  const std::string& now);
 const Condition* FindCondition(const std::vector<Condition>& conditions, const std::string& type);
 bool IsConditionTrue(const std::vector<Condition>& conditions, const std::string& type);
 
@@ -56,7 +56,15 @@ inline constexpr char kMessageMaxFailedReached[] =
 
 // A trial's place in the experiment summary, by Katib's priority:
 // Killed > Failed > Succeeded > EarlyStopped > Running > MetricsUnavailable > Pending.
-enum class TrialPhase { kPending, kRunning, kSucceeded, kFailed, kKilled, kEarlyStopped, kMetricsUnavailable };
+enum class TrialPhase {
+  kPending,
+  kRunning,
+  kSucceeded,
+  kFailed,
+  kKilled,
+  kEarlyStopped,
+  kMetricsUnavailable
+};
 TrialPhase ClassifyTrial(const Trial& trial);
 // Succeeded, Failed, Killed, EarlyStopped or MetricsUnavailable is True.
 bool IsTrialCompleted(const Trial& trial);

@@ -45,7 +45,8 @@ absl::StatusOr<std::string> LabelOrAnnotation(const json& object, const char* fi
 // Resolves `${trialSpec.X}` metadata references (KATIB.md §1.5).
 absl::StatusOr<std::string> MetaValue(const std::string& reference, const json& object,
                                       const std::string& trial_name, const std::string& ns) {
-  std::string inner = reference.substr(kMetaPrefix.size(), reference.size() - kMetaPrefix.size() - 1);
+  std::string inner =
+      reference.substr(kMetaPrefix.size(), reference.size() - kMetaPrefix.size() - 1);
   if (inner == "Name") return trial_name;
   if (inner == "Namespace") return ns;
   if (inner == "Kind") return TopString(object, "kind");
@@ -54,13 +55,15 @@ absl::StatusOr<std::string> MetaValue(const std::string& reference, const json& 
     std::string prefix = std::string(field) + "[";
     if (inner.rfind(prefix, 0) == 0 && inner.back() == ']') {
       std::string key = inner.substr(prefix.size(), inner.size() - prefix.size() - 1);
-      return LabelOrAnnotation(object, field == std::string("Labels") ? "labels" : "annotations", key);
+      return LabelOrAnnotation(object, field == std::string("Labels") ? "labels" : "annotations",
+                               key);
     }
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown trial metadata reference ", reference,
-      "; use ${trialSpec.Name}, ${trialSpec.Namespace}, ${trialSpec.Kind}, ${trialSpec.APIVersion}, "
-      "${trialSpec.Labels[key]} or ${trialSpec.Annotations[key]}"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown trial metadata reference ", reference,
+                   "; use ${trialSpec.Name}, ${trialSpec.Namespace}, ${trialSpec.Kind}, "
+                   "${trialSpec.APIVersion}, "
+                   "${trialSpec.Labels[key]} or ${trialSpec.Annotations[key]}"));
 }
 
 bool IsMetaReference(const std::string& reference) {
@@ -129,23 +132,24 @@ absl::Status Walk(json& node, const std::map<std::string, std::string>& values) 
 
 absl::StatusOr<nlohmann::json> TemplateObject(const Experiment& experiment) {
   const auto& t = experiment.spec.trial_template;
-  if (!t) return absl::InvalidArgumentError("spec.trialTemplate: Required value: must be specified");
+  if (!t)
+    return absl::InvalidArgumentError("spec.trialTemplate: Required value: must be specified");
   if (t->trial_spec) return *t->trial_spec;
   if (t->config_map) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "spec.trialTemplate.configMap (", t->config_map->config_map_namespace, "/",
-        t->config_map->config_map_name,
-        ") needs a Kubernetes cluster to read; without one, put the template in "
-        "spec.trialTemplate.trialSpec"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("spec.trialTemplate.configMap (", t->config_map->config_map_namespace, "/",
+                     t->config_map->config_map_name,
+                     ") needs a Kubernetes cluster to read; without one, put the template in "
+                     "spec.trialTemplate.trialSpec"));
   }
   return absl::InvalidArgumentError(
       "spec.trialTemplate: Required value: spec.trialTemplate.trialSpec or "
       "spec.trialTemplate.configMap must be specified");
 }
 
-absl::StatusOr<nlohmann::json> RenderTrialTemplate(const Experiment& experiment,
-                                                   const std::string& trial_name,
-                                                   const std::vector<ParameterAssignment>& assignments) {
+absl::StatusOr<nlohmann::json> RenderTrialTemplate(
+    const Experiment& experiment, const std::string& trial_name,
+    const std::vector<ParameterAssignment>& assignments) {
   absl::StatusOr<json> object = TemplateObject(experiment);
   if (!object.ok()) return object.status();
   const std::string& ns = experiment.metadata.namespace_;
@@ -156,8 +160,8 @@ absl::StatusOr<nlohmann::json> RenderTrialTemplate(const Experiment& experiment,
       if (IsMetaReference(p.reference)) {
         absl::StatusOr<std::string> v = MetaValue(p.reference, *object, trial_name, ns);
         if (!v.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat("trialParameter \"", p.name, "\": ",
-                                                         v.status().message()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("trialParameter \"", p.name, "\": ", v.status().message()));
         }
         values[p.name] = *v;
         continue;
@@ -183,8 +187,8 @@ absl::StatusOr<nlohmann::json> RenderTrialTemplate(const Experiment& experiment,
   json rendered = *object;
   if (absl::Status st = Walk(rendered, values); !st.ok()) return st;
   if (!rendered.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(kTrialSpecPath, ": expected an object, got ",
-                                                   JsonTypeName(rendered)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kTrialSpecPath, ": expected an object, got ", JsonTypeName(rendered)));
   }
   json* meta = MutableFieldOf(rendered, "metadata");
   if (!meta || meta->is_null()) meta = &(rendered["metadata"] = json::object());

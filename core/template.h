@@ -27,9 +27,9 @@ absl::StatusOr<nlohmann::json> TemplateObject(const Experiment& experiment);
 // references (resolved against the template's own metadata, with Name = trial name and
 // Namespace = experiment namespace). The result's metadata.name/namespace are then set to
 // the trial's. Errors: InvalidArgument naming the trialParameter that has no value.
-absl::StatusOr<nlohmann::json> RenderTrialTemplate(const Experiment& experiment,
-                                                   const std::string& trial_name,
-                                                   const std::vector<ParameterAssignment>& assignments);
+absl::StatusOr<nlohmann::json> RenderTrialTemplate(
+    const Experiment& experiment, const std::string& trial_name,
+    const std::vector<ParameterAssignment>& assignments);
 
 // Builds the Trial object for an assignment: spec copied from the experiment (objective with
 // defaults, metrics collector, primary container, conditions, labels), runSpec rendered.

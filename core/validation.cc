@@ -33,15 +33,33 @@ std::string GoQuote(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -108,10 +126,18 @@ std::string GoValue(const json& root, size_t limit = kMaxQuote) {
   std::vector<Frame> stack;
   auto scalar = [&](const json& v) {
     switch (v.type()) {
-      case json::value_t::string: out += v.get_ref<const std::string&>(); break;
-      case json::value_t::null: out += "<nil>"; break;
-      case json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
-      default: out += v.dump(); break;
+      case json::value_t::string:
+        out += v.get_ref<const std::string&>();
+        break;
+      case json::value_t::null:
+        out += "<nil>";
+        break;
+      case json::value_t::boolean:
+        out += v.get<bool>() ? "true" : "false";
+        break;
+      default:
+        out += v.dump();
+        break;
     }
   };
   auto open = [&](const json& v) {
@@ -159,15 +185,16 @@ std::string GoTrialParameters(const std::vector<TrialParameterSpec>& params) {
   return CutQuote(out + "]");
 }
 
-// Go's %v of []ParameterSpec{Name, ParameterType, FeasibleSpace{Max, Min, List, Step, Distribution}},
-// bounded as GoTrialParameters.
+// Go's %v of []ParameterSpec{Name, ParameterType, FeasibleSpace{Max, Min, List, Step,
+// Distribution}}, bounded as GoTrialParameters.
 std::string GoParameters(const std::vector<ParameterSpec>& params) {
   std::string out = "[";
   for (size_t i = 0; i < params.size() && out.size() <= 2 * kMaxQuote; ++i) {
     const ParameterSpec& p = params[i];
     const FeasibleSpace& fs = p.feasible_space;
-    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.parameter_type, " {", fs.max, " ", fs.min, " ",
-                    CutQuote(GoList(fs.list)), " ", fs.step, " ", fs.distribution, "}}");
+    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.parameter_type, " {", fs.max, " ",
+                    fs.min, " ", CutQuote(GoList(fs.list)), " ", fs.step, " ", fs.distribution,
+                    "}}");
   }
   return CutQuote(out + "]");
 }
@@ -226,7 +253,9 @@ std::string Closest(const std::string& word, const std::vector<std::string>& can
 
 bool IsAbsolutePath(const std::string& path) { return !path.empty() && path[0] == '/'; }
 
-std::string ParamPlaceholder(const std::string& name) { return absl::StrCat("${trialParameters.", name, "}"); }
+std::string ParamPlaceholder(const std::string& name) {
+  return absl::StrCat("${trialParameters.", name, "}");
+}
 
 // Placeholders `${trialParameters.X}` in `text`, in order of appearance, without repeats.
 std::vector<std::string> FindPlaceholders(const std::string& text) {
@@ -244,7 +273,8 @@ std::vector<std::string> FindPlaceholders(const std::string& text) {
 bool IsMetaKey(const std::string& reference) {
   static const RE2 kMeta(R"(\$\{trialSpec\.(.+?)\})");
   static const RE2 kIndex(R"((.+)\[(.+)])");
-  static const std::vector<std::string> kKeys = {"Name", "Namespace", "Kind", "APIVersion", "Annotations", "Labels"};
+  static const std::vector<std::string> kKeys = {"Name",       "Namespace",   "Kind",
+                                                 "APIVersion", "Annotations", "Labels"};
   std::string key;
   if (!RE2::PartialMatch(reference, kMeta, &key)) return false;
   if (Contains(kKeys, key)) return true;
@@ -256,21 +286,50 @@ bool IsMetaKey(const std::string& reference) {
 std::string GoRegexpError(const RE2& re) {
   const char* code = "regexp/syntax: internal error";
   switch (re.error_code()) {
-    case RE2::ErrorBadEscape: code = "invalid escape sequence"; break;
-    case RE2::ErrorBadCharClass: code = "invalid character class"; break;
-    case RE2::ErrorBadCharRange: code = "invalid character class range"; break;
-    case RE2::ErrorMissingBracket: code = "missing closing ]"; break;
-    case RE2::ErrorMissingParen: code = "missing closing )"; break;
-    case RE2::ErrorUnexpectedParen: code = "unexpected )"; break;
-    case RE2::ErrorTrailingBackslash: code = "trailing backslash at end of expression"; break;
-    case RE2::ErrorRepeatArgument: code = "missing argument to repetition operator"; break;
-    case RE2::ErrorRepeatSize: code = "invalid repeat count"; break;
-    case RE2::ErrorRepeatOp: code = "invalid nested repetition operator"; break;
-    case RE2::ErrorBadPerlOp: code = "invalid or unsupported Perl syntax"; break;
-    case RE2::ErrorBadUTF8: code = "invalid UTF-8"; break;
-    case RE2::ErrorBadNamedCapture: code = "invalid named capture"; break;
-    case RE2::ErrorPatternTooLarge: code = "expression too large"; break;
-    default: break;
+    case RE2::ErrorBadEscape:
+      code = "invalid escape sequence";
+      break;
+    case RE2::ErrorBadCharClass:
+      code = "invalid character class";
+      break;
+    case RE2::ErrorBadCharRange:
+      code = "invalid character class range";
+      break;
+    case RE2::ErrorMissingBracket:
+      code = "missing closing ]";
+      break;
+    case RE2::ErrorMissingParen:
+      code = "missing closing )";
+      break;
+    case RE2::ErrorUnexpectedParen:
+      code = "unexpected )";
+      break;
+    case RE2::ErrorTrailingBackslash:
+      code = "trailing backslash at end of expression";
+      break;
+    case RE2::ErrorRepeatArgument:
+      code = "missing argument to repetition operator";
+      break;
+    case RE2::ErrorRepeatSize:
+      code = "invalid repeat count";
+      break;
+    case RE2::ErrorRepeatOp:
+      code = "invalid nested repetition operator";
+      break;
+    case RE2::ErrorBadPerlOp:
+      code = "invalid or unsupported Perl syntax";
+      break;
+    case RE2::ErrorBadUTF8:
+      code = "invalid UTF-8";
+      break;
+    case RE2::ErrorBadNamedCapture:
+      code = "invalid named capture";
+      break;
+    case RE2::ErrorPatternTooLarge:
+      code = "expression too large";
+      break;
+    default:
+      break;
   }
   return absl::StrCat("error parsing regexp: ", code, ": `", re.error_arg(), "`");
 }
@@ -284,26 +343,28 @@ constexpr char kNameDetail[] =
 
 const std::vector<std::string> kParameterTypes = {"int", "double", "categorical", "discrete"};
 const std::vector<std::string> kDistributions = {"uniform", "logUniform", "normal", "logNormal"};
-const std::vector<std::string> kCollectorKinds = {"StdOut", "File", "TensorFlowEvent", "PrometheusMetric",
-                                                  "Custom", "Push"};
+const std::vector<std::string> kCollectorKinds = {"StdOut",           "File",   "TensorFlowEvent",
+                                                  "PrometheusMetric", "Custom", "Push"};
 
 // Katib's API structs below ExperimentSpec, by the JSON name of the field that holds them:
 // their fields in declaration order (Katib's experiment_types.go and common_types.go).
 const std::map<std::string, std::vector<std::string>>& KatibStructFields() {
   static const std::map<std::string, std::vector<std::string>> kOrder = {
       {"spec",
-       {"parameters", "objective", "algorithm", "earlyStopping", "trialTemplate", "parallelTrialCount",
-        "maxTrialCount", "maxFailedTrialCount", "metricsCollectorSpec", "nasConfig", "resumePolicy"}},
+       {"parameters", "objective", "algorithm", "earlyStopping", "trialTemplate",
+        "parallelTrialCount", "maxTrialCount", "maxFailedTrialCount", "metricsCollectorSpec",
+        "nasConfig", "resumePolicy"}},
       {"parameters", {"name", "parameterType", "feasibleSpace"}},
       {"feasibleSpace", {"max", "min", "list", "step", "distribution"}},
-      {"objective", {"type", "goal", "objectiveMetricName", "additionalMetricNames", "metricStrategies"}},
+      {"objective",
+       {"type", "goal", "objectiveMetricName", "additionalMetricNames", "metricStrategies"}},
       {"metricStrategies", {"name", "value"}},
       {"algorithm", {"algorithmName", "algorithmSettings"}},
       {"earlyStopping", {"algorithmName", "algorithmSettings"}},
       {"algorithmSettings", {"name", "value"}},
       {"trialTemplate",
-       {"retain", "trialSpec", "configMap", "trialParameters", "primaryPodLabels", "primaryContainerName",
-        "successCondition", "failureCondition"}},
+       {"retain", "trialSpec", "configMap", "trialParameters", "primaryPodLabels",
+        "primaryContainerName", "successCondition", "failureCondition"}},
       {"configMap", {"configMapName", "configMapNamespace", "templatePath"}},
       {"trialParameters", {"name", "description", "reference"}},
       {"metricsCollectorSpec", {"source", "collector"}},
@@ -337,8 +398,9 @@ ordered_json GoOrderedSpec(const json& spec) {
     ordered_json out = ordered_json::object();
     for (const std::string& key : it->second) {
       if (const json* member = FieldOf(v, key)) {
-        out[key] = key == "parameters" && name == "operations" ? order(*member, "parameters", depth + 1)
-                                                                : order(*member, key, depth + 1);
+        out[key] = key == "parameters" && name == "operations"
+                       ? order(*member, "parameters", depth + 1)
+                       : order(*member, key, depth + 1);
       }
     }
     return out;
@@ -371,9 +433,11 @@ class Validator {
     if (!s_.parameters.empty() && s_.nas_config) {
       const bool deep = s_.trial_template && s_.trial_template->trial_spec &&
                         JsonDepth(*s_.trial_template->trial_spec) > kDefaultMaxJsonDepth;
-      Invalid("spec", deep ? "{...}" : Quote("spec", GoJson(GoOrderedSpec(ExperimentToJson(e_)["spec"]))),
+      Invalid("spec",
+              deep ? "{...}" : Quote("spec", GoJson(GoOrderedSpec(ExperimentToJson(e_)["spec"]))),
               "only one of spec.parameters and spec.nasConfig can be specified",
-              "spec.parameters is for hyperparameter tuning, spec.nasConfig for neural architecture search");
+              "spec.parameters is for hyperparameter tuning, spec.nasConfig for neural "
+              "architecture search");
     }
     if (!s_.parameters.empty()) ValidateParameters();
     ValidateMetricsCollector();
@@ -396,7 +460,9 @@ class Validator {
     }
     if (options_.katib_compatible) {
       errors_.erase(std::remove_if(errors_.begin(), errors_.end(),
-                                   [](const FieldError& e) { return e.severity == FieldError::Severity::kWarning; }),
+                                   [](const FieldError& e) {
+                                     return e.severity == FieldError::Severity::kWarning;
+                                   }),
                     errors_.end());
     }
     return std::move(errors_);
@@ -407,11 +473,13 @@ class Validator {
   // validator returns (katib_stopped_, or template_stopped_ inside validateTrialTemplate) is
   // reported as a warning: Katib would deny the experiment only once the errors before it
   // are fixed.
-  FieldError& Add(FieldError::Type type, std::string field, std::string value, std::string detail, std::string hint) {
+  FieldError& Add(FieldError::Type type, std::string field, std::string value, std::string detail,
+                  std::string hint) {
     FieldError e{type, std::move(field), std::move(value), std::move(detail), std::move(hint)};
     if (katib_stopped_ || template_stopped_) {
       e.severity = FieldError::Severity::kWarning;
-      e.hint = e.hint.empty() ? std::string(kAfterKatibStops) : absl::StrCat(e.hint, "; ", kAfterKatibStops);
+      e.hint = e.hint.empty() ? std::string(kAfterKatibStops)
+                              : absl::StrCat(e.hint, "; ", kAfterKatibStops);
       return Keep(std::move(e));
     }
     if (errors_kept_ >= kMaxErrors) {
@@ -424,13 +492,17 @@ class Validator {
     return errors_.back();
   }
   FieldError& Required(std::string field, std::string detail, std::string hint = "") {
-    return Add(FieldError::Type::kRequired, std::move(field), "", std::move(detail), std::move(hint));
+    return Add(FieldError::Type::kRequired, std::move(field), "", std::move(detail),
+               std::move(hint));
   }
-  FieldError& Invalid(std::string field, std::string value, std::string detail, std::string hint = "") {
-    return Add(FieldError::Type::kInvalid, std::move(field), std::move(value), std::move(detail), std::move(hint));
+  FieldError& Invalid(std::string field, std::string value, std::string detail,
+                      std::string hint = "") {
+    return Add(FieldError::Type::kInvalid, std::move(field), std::move(value), std::move(detail),
+               std::move(hint));
   }
   FieldError& Forbidden(std::string field, std::string detail, std::string hint = "") {
-    return Add(FieldError::Type::kForbidden, std::move(field), "", std::move(detail), std::move(hint));
+    return Add(FieldError::Type::kForbidden, std::move(field), "", std::move(detail),
+               std::move(hint));
   }
   // ktune's own check (Katib admits it): a warning. Must be applied to the error just added.
   FieldError& Own(FieldError& e) {
@@ -473,9 +545,10 @@ class Validator {
     const std::optional<std::string> kind = StringFieldOf(spec, "kind");
     if (!kind || kind->empty()) {
       // unstructured.Unstructured's decoder: a trialSpec needs a kind.
-      FieldError& e = Add(FieldError::Type::kDecode, "spec.trialTemplate.trialSpec", "",
-                          absl::StrCat("Object 'Kind' is missing in '", Quote("the template", GoJson(spec)), "'"),
-                          "add kind (and apiVersion) to the trialSpec, e.g. kind: Job and apiVersion: batch/v1");
+      FieldError& e = Add(
+          FieldError::Type::kDecode, "spec.trialTemplate.trialSpec", "",
+          absl::StrCat("Object 'Kind' is missing in '", Quote("the template", GoJson(spec)), "'"),
+          "add kind (and apiVersion) to the trialSpec, e.g. kind: Job and apiVersion: batch/v1");
       e.blocks_run = true;
       return true;
     }
@@ -497,34 +570,56 @@ class Validator {
         {{"spec", "parameters", "[]", "feasibleSpace", "min"}, "FeasibleSpace", "string"},
         {{"spec", "parameters", "[]", "feasibleSpace", "list", "[]"}, "FeasibleSpace", "string"},
         {{"spec", "parameters", "[]", "feasibleSpace", "step"}, "FeasibleSpace", "string"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "distribution"}, "FeasibleSpace", "v1beta1.Distribution"},
+        {{"spec", "parameters", "[]", "feasibleSpace", "distribution"},
+         "FeasibleSpace",
+         "v1beta1.Distribution"},
         {{"spec", "objective", "type"}, "ObjectiveSpec", "v1beta1.ObjectiveType"},
         {{"spec", "objective", "objectiveMetricName"}, "ObjectiveSpec", "string"},
         {{"spec", "objective", "additionalMetricNames", "[]"}, "ObjectiveSpec", "string"},
         {{"spec", "objective", "metricStrategies", "[]", "name"}, "MetricStrategy", "string"},
-        {{"spec", "objective", "metricStrategies", "[]", "value"}, "MetricStrategy", "v1beta1.MetricStrategyType"},
+        {{"spec", "objective", "metricStrategies", "[]", "value"},
+         "MetricStrategy",
+         "v1beta1.MetricStrategyType"},
         {{"spec", "algorithm", "algorithmName"}, "AlgorithmSpec", "string"},
         {{"spec", "algorithm", "algorithmSettings", "[]", "name"}, "AlgorithmSetting", "string"},
         {{"spec", "algorithm", "algorithmSettings", "[]", "value"}, "AlgorithmSetting", "string"},
         {{"spec", "earlyStopping", "algorithmName"}, "EarlyStoppingSpec", "string"},
-        {{"spec", "earlyStopping", "algorithmSettings", "[]", "name"}, "EarlyStoppingSetting", "string"},
-        {{"spec", "earlyStopping", "algorithmSettings", "[]", "value"}, "EarlyStoppingSetting", "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "name"}, "TrialParameterSpec", "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "description"}, "TrialParameterSpec", "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "reference"}, "TrialParameterSpec", "string"},
+        {{"spec", "earlyStopping", "algorithmSettings", "[]", "name"},
+         "EarlyStoppingSetting",
+         "string"},
+        {{"spec", "earlyStopping", "algorithmSettings", "[]", "value"},
+         "EarlyStoppingSetting",
+         "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "name"},
+         "TrialParameterSpec",
+         "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "description"},
+         "TrialParameterSpec",
+         "string"},
+        {{"spec", "trialTemplate", "trialParameters", "[]", "reference"},
+         "TrialParameterSpec",
+         "string"},
         {{"spec", "trialTemplate", "primaryContainerName"}, "TrialTemplate", "string"},
         {{"spec", "trialTemplate", "successCondition"}, "TrialTemplate", "string"},
         {{"spec", "trialTemplate", "failureCondition"}, "TrialTemplate", "string"},
         {{"spec", "trialTemplate", "configMap", "configMapName"}, "ConfigMapSource", "string"},
         {{"spec", "trialTemplate", "configMap", "configMapNamespace"}, "ConfigMapSource", "string"},
         {{"spec", "trialTemplate", "configMap", "templatePath"}, "ConfigMapSource", "string"},
-        {{"spec", "metricsCollectorSpec", "collector", "kind"}, "CollectorSpec", "v1beta1.CollectorKind"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "path"}, "FileSystemPath", "string"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "kind"}, "FileSystemPath",
+        {{"spec", "metricsCollectorSpec", "collector", "kind"},
+         "CollectorSpec",
+         "v1beta1.CollectorKind"},
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "path"},
+         "FileSystemPath",
+         "string"},
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "kind"},
+         "FileSystemPath",
          "v1beta1.FileSystemKind"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "format"}, "FileSystemPath",
+        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "format"},
+         "FileSystemPath",
          "v1beta1.FileFormat"},
-        {{"spec", "metricsCollectorSpec", "source", "filter", "metricsFormat", "[]"}, "FilterSpec", "string"},
+        {{"spec", "metricsCollectorSpec", "source", "filter", "metricsFormat", "[]"},
+         "FilterSpec",
+         "string"},
         {{"spec", "resumePolicy"}, "ExperimentSpec", "v1beta1.ResumePolicyType"},
     };
     for (const StringField& f : kFields) {
@@ -546,9 +641,10 @@ class Validator {
               if (key != "[]") dotted += dotted.empty() ? key : "." + key;
             }
             Add(FieldError::Type::kDecode, item.index_path, "",
-                absl::StrCat("json: cannot unmarshal ", v.is_boolean() ? "bool" : "number", " into Go struct field ",
-                             f.go_struct, ".", dotted, " of type ", f.go_type),
-                absl::StrCat("quote the value: \"", v.dump(), "\"")); // ktune reads it leniently
+                absl::StrCat("json: cannot unmarshal ", v.is_boolean() ? "bool" : "number",
+                             " into Go struct field ", f.go_struct, ".", dotted, " of type ",
+                             f.go_type),
+                absl::StrCat("quote the value: \"", v.dump(), "\""));  // ktune reads it leniently
             return true;
           }
           continue;
@@ -557,16 +653,19 @@ class Validator {
         if (key == "[]") {
           if (!item.node->is_array()) continue;
           for (size_t i = item.node->size(); i-- > 0;) {
-            work.push_back({&(*item.node)[i], item.step + 1, absl::StrCat(item.index_path, "[", i, "]")});
+            work.push_back(
+                {&(*item.node)[i], item.step + 1, absl::StrCat(item.index_path, "[", i, "]")});
           }
         } else if (const json* next = FieldOf(*item.node, key)) {
-          work.push_back({next, item.step + 1, item.index_path.empty() ? key : absl::StrCat(item.index_path, ".", key)});
+          work.push_back({next, item.step + 1,
+                          item.index_path.empty() ? key : absl::StrCat(item.index_path, ".", key)});
         }
       }
     }
     // `collector: {}` (or a collector without kind): Katib's defaulter only fills in a missing
     // collector, so the kind stays empty and is rejected below (rule 58).
-    if (const json* collector = PathOf(raw, {"spec", "metricsCollectorSpec", "collector"}, JsonType::kObject)) {
+    if (const json* collector =
+            PathOf(raw, {"spec", "metricsCollectorSpec", "collector"}, JsonType::kObject)) {
       const std::optional<std::string> kind = StringFieldOf(*collector, "kind");
       if (!kind || kind->empty()) collector_without_kind_ = true;
     }
@@ -582,10 +681,13 @@ class Validator {
     } else if (!RE2::FullMatch(name, kName)) {
       // Katib's regex is not end-anchored; the name also names the suggestion Deployment and
       // Service (DNS-1035 labels), which fail later in a cluster (a local run is fine).
-      Own(Invalid("metadata.name", GoQuote(name),
-              "must consist of lower case alphanumeric characters or '-' and end with an alphanumeric character",
-              absl::StrCat("Katib accepts it, but the suggestion Service named after it would be rejected; ",
-                           NameHint(name))));
+      Own(Invalid(
+          "metadata.name", GoQuote(name),
+          "must consist of lower case alphanumeric characters or '-' and end with an alphanumeric "
+          "character",
+          absl::StrCat(
+              "Katib accepts it, but the suggestion Service named after it would be rejected; ",
+              NameHint(name))));
     }
     const auto& max_failed = s_.max_failed_trial_count;
     const auto& max_trials = s_.max_trial_count;
@@ -594,10 +696,12 @@ class Validator {
       Invalid("spec.maxFailedTrialCount", absl::StrCat(*max_failed), "should not be less than 0");
     }
     if (max_trials && *max_trials <= 0) {
-      Invalid("spec.maxTrialCount", absl::StrCat(*max_trials), "must be greater than 0").blocks_run = true;
+      Invalid("spec.maxTrialCount", absl::StrCat(*max_trials), "must be greater than 0")
+          .blocks_run = true;
     }
     if (parallel && *parallel <= 0) {
-      Invalid("spec.parallelTrialCount", absl::StrCat(*parallel), "must be greater than 0").blocks_run = true;
+      Invalid("spec.parallelTrialCount", absl::StrCat(*parallel), "must be greater than 0")
+          .blocks_run = true;
     }
     if (max_failed && max_trials && *max_failed > *max_trials) {
       Invalid("spec.maxFailedTrialCount", absl::StrCat(*max_failed),
@@ -635,17 +739,20 @@ class Validator {
     const json new_spec = ExperimentToJson(e_)["spec"];
     json old_spec = ExperimentToJson(old)["spec"];
     if (new_spec == old_spec) return;
-    const bool restartable = IsConditionTrue(old.status.conditions, kSucceeded) &&
-                             FindCondition(old.status.conditions, kSucceeded)->reason == kReasonMaxTrialsReached &&
-                             (old.spec.resume_policy == "LongRunning" || old.spec.resume_policy == "FromVolume");
+    const bool restartable =
+        IsConditionTrue(old.status.conditions, kSucceeded) &&
+        FindCondition(old.status.conditions, kSucceeded)->reason == kReasonMaxTrialsReached &&
+        (old.spec.resume_policy == "LongRunning" || old.spec.resume_policy == "FromVolume");
     if (IsExperimentCompleted(old) && !restartable) {
       Invalid("spec.resumePolicy", GoJsonString(s_.resume_policy),
               "Experiment can be restarted if it is in succeeded state by reaching max trials and "
-              "spec.resumePolicy = LongRunning or spec.resumePolicy = FromVolume, when experiment is completed",
+              "spec.resumePolicy = LongRunning or spec.resumePolicy = FromVolume, when experiment "
+              "is completed",
               "this experiment cannot be restarted; create a new Experiment instead");
     }
     if (s_.max_trial_count && *s_.max_trial_count <= old.status.trials) {
-      Invalid("spec.maxTrialCount", absl::StrCat(*s_.max_trial_count), "must be greater than status.trials count",
+      Invalid("spec.maxTrialCount", absl::StrCat(*s_.max_trial_count),
+              "must be greater than status.trials count",
               absl::StrCat("status.trials is ", old.status.trials));
     }
     for (const char* key : {"parallelTrialCount", "maxTrialCount", "maxFailedTrialCount"}) {
@@ -658,12 +765,15 @@ class Validator {
     if (new_spec != old_spec) {
       std::vector<std::string> changed;
       for (auto it = new_spec.begin(); it != new_spec.end(); ++it) {
-        if (!old_spec.contains(it.key()) || old_spec[it.key()] != it.value()) changed.push_back("spec." + it.key());
+        if (!old_spec.contains(it.key()) || old_spec[it.key()] != it.value())
+          changed.push_back("spec." + it.key());
       }
       for (auto it = old_spec.begin(); it != old_spec.end(); ++it) {
         if (!new_spec.contains(it.key())) changed.push_back("spec." + it.key());
       }
-      Forbidden("spec", "only spec.parallelTrialCount, spec.maxTrialCount and spec.maxFailedTrialCount are editable",
+      Forbidden("spec",
+                "only spec.parallelTrialCount, spec.maxTrialCount and spec.maxFailedTrialCount are "
+                "editable",
                 absl::StrCat("changed: ", absl::StrJoin(changed, ", ")));
     }
   }
@@ -679,7 +789,8 @@ class Validator {
     const ObjectiveSpec& o = *s_.objective;
     const size_t before = errors_.size();
     if (o.type != "minimize" && o.type != "maximize") {
-      Invalid("spec.objective.type", GoJsonString(o.type), "must be minimize or maximize").blocks_run = true;
+      Invalid("spec.objective.type", GoJsonString(o.type), "must be minimize or maximize")
+          .blocks_run = true;
     }
     if (o.objective_metric_name.empty()) {
       Required("spec.objective.objectiveMetricName", "must be specified",
@@ -687,17 +798,19 @@ class Validator {
           .blocks_run = true;
     }
     if (Contains(o.additional_metric_names, o.objective_metric_name)) {
-      Invalid("spec.objective.additionalMetricNames", Quote("spec.objective.additionalMetricNames",
-                                                            GoJson(json(o.additional_metric_names))),
-              "should not contain spec.objective.objectiveMetricName",
-              absl::StrCat("remove ", GoQuote(o.objective_metric_name), " from spec.objective.additionalMetricNames"));
+      Invalid(
+          "spec.objective.additionalMetricNames",
+          Quote("spec.objective.additionalMetricNames", GoJson(json(o.additional_metric_names))),
+          "should not contain spec.objective.objectiveMetricName",
+          absl::StrCat("remove ", GoQuote(o.objective_metric_name),
+                       " from spec.objective.additionalMetricNames"));
     }
     const bool ok = errors_.size() == before;
     for (size_t i = 0; i < o.metric_strategies.size(); ++i) {
       const MetricStrategy& m = o.metric_strategies[i];
       if (m.value != "min" && m.value != "max" && m.value != "latest") {
-        Own(Invalid(absl::StrCat("spec.objective.metricStrategies[", i, "].value"), GoJsonString(m.value),
-                    "must be min, max or latest",
+        Own(Invalid(absl::StrCat("spec.objective.metricStrategies[", i, "].value"),
+                    GoJsonString(m.value), "must be min, max or latest",
                     "Katib does not check this; the trial's objective value would be undefined"));
       }
     }
@@ -708,20 +821,23 @@ class Validator {
   void ValidateAlgorithm() {
     const std::string available = Sorted(options_.algorithms);
     if (!s_.algorithm) {
-      Required("spec.algorithm", "must be specified", absl::StrCat("set spec.algorithm.algorithmName to one of: ", available))
+      Required("spec.algorithm", "must be specified",
+               absl::StrCat("set spec.algorithm.algorithmName to one of: ", available))
           .blocks_run = true;
       return;
     }
     const std::string& name = s_.algorithm->algorithm_name;
     if (name.empty()) {
-      Required("spec.algorithm.algorithmName", "must be specified", absl::StrCat("one of: ", available)).blocks_run =
-          true;
+      Required("spec.algorithm.algorithmName", "must be specified",
+               absl::StrCat("one of: ", available))
+          .blocks_run = true;
     }
     if (!Contains(options_.algorithms, name)) {
       // Katib's words for an algorithm its katib-config has no suggestion image for.
       Invalid("spec.algorithm.algorithmName", GoQuote(name),
               absl::StrCat("unable to get Suggestion config data for algorithm ", name,
-                           ": failed to find suggestion config for algorithm: ", name, " in ConfigMap: katib-config"),
+                           ": failed to find suggestion config for algorithm: ", name,
+                           " in ConfigMap: katib-config"),
               absl::StrCat("ktune has no algorithm ", GoQuote(name), "; available: ", available))
           .blocks_run = true;
     }
@@ -734,8 +850,9 @@ class Validator {
     const std::string available = Sorted(options_.early_stopping_algorithms);
     if (name.empty()) {
       Required("spec.earlyStopping.algorithmName", "must be specified",
-               options_.early_stopping_algorithms.empty() ? "ktune has no early stopping algorithm yet; remove spec.earlyStopping"
-                                                          : absl::StrCat("one of: ", available))
+               options_.early_stopping_algorithms.empty()
+                   ? "ktune has no early stopping algorithm yet; remove spec.earlyStopping"
+                   : absl::StrCat("one of: ", available))
           .blocks_run = true;
     }
     if (!Contains(options_.early_stopping_algorithms, name)) {
@@ -743,7 +860,8 @@ class Validator {
               absl::StrCat("unable to get EarlyStopping config data for algorithm ", name,
                            ": failed to find early stopping config for algorithm: ", name,
                            " in ConfigMap: katib-config"),
-              absl::StrCat("ktune has no early stopping algorithm ", GoQuote(name), "; available: ", available))
+              absl::StrCat("ktune has no early stopping algorithm ", GoQuote(name),
+                           "; available: ", available))
           .blocks_run = true;
     }
   }
@@ -752,7 +870,8 @@ class Validator {
   void ValidateResumePolicy() {
     const std::string& r = s_.resume_policy;
     if (r != "" && r != "Never" && r != "LongRunning" && r != "FromVolume") {
-      Invalid("spec.resumePolicy", GoJsonString(r), "invalid ResumePolicyType", "use Never, LongRunning or FromVolume");
+      Invalid("spec.resumePolicy", GoJsonString(r), "invalid ResumePolicyType",
+              "use Never, LongRunning or FromVolume");
     }
   }
 
@@ -760,23 +879,27 @@ class Validator {
   void ValidateTrialTemplate() {
     if (!s_.trial_template) {
       Required("spec.trialTemplate", "must be specified",
-               "add spec.trialTemplate with primaryContainerName, trialParameters and trialSpec (e.g. a batch/v1 Job)")
+               "add spec.trialTemplate with primaryContainerName, trialParameters and trialSpec "
+               "(e.g. a batch/v1 Job)")
           .blocks_run = true;
       return;
     }
     const TrialTemplate& t = *s_.trial_template;
     if (t.primary_container_name.empty()) {
       std::vector<std::string> names = ContainerNames(t);
-      Required("spec.trialTemplate.primaryContainerName", "must be specified",
-               names.empty() ? "the name of the container that runs training"
-                             : absl::StrCat("the name of the container that runs training; the template has: ",
-                                            absl::StrJoin(names, ", ")))
+      Required(
+          "spec.trialTemplate.primaryContainerName", "must be specified",
+          names.empty()
+              ? "the name of the container that runs training"
+              : absl::StrCat("the name of the container that runs training; the template has: ",
+                             absl::StrJoin(names, ", ")))
           .blocks_run = true;
     }
     if (t.success_condition.empty() || t.failure_condition.empty()) {
       std::string kind = t.trial_spec ? StringFieldOr(*t.trial_spec, "kind") : "";
       Required("spec.trialTemplate", "successCondition and failureCondition must be specified",
-               absl::StrCat("they are filled in only for trialSpec kinds Job, TrainJob, TFJob, PyTorchJob, XGBoostJob "
+               absl::StrCat("they are filled in only for trialSpec kinds Job, TrainJob, TFJob, "
+                            "PyTorchJob, XGBoostJob "
                             "and MPIJob",
                             kind.empty() ? "" : absl::StrCat(" (this one is ", GoQuote(kind), ")"),
                             "; set both as GJSON expressions over the job, e.g. "
@@ -807,7 +930,8 @@ class Validator {
     // `trialParameters: []` fails too: Katib's defaulter (omitempty) drops it before validation.
     if (!t.trial_parameters || t.trial_parameters->empty()) {
       std::vector<std::string> found = text ? FindPlaceholders(*text) : std::vector<std::string>{};
-      Required("spec.trialTemplate.trialParameters", "must be specified", TrialParametersHint(found));
+      Required("spec.trialTemplate.trialParameters", "must be specified",
+               TrialParametersHint(found));
       // Katib returns here; ktune goes on (as warnings) to report a placeholder without a
       // trialParameter, which can never run.
       template_stopped_ = true;
@@ -820,7 +944,8 @@ class Validator {
     }
     if (t.trial_spec && t.config_map) {
       Required("spec.trialTemplate",
-               "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap can be specified")
+               "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap can be "
+               "specified")
           .blocks_run = true;
       return;
     }
@@ -831,14 +956,16 @@ class Validator {
       if (c.config_map_namespace.empty()) missing.push_back("configMapNamespace");
       if (c.template_path.empty()) missing.push_back("templatePath");
       if (!missing.empty()) {
-        Required("spec.trialTemplate.configMap", "configMapName, configMapNamespace and templatePath must be specified",
+        Required("spec.trialTemplate.configMap",
+                 "configMapName, configMapNamespace and templatePath must be specified",
                  absl::StrCat("missing: ", absl::StrJoin(missing, ", ")))
             .blocks_run = true;
         return;
       }
       if (!text_error.empty()) {
         Invalid("spec.trialTemplate", "\"\"",
-                absl::StrCat("unable to parse spec.trialTemplate: ", Quote("the ConfigMap", text_error)),
+                absl::StrCat("unable to parse spec.trialTemplate: ",
+                             Quote("the ConfigMap", text_error)),
                 "pass the ConfigMap with --configmap FILE")
             .blocks_run = true;
         return;
@@ -853,7 +980,8 @@ class Validator {
     }
 
     const std::vector<TrialParameterSpec> no_params;
-    const std::vector<TrialParameterSpec>& params = t.trial_parameters ? *t.trial_parameters : no_params;
+    const std::vector<TrialParameterSpec>& params =
+        t.trial_parameters ? *t.trial_parameters : no_params;
     std::set<std::string> parameter_names;
     for (const auto& p : s_.parameters) parameter_names.insert(p.name);
     std::set<std::string> seen_names, seen_refs;
@@ -862,7 +990,8 @@ class Validator {
     std::set<std::string> present;
     if (text) {
       static constexpr std::string_view kPrefix = "${trialParameters.";
-      for (size_t pos = text->find(kPrefix); pos != std::string::npos; pos = text->find(kPrefix, pos + 1)) {
+      for (size_t pos = text->find(kPrefix); pos != std::string::npos;
+           pos = text->find(kPrefix, pos + 1)) {
         const size_t close = text->find('}', pos + kPrefix.size());
         if (close == std::string::npos) break;
         present.insert(text->substr(pos + kPrefix.size(), close - pos - kPrefix.size()));
@@ -872,54 +1001,67 @@ class Validator {
     for (size_t i = 0; i < params.size(); ++i) {
       const TrialParameterSpec& p = params[i];
       const std::string path = absl::StrCat("spec.trialTemplate.trialParameters[", i, "]");
-      if (p.name.empty() || p.reference.empty() || p.name.find_first_of("{}") != std::string::npos) {
-        std::string why = p.name.empty()        ? "name is empty"
-                          : p.reference.empty() ? "reference is empty"
-                                                : absl::StrCat("name ", GoQuote(p.name), " contains '{' or '}'");
-        Invalid(path, "\"\"", "name and reference must be specified and name must not contain '{' or '}'", why)
+      if (p.name.empty() || p.reference.empty() ||
+          p.name.find_first_of("{}") != std::string::npos) {
+        std::string why = p.name.empty() ? "name is empty"
+                          : p.reference.empty()
+                              ? "reference is empty"
+                              : absl::StrCat("name ", GoQuote(p.name), " contains '{' or '}'");
+        Invalid(path, "\"\"",
+                "name and reference must be specified and name must not contain '{' or '}'", why)
             .blocks_run = true;
         continue;
       }
       if (seen_names.count(p.name)) {
-        Invalid(path + ".name", GoQuote(p.name),
-                absl::StrCat("parameter name ", p.name, " can't be duplicated in spec.trialTemplate.trialParameters: ",
-                             Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
-                "give each trialParameter a different name")
+        Invalid(
+            path + ".name", GoQuote(p.name),
+            absl::StrCat("parameter name ", p.name,
+                         " can't be duplicated in spec.trialTemplate.trialParameters: ",
+                         Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
+            "give each trialParameter a different name")
             .blocks_run = true;
         continue;
       }
       if (seen_refs.count(p.reference)) {
-        Invalid(path + ".reference", GoQuote(p.reference),
-                absl::StrCat("parameter reference ", p.reference,
-                             " can't be duplicated in spec.trialTemplate.trialParameters: ",
-                             Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
-                "use one trialParameter per reference, and its placeholder wherever the value is needed");
+        Invalid(
+            path + ".reference", GoQuote(p.reference),
+            absl::StrCat("parameter reference ", p.reference,
+                         " can't be duplicated in spec.trialTemplate.trialParameters: ",
+                         Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
+            "use one trialParameter per reference, and its placeholder wherever the value is "
+            "needed");
         continue;
       }
       seen_names.insert(p.name);
       seen_refs.insert(p.reference);
-      if (!parameter_names.empty() && !IsMetaKey(p.reference) && !parameter_names.count(p.reference)) {
+      if (!parameter_names.empty() && !IsMetaKey(p.reference) &&
+          !parameter_names.count(p.reference)) {
         std::vector<std::string> names(parameter_names.begin(), parameter_names.end());
-        std::string closest = p.reference.size() <= 64 && names.size() <= 256 ? Closest(p.reference, names) : "";
+        std::string closest =
+            p.reference.size() <= 64 && names.size() <= 256 ? Closest(p.reference, names) : "";
         Invalid(path + ".reference", GoQuote(p.reference),
-                absl::StrCat("parameter reference ", p.reference, " does not exist in spec.parameters: ",
+                absl::StrCat("parameter reference ", p.reference,
+                             " does not exist in spec.parameters: ",
                              Quote("spec.parameters", GoParameters(s_.parameters))),
-                absl::StrCat(closest.empty() ? "" : absl::StrCat("did you mean ", GoQuote(closest), "? "),
-                             "spec.parameters has: ", CutQuote(absl::StrJoin(names, ", "), 256),
-                             "; or reference trial metadata: ${trialSpec.Name}, ${trialSpec.Namespace}, "
-                             "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, "
-                             "${trialSpec.Annotations[key]}"))
+                absl::StrCat(
+                    closest.empty() ? "" : absl::StrCat("did you mean ", GoQuote(closest), "? "),
+                    "spec.parameters has: ", CutQuote(absl::StrJoin(names, ", "), 256),
+                    "; or reference trial metadata: ${trialSpec.Name}, ${trialSpec.Namespace}, "
+                    "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, "
+                    "${trialSpec.Annotations[key]}"))
             .blocks_run = true;
       }
       if (!text) continue;
       const std::string placeholder = ParamPlaceholder(p.name);
       if (!present.count(p.name)) {
-        Invalid(path + ".name", GoQuote(p.name),
-                absl::StrCat("parameter name: ", p.name, " in spec.trialParameters not found in spec.trialTemplate: ",
-                             Quote("the template", *text)),
-                absl::StrCat("put ", placeholder,
-                             " in the template where the value goes (e.g. \"--", p.name, "=", placeholder,
-                             "\" in the container's command), or remove this trialParameter"));
+        Invalid(
+            path + ".name", GoQuote(p.name),
+            absl::StrCat("parameter name: ", p.name,
+                         " in spec.trialParameters not found in spec.trialTemplate: ",
+                         Quote("the template", *text)),
+            absl::StrCat("put ", placeholder, " in the template where the value goes (e.g. \"--",
+                         p.name, "=", placeholder,
+                         "\" in the container's command), or remove this trialParameter"));
         template_stopped_ = true;  // Katib returns here.
         continue;
       }
@@ -933,10 +1075,12 @@ class Validator {
     {
       static constexpr std::string_view kPrefix = "${trialParameters.";
       size_t done = 0;
-      for (size_t pos = text->find(kPrefix); pos != std::string::npos; pos = text->find(kPrefix, pos + 1)) {
+      for (size_t pos = text->find(kPrefix); pos != std::string::npos;
+           pos = text->find(kPrefix, pos + 1)) {
         const size_t close = text->find('}', pos + kPrefix.size());
         if (close == std::string::npos) break;
-        if (!substituted.count(text->substr(pos + kPrefix.size(), close - pos - kPrefix.size()))) continue;
+        if (!substituted.count(text->substr(pos + kPrefix.size(), close - pos - kPrefix.size())))
+          continue;
         replaced.append(*text, done, pos - done);
         replaced += "test-value";
         done = close + 1;
@@ -961,9 +1105,11 @@ class Validator {
     }
     if (!left.empty()) {
       std::string list = GoList(left);
-      if (left_more > 0) list = absl::StrCat(list.substr(0, list.size() - 1), " ... (", left_more, " more)]");
+      if (left_more > 0)
+        list = absl::StrCat(list.substr(0, list.size() - 1), " ... (", left_more, " more)]");
       Invalid("spec.trialTemplate", "\"\"",
-              absl::StrCat("parameters: ", list, " in spec.trialTemplate not found in spec.trialParameters: ",
+              absl::StrCat("parameters: ", list,
+                           " in spec.trialTemplate not found in spec.trialParameters: ",
                            Quote("spec.trialTemplate.trialParameters", GoTrialParameters(params))),
               MissingTrialParametersHint(left))
           .blocks_run = true;
@@ -983,18 +1129,24 @@ class Validator {
     }
     if (!object || !object->is_object() || StringFieldOr(*object, "kind").empty()) {
       Invalid("spec.trialTemplate", "\"\"",
-              absl::StrCat("unable to convert spec.trialTemplate: ", Quote("the template", replaced), " to unstructured"),
-              !parse_error.empty() ? absl::StrCat("the template is not a Kubernetes object: ", parse_error)
-              : object && object->is_object() ? "the template needs a kind (and an apiVersion)"
-                                              : "the template must be one Kubernetes object (YAML or JSON)")
+              absl::StrCat("unable to convert spec.trialTemplate: ",
+                           Quote("the template", replaced), " to unstructured"),
+              !parse_error.empty()
+                  ? absl::StrCat("the template is not a Kubernetes object: ", parse_error)
+              : object && object->is_object()
+                  ? "the template needs a kind (and an apiVersion)"
+                  : "the template must be one Kubernetes object (YAML or JSON)")
           .blocks_run = true;
       return;
     }
     const std::string meta_name = StringFieldOr(FieldOrEmpty(*object, "metadata"), "name");
-    const std::string meta_namespace = StringFieldOr(FieldOrEmpty(*object, "metadata"), "namespace");
+    const std::string meta_namespace =
+        StringFieldOr(FieldOrEmpty(*object, "metadata"), "namespace");
     if (!meta_name.empty() || !meta_namespace.empty()) {
-      Invalid("spec.trialTemplate", "\"\"", "metadata.name and metadata.namespace in spec.trialTemplate must be omitted",
-              "remove them: each trial's job is named after the trial, in the experiment's namespace");
+      Invalid(
+          "spec.trialTemplate", "\"\"",
+          "metadata.name and metadata.namespace in spec.trialTemplate must be omitted",
+          "remove them: each trial's job is named after the trial, in the experiment's namespace");
     }
     const std::string api_version = StringFieldOr(*object, "apiVersion");
     const std::string kind = StringFieldOr(*object, "kind");
@@ -1017,20 +1169,22 @@ class Validator {
     JobCheck check = CheckBatchJob(object);
     bool first = true;
     for (const JobProblem& p : check.type_errors) {
-      FieldError& e = Invalid("spec.trialTemplate", "\"\"",
-                              first ? absl::StrCat("invalid spec.trialTemplate: unable to convert spec.TrialTemplate: ",
-                                                   Quote("the template as Go prints it", GoValue(object)), " to Job: ",
-                                                   p.detail)
-                                    : absl::StrCat("invalid spec.trialTemplate: unable to convert ", p.pointer,
-                                                   " to Job: ", p.detail),
-                              p.hint);
+      FieldError& e = Invalid(
+          "spec.trialTemplate", "\"\"",
+          first ? absl::StrCat("invalid spec.trialTemplate: unable to convert spec.TrialTemplate: ",
+                               Quote("the template as Go prints it", GoValue(object)),
+                               " to Job: ", p.detail)
+                : absl::StrCat("invalid spec.trialTemplate: unable to convert ", p.pointer,
+                               " to Job: ", p.detail),
+          p.hint);
       e.blocks_run = true;
       if (!first) Own(e);
       first = false;
     }
     if (check.more_type_errors > 0) {
-      Own(Invalid("spec.trialTemplate", "\"\"",
-                  absl::StrCat(check.more_type_errors, " more values of the wrong type in the Job")));
+      Own(Invalid(
+          "spec.trialTemplate", "\"\"",
+          absl::StrCat(check.more_type_errors, " more values of the wrong type in the Job")));
     }
     if (!check.type_errors.empty()) return;  // Katib stops at the conversion error
     std::string converted_json;
@@ -1038,26 +1192,29 @@ class Validator {
       if (first) {
         converted_json = GoJson(check.converted);
         Invalid("spec.trialTemplate", "\"\"",
-                absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ", GoValue(*p.value, 256),
-                             " to Job, converted template: ", Quote("the converted template", converted_json)),
+                absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ",
+                             GoValue(*p.value, 256), " to Job, converted template: ",
+                             Quote("the converted template", converted_json)),
                 p.hint);
       } else {
         Own(Invalid("spec.trialTemplate", "\"\"",
-                    absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer, " - ",
-                                 GoValue(*p.value, 256), " to Job"),
+                    absl::StrCat("invalid spec.trialTemplate: unable to convert: ", p.pointer,
+                                 " - ", GoValue(*p.value, 256), " to Job"),
                     p.hint));
       }
       first = false;
     }
     if (check.more_unknown > 0) {
-      Own(Invalid("spec.trialTemplate", "\"\"", absl::StrCat(check.more_unknown, " more unknown fields in the Job")));
+      Own(Invalid("spec.trialTemplate", "\"\"",
+                  absl::StrCat(check.more_unknown, " more unknown fields in the Job")));
     }
   }
 
   static std::vector<std::string> ContainerNames(const TrialTemplate& t) {
     std::vector<std::string> names;
     if (!t.trial_spec) return names;
-    const json* containers = PathOf(*t.trial_spec, {"spec", "template", "spec", "containers"}, JsonType::kArray);
+    const json* containers =
+        PathOf(*t.trial_spec, {"spec", "template", "spec", "containers"}, JsonType::kArray);
     if (!containers) return names;
     for (const auto& c : *containers) {
       if (std::optional<std::string> name = StringFieldOf(c, "name")) names.push_back(*name);
@@ -1073,7 +1230,8 @@ class Validator {
     if (Contains(names, name)) return name;
     std::string closest = Closest(name, names);
     if (!closest.empty()) return closest;
-    return names.empty() ? "<parameter name>" : absl::StrCat("<one of: ", absl::StrJoin(names, ", "), ">");
+    return names.empty() ? "<parameter name>"
+                         : absl::StrCat("<one of: ", absl::StrJoin(names, ", "), ">");
   }
 
   std::string TrialParametersYaml(const std::vector<std::string>& placeholders) const {
@@ -1081,18 +1239,20 @@ class Validator {
     for (const auto& ph : placeholders) {
       std::string name = ph.substr(std::string_view("${trialParameters.").size());
       name.pop_back();
-      items.push_back(absl::StrCat("{name: ", name, ", reference: ", SuggestedReference(name), "}"));
+      items.push_back(
+          absl::StrCat("{name: ", name, ", reference: ", SuggestedReference(name), "}"));
     }
     return absl::StrJoin(items, ", ");
   }
 
   std::string TrialParametersHint(const std::vector<std::string>& placeholders) const {
     if (placeholders.empty()) {
-      return "declare one trialParameter per value the template takes ({name: lr, reference: <parameter>}) "
+      return "declare one trialParameter per value the template takes ({name: lr, reference: "
+             "<parameter>}) "
              "and use it in the template as ${trialParameters.lr}";
     }
-    return absl::StrCat("the template uses ", absl::StrJoin(placeholders, ", "), "; add trialParameters: [",
-                        TrialParametersYaml(placeholders), "]");
+    return absl::StrCat("the template uses ", absl::StrJoin(placeholders, ", "),
+                        "; add trialParameters: [", TrialParametersYaml(placeholders), "]");
   }
 
   std::string MissingTrialParametersHint(const std::vector<std::string>& left) const {
@@ -1101,7 +1261,8 @@ class Validator {
       if (!Contains(unique, l)) unique.push_back(l);
     }
     return absl::StrCat(absl::StrJoin(unique, ", "), unique.size() == 1 ? " has" : " have",
-                        " no trialParameter; add to spec.trialTemplate.trialParameters: ", TrialParametersYaml(unique));
+                        " no trialParameter; add to spec.trialTemplate.trialParameters: ",
+                        TrialParametersYaml(unique));
   }
 
   // Rules 39-46 and ktune's checks of each parameter.
@@ -1113,11 +1274,13 @@ class Validator {
       const std::string path = absl::StrCat("spec.parameters[", i, "]");
       const std::string& type = p.parameter_type;
       if (!Contains(kParameterTypes, type) && type != "unknown") {
-        Invalid(path + ".parameterType", GoJsonString(type), absl::StrCat("parameterType: ", type, " is not supported"),
+        Invalid(path + ".parameterType", GoJsonString(type),
+                absl::StrCat("parameterType: ", type, " is not supported"),
                 absl::StrCat("use one of: ", absl::StrJoin(kParameterTypes, ", ")))
             .blocks_run = true;
       }
-      if (!fs.distribution.empty() && !Contains(kDistributions, fs.distribution) && fs.distribution != "unknown") {
+      if (!fs.distribution.empty() && !Contains(kDistributions, fs.distribution) &&
+          fs.distribution != "unknown") {
         Invalid(path + ".feasibleSpace.distribution", GoJsonString(fs.distribution),
                 absl::StrCat("distribution: ", fs.distribution, " is not supported"),
                 absl::StrCat("use one of: ", absl::StrJoin(kDistributions, ", ")))
@@ -1125,37 +1288,47 @@ class Validator {
       }
       const bool numeric = type == "double" || type == "int";
       const bool listed = type == "categorical" || type == "discrete";
-      if (fs.max.empty() && fs.min.empty() && fs.list.empty() && fs.step.empty() && fs.distribution.empty()) {
+      if (fs.max.empty() && fs.min.empty() && fs.list.empty() && fs.step.empty() &&
+          fs.distribution.empty()) {
         Required(path + ".feasibleSpace", "feasibleSpace must be specified").blocks_run = true;
       } else if (numeric) {
         if (!fs.list.empty()) {
-          Invalid(path + ".feasibleSpace.list", Quote(path + ".feasibleSpace.list", GoJson(json(fs.list))),
+          Invalid(path + ".feasibleSpace.list",
+                  Quote(path + ".feasibleSpace.list", GoJson(json(fs.list))),
                   absl::StrCat("feasibleSpace.list is not supported for parameterType: ", type),
-                  absl::StrCat("use feasibleSpace.min and .max for ", type, ", or parameterType discrete or categorical "
+                  absl::StrCat("use feasibleSpace.min and .max for ", type,
+                               ", or parameterType discrete or categorical "
                                "for a list"));
         }
         if (fs.max.empty() || fs.min.empty()) {
-          Required(path + ".feasibleSpace.max",
-                   absl::StrCat("feasibleSpace.max or feasibleSpace.min must be specified for parameterType: ", type),
-                   fs.max.empty() && fs.min.empty() ? "set both feasibleSpace.min and feasibleSpace.max"
-                   : fs.max.empty()                 ? "feasibleSpace.max is missing"
-                                                    : "feasibleSpace.min is missing")
+          Required(
+              path + ".feasibleSpace.max",
+              absl::StrCat(
+                  "feasibleSpace.max or feasibleSpace.min must be specified for parameterType: ",
+                  type),
+              fs.max.empty() && fs.min.empty() ? "set both feasibleSpace.min and feasibleSpace.max"
+              : fs.max.empty()                 ? "feasibleSpace.max is missing"
+                                               : "feasibleSpace.min is missing")
               .blocks_run = true;
         }
       } else if (listed) {
         if (!fs.max.empty() || !fs.min.empty() || !fs.step.empty()) {
-          Invalid(path + ".feasibleSpace", Quote(path + ".feasibleSpace", GoFeasibleSpaceJson(fs)),
-                  absl::StrCat("feasibleSpace .max, .min and .step is not supported for parameterType: ", type),
-                  absl::StrCat("list the values in feasibleSpace.list for ", type,
-                               ", or use parameterType int or double for a range"));
+          Invalid(
+              path + ".feasibleSpace", Quote(path + ".feasibleSpace", GoFeasibleSpaceJson(fs)),
+              absl::StrCat(
+                  "feasibleSpace .max, .min and .step is not supported for parameterType: ", type),
+              absl::StrCat("list the values in feasibleSpace.list for ", type,
+                           ", or use parameterType int or double for a range"));
         }
       }
       // ktune's own checks: Katib admits all of these; the suggestion service fails on them.
       if (p.name.empty()) {
-        Own(Required(path + ".name", "must be specified", "trialParameters reference parameters by this name"))
+        Own(Required(path + ".name", "must be specified",
+                     "trialParameters reference parameters by this name"))
             .blocks_run = true;
       } else if (auto [it, inserted] = first_index.emplace(p.name, i); !inserted) {
-        Own(Invalid(path + ".name", GoQuote(p.name), absl::StrCat("duplicates spec.parameters[", it->second, "].name"),
+        Own(Invalid(path + ".name", GoQuote(p.name),
+                    absl::StrCat("duplicates spec.parameters[", it->second, "].name"),
                     "parameter names must be unique"))
             .blocks_run = true;
       }
@@ -1169,7 +1342,8 @@ class Validator {
   void CheckRange(const ParameterSpec& p, const std::string& path) {
     const FeasibleSpace& fs = p.feasible_space;
     const bool is_int = p.parameter_type == "int";
-    const std::string what = is_int ? "must be an integer for parameterType: int" : "must be a number for parameterType: double";
+    const std::string what = is_int ? "must be an integer for parameterType: int"
+                                    : "must be a number for parameterType: double";
     auto parse = [&](const std::string& value, const char* field) -> std::optional<double> {
       if (value.empty()) return std::nullopt;
       std::optional<double> v;
@@ -1190,14 +1364,16 @@ class Validator {
     std::optional<double> step = parse(fs.step, "step");
     if (min && max && *min > *max) {
       Own(Invalid(path + ".feasibleSpace.min", GoQuote(fs.min),
-                  absl::StrCat("must be less than or equal to feasibleSpace.max (", fs.max, ")"), "swap min and max"))
+                  absl::StrCat("must be less than or equal to feasibleSpace.max (", fs.max, ")"),
+                  "swap min and max"))
           .blocks_run = true;
     }
     if (step && *step <= 0) {
       Own(Invalid(path + ".feasibleSpace.step", GoQuote(fs.step), "must be greater than 0"));
     }
     if (min && fs.distribution == "logUniform" && *min <= 0) {
-      Own(Invalid(path + ".feasibleSpace.min", GoQuote(fs.min), "must be greater than 0 for distribution: logUniform",
+      Own(Invalid(path + ".feasibleSpace.min", GoQuote(fs.min),
+                  "must be greater than 0 for distribution: logUniform",
                   "a log-uniform range cannot include 0 or negative values"));
     }
   }
@@ -1206,7 +1382,8 @@ class Validator {
   void CheckList(const ParameterSpec& p, const std::string& path) {
     const FeasibleSpace& fs = p.feasible_space;
     if (fs.list.empty()) {
-      Own(Required(path + ".feasibleSpace.list", absl::StrCat("must not be empty for parameterType: ", p.parameter_type),
+      Own(Required(path + ".feasibleSpace.list",
+                   absl::StrCat("must not be empty for parameterType: ", p.parameter_type),
                    "list the values to try"))
           .blocks_run = true;
       return;
@@ -1234,13 +1411,15 @@ class Validator {
     const std::string kind = collector_without_kind_ ? "" : m.kind;
     const std::string kind_path = "spec.metricsCollectorSpec.collector.kind";
     const std::string source = "spec.metricsCollectorSpec.source";
-    if ((kind == "StdOut" || kind == "File" || kind == "TensorFlowEvent" || kind == "PrometheusMetric") &&
+    if ((kind == "StdOut" || kind == "File" || kind == "TensorFlowEvent" ||
+         kind == "PrometheusMetric") &&
         !Contains(options_.metrics_collector_kinds, kind)) {
       Invalid(kind_path, GoJsonString(kind),
-              absl::StrCat("GetMetricsCollectorConfigData failed: failed to find metrics collector config for kind: ",
+              absl::StrCat("GetMetricsCollectorConfigData failed: failed to find metrics collector "
+                           "config for kind: ",
                            kind, " in ConfigMap: katib-config"),
-              absl::StrCat("ktune has no metrics collector ", GoQuote(kind), "; available: ",
-                           Sorted(options_.metrics_collector_kinds)))
+              absl::StrCat("ktune has no metrics collector ", GoQuote(kind),
+                           "; available: ", Sorted(options_.metrics_collector_kinds)))
           .blocks_run = true;
     }
     const FileSystemPath* fsp = m.file_system_path ? &*m.file_system_path : nullptr;
@@ -1252,17 +1431,19 @@ class Validator {
     if (kind == "File") {
       if (!fsp || fsp->kind != "File" || !IsAbsolutePath(fsp->path)) {
         Required(source + ".fileSystemPath.path", "file path where metrics file exists is required",
-                 "set source.fileSystemPath to an absolute path with kind File, e.g. /var/log/katib/metrics.log")
+                 "set source.fileSystemPath to an absolute path with kind File, e.g. "
+                 "/var/log/katib/metrics.log")
             .blocks_run = true;
       }
       const std::string format = fsp ? fsp->format : "";
       if (format != "TEXT" && format != "JSON") {
-        Required(source + ".fileSystemPath.format", "format of metrics file is required for metrics collector",
-                 "use TEXT or JSON")
+        Required(source + ".fileSystemPath.format",
+                 "format of metrics file is required for metrics collector", "use TEXT or JSON")
             .blocks_run = true;
       }
       if (format == "JSON" && m.metrics_format) {
-        Invalid(source + ".filter", "\"\"", "filter must be nil when format of metrics file is json",
+        Invalid(source + ".filter", "\"\"",
+                "filter must be nil when format of metrics file is json",
                 "remove source.filter: JSON lines are read by key");
       }
     } else if (kind == "TensorFlowEvent") {
@@ -1270,7 +1451,8 @@ class Validator {
         Required(source,
                  "directory path where tensorflow event files exist is required by "
                  ".spec.metricsCollectorSpec.source.fileSystemPath.path",
-                 "set source.fileSystemPath to an absolute directory with kind Directory, e.g. /var/log/katib/tfevent/")
+                 "set source.fileSystemPath to an absolute directory with kind Directory, e.g. "
+                 "/var/log/katib/tfevent/")
             .blocks_run = true;
       }
       if (fsp && !fsp->format.empty()) {
@@ -1281,26 +1463,31 @@ class Validator {
       static const json kEmpty = json::object();
       const json& http = m.http_get ? *m.http_get : kEmpty;
       std::string port;
-      if (const json* p = FieldOf(http, "port")) port = p->is_string() ? p->get<std::string>() : p->dump();
+      if (const json* p = FieldOf(http, "port"))
+        port = p->is_string() ? p->get<std::string>() : p->dump();
       std::optional<int64_t> port_number = ParseInteger(port);
       if (!port_number || *port_number <= 0) {
         Invalid(source + ".httpGet.port", GoQuote(port),
-                "must be a positive integer value for metrics collector kind: PrometheusMetric", "e.g. 8080")
+                "must be a positive integer value for metrics collector kind: PrometheusMetric",
+                "e.g. 8080")
             .blocks_run = true;
       }
       const std::string path = StringFieldOr(http, "path");
       if (path.empty() || path[0] != '/') {
-        Invalid(source + ".httpGet.path", GoQuote(path), "path is invalid for metrics collector kind: PrometheusMetric",
+        Invalid(source + ".httpGet.path", GoQuote(path),
+                "path is invalid for metrics collector kind: PrometheusMetric",
                 "the path must start with '/', e.g. /metrics")
             .blocks_run = true;
       }
     } else if (kind == "Custom") {
       if (!m.custom_collector) {
-        Required("spec.metricsCollectorSpec.collector.customCollector", "metrics collector kind: Custom is required",
+        Required("spec.metricsCollectorSpec.collector.customCollector",
+                 "metrics collector kind: Custom is required",
                  "set collector.customCollector to the collector's container spec")
             .blocks_run = true;
       }
-      if (fsp && (!IsAbsolutePath(fsp->path) || (fsp->kind != "Directory" && fsp->kind != "File"))) {
+      if (fsp &&
+          (!IsAbsolutePath(fsp->path) || (fsp->kind != "Directory" && fsp->kind != "File"))) {
         Invalid(source + ".fileSystemPath", "\"\"", ".spec.metricsCollectorSpec.source is invalid",
                 "fileSystemPath needs an absolute path and kind File or Directory")
             .blocks_run = true;
@@ -1319,8 +1506,10 @@ class Validator {
     if (!m.metrics_format || m.metrics_format->empty()) return;
     static const RE2 kTwoBrackets(R"(.*\(.*\).*\(.*\).*)");
     const std::string path = "spec.metricsCollectorSpec.source.filter.metricsFormat";
-    const std::string not_katib =
-        katib_checks_it ? "" : "Katib does not check metricsFormat for the StdOut collector; the collector would fail at run time. ";
+    const std::string not_katib = katib_checks_it
+                                      ? ""
+                                      : "Katib does not check metricsFormat for the StdOut "
+                                        "collector; the collector would fail at run time. ";
     const std::string example = absl::StrCat("e.g. ", kDefaultMetricsFilter);
     auto judge = [&](FieldError& e) -> FieldError& {
       e.blocks_run = true;  // a filter that cannot compile or capture can never match a metric
@@ -1334,14 +1523,17 @@ class Validator {
         continue;
       }
       if (!RE2::PartialMatch(format, kTwoBrackets)) {
-        judge(Invalid(path, GoQuote(format), "two top subexpressions are required",
-                      absl::StrCat(not_katib, "group 1 must capture the metric name and group 2 its value, ", example)));
+        judge(Invalid(
+            path, GoQuote(format), "two top subexpressions are required",
+            absl::StrCat(not_katib, "group 1 must capture the metric name and group 2 its value, ",
+                         example)));
       } else if (re.NumberOfCapturingGroups() < 2) {
-        FieldError& e = Own(Invalid(path, GoQuote(format),
-                                    absl::StrCat("has ", re.NumberOfCapturingGroups(),
-                                                 " capture groups; two are required: the first captures the metric "
-                                                 "name, the second its value"),
-                                    absl::StrCat(not_katib, "escaped parentheses \\( \\) do not capture; ", example)));
+        FieldError& e = Own(Invalid(
+            path, GoQuote(format),
+            absl::StrCat("has ", re.NumberOfCapturingGroups(),
+                         " capture groups; two are required: the first captures the metric "
+                         "name, the second its value"),
+            absl::StrCat(not_katib, "escaped parentheses \\( \\) do not capture; ", example)));
         e.blocks_run = true;
       }
     }
@@ -1361,22 +1553,26 @@ class Validator {
   bool katib_stopped_ = false;     // Katib's validator has returned (or never started)
   bool template_stopped_ = false;  // Katib's validateTrialTemplate has returned
   bool collector_without_kind_ = false;
-  std::set<std::string> quoted_;   // keys of the large values quoted so far
+  std::set<std::string> quoted_;  // keys of the large values quoted so far
   size_t warnings_ = 0;
   size_t dropped_warnings_ = 0;
   size_t errors_kept_ = 0;
   size_t dropped_errors_ = 0;
-  FieldError scratch_;             // receives the modifications of a dropped warning
+  FieldError scratch_;  // receives the modifications of a dropped warning
 };
 
 }  // namespace
 
 std::string FieldError::KatibMessage() const {
   switch (type) {
-    case Type::kDecode: return detail;
-    case Type::kRequired: return absl::StrCat(field, ": Required value: ", detail);
-    case Type::kForbidden: return absl::StrCat(field, ": Forbidden: ", detail);
-    case Type::kInvalid: break;
+    case Type::kDecode:
+      return detail;
+    case Type::kRequired:
+      return absl::StrCat(field, ": Required value: ", detail);
+    case Type::kForbidden:
+      return absl::StrCat(field, ": Forbidden: ", detail);
+    case Type::kInvalid:
+      break;
   }
   return absl::StrCat(field, ": Invalid value: ", value, ": ", detail);
 }
@@ -1425,22 +1621,26 @@ std::vector<std::string> KatibDefaulterRemovals(const json& experiment) {
       // strings, lists and maps, false and 0 (pointers, e.g. parallelTrialCount, keep 0; a
       // struct, e.g. feasibleSpace, is never dropped).
       const bool pointer_field = it.key() == "parallelTrialCount" || it.key() == "maxTrialCount" ||
-                                 it.key() == "maxFailedTrialCount" || it.key() == "goal" || it.key() == "numLayers";
+                                 it.key() == "maxFailedTrialCount" || it.key() == "goal" ||
+                                 it.key() == "numLayers";
       const bool struct_field = it.key() == "feasibleSpace" || it.key() == "graphConfig";
-      const bool empty = v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
-                         (v.is_array() && v.empty()) || (v.is_boolean() && !v.get<bool>()) ||
-                         (v.is_number() && v.get<double>() == 0 && !pointer_field) ||
-                         (v.is_object() && v.empty() && !struct_field && structs.count(it.key()) == 0 &&
-                          it.key() != "trialSpec" && it.key() != "customCollector" && it.key() != "httpGet");
+      const bool empty =
+          v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
+          (v.is_array() && v.empty()) || (v.is_boolean() && !v.get<bool>()) ||
+          (v.is_number() && v.get<double>() == 0 && !pointer_field) ||
+          (v.is_object() && v.empty() && !struct_field && structs.count(it.key()) == 0 &&
+           it.key() != "trialSpec" && it.key() != "customCollector" && it.key() != "httpGet");
       if (!known || v.is_null() || (empty && !struct_field)) {
         removals.push_back(pointer);
         continue;
       }
       if (it.key() == "trialSpec" || it.key() == "customCollector" || it.key() == "httpGet" ||
           it.key() == "primaryPodLabels") {
-        continue;  // kept as written (unstructured, or typed Kubernetes objects ktune keeps verbatim)
+        continue;  // kept as written (unstructured, or typed Kubernetes objects ktune keeps
+                   // verbatim)
       }
-      const std::string child = item.name == "operations" && it.key() == "parameters" ? "parameters" : it.key();
+      const std::string child =
+          item.name == "operations" && it.key() == "parameters" ? "parameters" : it.key();
       if (structs.count(child) == 0) continue;
       if (v.is_object()) {
         work.push_back({&v, child, pointer});
@@ -1455,7 +1655,8 @@ std::vector<std::string> KatibDefaulterRemovals(const json& experiment) {
   return removals;
 }
 
-std::vector<FieldError> ValidateExperiment(const Experiment& experiment, const ValidationOptions& options) {
+std::vector<FieldError> ValidateExperiment(const Experiment& experiment,
+                                           const ValidationOptions& options) {
   return Validator(experiment, options).Run();
 }
 

@@ -71,7 +71,8 @@ struct ValidationOptions {
   // What this ktune can run (rule 16/18/47 check against these instead of katib-config).
   std::vector<std::string> algorithms;
   std::vector<std::string> early_stopping_algorithms;
-  std::vector<std::string> metrics_collector_kinds;  // among StdOut, File, TensorFlowEvent, PrometheusMetric
+  std::vector<std::string>
+      metrics_collector_kinds;  // among StdOut, File, TensorFlowEvent, PrometheusMetric
   // UPDATE: the stored experiment (rules 7-9). Null on CREATE.
   const Experiment* old_experiment = nullptr;
   // Loads a configMap trial template's text (core/configmap.h: ConfigMapTemplateLoader). Its
@@ -88,7 +89,8 @@ struct ValidationOptions {
   bool katib_compatible = false;
 };
 
-std::vector<FieldError> ValidateExperiment(const Experiment& experiment, const ValidationOptions& options);
+std::vector<FieldError> ValidateExperiment(const Experiment& experiment,
+                                           const ValidationOptions& options);
 
 // What Katib's mutating webhook removes from an Experiment (`experiment` as decoded JSON, the
 // AdmissionReview object): Katib decodes into its typed API, defaults and marshals it, so its

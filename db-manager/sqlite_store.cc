@@ -190,15 +190,14 @@ absl::Status SqliteError(sqlite3* db, int rc, absl::string_view context) {
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return absl::UnavailableError(
-          absl::StrCat(context, ": database is locked and stayed locked past the busy timeout (",
-                       detail, ")"));
+      return absl::UnavailableError(absl::StrCat(
+          context, ": database is locked and stayed locked past the busy timeout (", detail, ")"));
     case SQLITE_FULL: {
       const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
-      return absl::ResourceExhaustedError(absl::StrCat(
-          context, ": no space left for the database \"",
-          file != nullptr && *file != '\0' ? file : ":memory:", "\" (", detail,
-          "); free space on its file system"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat(context, ": no space left for the database \"",
+                       file != nullptr && *file != '\0' ? file : ":memory:", "\" (", detail,
+                       "); free space on its file system"));
     }
     case SQLITE_NOMEM:
       return absl::ResourceExhaustedError(absl::StrCat(context, ": out of memory (", detail, ")"));
@@ -308,8 +307,8 @@ absl::StatusOr<core::Experiment> DecodeExperiment(const std::string& key, const 
 }
 
 absl::StatusOr<core::Trial> DecodeTrial(const std::string& key, const std::string& body) {
-  return DecodeStored<core::Trial>("trial", key, body,
-                                   [](const nlohmann::json& json) { return core::TrialFromJson(json); });
+  return DecodeStored<core::Trial>(
+      "trial", key, body, [](const nlohmann::json& json) { return core::TrialFromJson(json); });
 }
 
 // Decodes listed (key, body) rows, outside the lock; the first bad row fails the listing.
@@ -348,9 +347,8 @@ SqliteStore::~SqliteStore() {
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                                const SqliteStoreOptions& options) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     const std::string detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close_v2(db);
@@ -543,7 +541,8 @@ absl::Status SqliteStore::UpdateExperiment(const core::Experiment& experiment) {
 }
 
 absl::StatusOr<std::string> SqliteStore::SelectBody(const char* sql, absl::string_view kind,
-                                                    const std::string& ns, const std::string& name) {
+                                                    const std::string& ns,
+                                                    const std::string& name) {
   const std::string key = Key(ns, name);
   MutexLock lock(mu_);
   absl::StatusOr<sqlite3_stmt*> prepared = Prepare(sql);
@@ -578,8 +577,9 @@ absl::StatusOr<std::vector<core::Experiment>> SqliteStore::ListExperiments(const
     }
     if (rc != SQLITE_DONE) {
       return SqliteError(db_, rc,
-                         ns.empty() ? std::string("listing experiments")
-                                    : absl::StrCat("listing experiments in namespace \"", ns, "\""));
+                         ns.empty()
+                             ? std::string("listing experiments")
+                             : absl::StrCat("listing experiments in namespace \"", ns, "\""));
     }
   }
   return DecodeRows<core::Experiment>(rows, &DecodeExperiment);
@@ -659,7 +659,8 @@ absl::Status SqliteStore::UpdateTrial(const core::Trial& trial) {
                                             " of trial ", key, " not found"));
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, absl::StrCat("updating trial ", key));
-  if (sqlite3_changes(db_) == 0) return absl::NotFoundError(absl::StrCat("trial ", key, " not found"));
+  if (sqlite3_changes(db_) == 0)
+    return absl::NotFoundError(absl::StrCat("trial ", key, " not found"));
   return absl::OkStatus();
 }
 
@@ -681,7 +682,8 @@ absl::StatusOr<std::vector<core::Trial>> SqliteStore::ListTrials(const std::stri
     int rc;
     while ((rc = stmt.Step()) == SQLITE_ROW) rows.emplace_back(Key(ns, stmt.Text(0)), stmt.Text(1));
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_, rc, absl::StrCat("listing trials of experiment ", Key(ns, experiment)));
+      return SqliteError(db_, rc,
+                         absl::StrCat("listing trials of experiment ", Key(ns, experiment)));
     }
   }
   return DecodeRows<core::Trial>(rows, &DecodeTrial);
@@ -694,7 +696,8 @@ absl::Status SqliteStore::ReportObservationLog(const std::string& trial_name,
   if (trial_name.empty()) {
     return absl::InvalidArgumentError("reporting observation logs: trial name is empty");
   }
-  const std::string context = absl::StrCat("reporting observation logs of trial \"", trial_name, "\"");
+  const std::string context =
+      absl::StrCat("reporting observation logs of trial \"", trial_name, "\"");
   // Parse everything before touching the database, so a bad timestamp stores nothing.
   std::vector<std::string> times;
   times.reserve(logs.size());
@@ -736,12 +739,14 @@ absl::StatusOr<std::vector<core::MetricLog>> SqliteStore::GetObservationLog(
   std::string start, end;
   if (!query.start_time.empty()) {
     absl::StatusOr<std::string> t = ToDbTime(query.start_time, "start time");
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat(context, ": ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat(context, ": ", t.status().message()));
     start = *std::move(t);
   }
   if (!query.end_time.empty()) {
     absl::StatusOr<std::string> t = ToDbTime(query.end_time, "end time");
-    if (!t.ok()) return absl::InvalidArgumentError(absl::StrCat(context, ": ", t.status().message()));
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat(context, ": ", t.status().message()));
     end = *std::move(t);
   }
   // One cached statement per combination of filters, so each can use the index.

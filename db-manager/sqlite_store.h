@@ -74,7 +74,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<core::Experiment> GetExperiment(const std::string& ns,
                                                  const std::string& name) override;
   // Ordered by namespace, then name. An empty `ns` lists every namespace.
-  absl::StatusOr<std::vector<core::Experiment>> ListExperiments(const std::string& ns = "") override;
+  absl::StatusOr<std::vector<core::Experiment>> ListExperiments(
+      const std::string& ns = "") override;
   absl::Status DeleteExperiment(const std::string& ns, const std::string& name) override;
 
   // InvalidArgument when the trial has no experiment label, NotFound when that experiment
@@ -88,7 +89,8 @@ class SqliteStore final : public Store {
 
   absl::Status ReportObservationLog(const std::string& trial_name,
                                     const std::vector<core::MetricLog>& logs) override;
-  absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(const ObservationQuery& query) override;
+  absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(
+      const ObservationQuery& query) override;
   absl::Status DeleteObservationLog(const std::string& trial_name) override;
 
   // NotFound when the experiment does not exist.

@@ -22,9 +22,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
     if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
       std::filesystem::create_directories(parent, error);
       if (error) {
-        return absl::UnavailableError(absl::StrCat("cannot create directory \"", parent.string(),
-                                                   "\" for the SQLite database: ",
-                                                   error.message()));
+        return absl::UnavailableError(
+            absl::StrCat("cannot create directory \"", parent.string(),
+                         "\" for the SQLite database: ", error.message()));
       }
     }
   }
@@ -48,9 +48,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& location) {
     return absl::UnimplementedError(
         "store location mysql://: the MySQL backend comes later; use sqlite://PATH for now");
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("store location has unsupported scheme \"", scheme, "://\"; ", kSupported,
-                   " (mysql:// comes later)"));
+  return absl::InvalidArgumentError(absl::StrCat("store location has unsupported scheme \"", scheme,
+                                                 "://\"; ", kSupported, " (mysql:// comes later)"));
 }
 
 }  // namespace ktune::db

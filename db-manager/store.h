@@ -39,7 +39,8 @@ class Store {
   virtual absl::Status UpdateExperiment(const core::Experiment& experiment) = 0;
   virtual absl::StatusOr<core::Experiment> GetExperiment(const std::string& ns,
                                                          const std::string& name) = 0;
-  virtual absl::StatusOr<std::vector<core::Experiment>> ListExperiments(const std::string& ns = "") = 0;
+  virtual absl::StatusOr<std::vector<core::Experiment>> ListExperiments(
+      const std::string& ns = "") = 0;
   // Deletes the experiment, its trials, their observation logs and its suggestion state.
   virtual absl::Status DeleteExperiment(const std::string& ns, const std::string& name) = 0;
 
@@ -57,7 +58,8 @@ class Store {
   virtual absl::Status ReportObservationLog(const std::string& trial_name,
                                             const std::vector<core::MetricLog>& logs) = 0;
   // Ordered by time, then insertion order. Times come back as RFC3339 UTC with microseconds.
-  virtual absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(const ObservationQuery& query) = 0;
+  virtual absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(
+      const ObservationQuery& query) = 0;
   virtual absl::Status DeleteObservationLog(const std::string& trial_name) = 0;
 
   // Opaque per-experiment state of the suggestion algorithm (e.g. settings it returned).

@@ -327,8 +327,9 @@ absl::StatusOr<json> ReviewMutateExperiment(const json& review) {
   const std::vector<std::string> removals = core::KatibDefaulterRemovals(*request->object);
   auto under_removal = [&](const std::string& path) {
     for (const std::string& removed : removals) {
-      if (path == removed || (path.size() > removed.size() && path.compare(0, removed.size(), removed) == 0 &&
-                              path[removed.size()] == '/')) {
+      if (path == removed ||
+          (path.size() > removed.size() && path.compare(0, removed.size(), removed) == 0 &&
+           path[removed.size()] == '/')) {
         return true;
       }
     }

@@ -18,13 +18,13 @@
 // pod): before any value is built, one scan checks the nesting (at most kMaxJsonDepth levels)
 // and the number of JSON values (at most kMaxJsonValues, which bounds the DOM: a few dozen
 // parameters and a trial template need a few thousand); a body over either limit is denied
-// with code 400 naming the limit (HTTP 400 when not even its uid can be read). A denial reports at most kMaxReportedErrors distinct errors, then
-// "and N more"; the first error longer than kMaxLaterErrorBytes (a quoted template) is cut to
-// kMaxQuotedBytes, every later one to kMaxLaterErrorBytes, and the whole message to
-// kMaxMessageBytes, each cut ending in a marker. Only kError findings deny; kWarning findings
-// (ktune's own checks) go into response.warnings, which kubectl prints: at most kMaxWarnings,
-// each cut to kMaxWarningBytes (the API server's own per-warning limit), then "and N more
-// warnings".
+// with code 400 naming the limit (HTTP 400 when not even its uid can be read). A denial reports at
+// most kMaxReportedErrors distinct errors, then "and N more"; the first error longer than
+// kMaxLaterErrorBytes (a quoted template) is cut to kMaxQuotedBytes, every later one to
+// kMaxLaterErrorBytes, and the whole message to kMaxMessageBytes, each cut ending in a marker. Only
+// kError findings deny; kWarning findings (ktune's own checks) go into response.warnings, which
+// kubectl prints: at most kMaxWarnings, each cut to kMaxWarningBytes (the API server's own
+// per-warning limit), then "and N more warnings".
 //
 // Thread safety: every function here is safe to call concurrently provided the callbacks in
 // the options (ValidationOptions::load_config_map_template, TrialResolver) are.

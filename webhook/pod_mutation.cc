@@ -400,11 +400,12 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
         absl::StrCat("Unable to find primary container ", trial.spec.primary_container_name,
                      " in mutated pod containers ", ContainerNames(containers)));
   }
-  EnsureMember(containers[primary], "env", json::array()).push_back(
-      {{"name", kTrialNameEnvVar},
-       {"valueFrom",
-        {{"fieldRef",
-          {{"fieldPath", absl::StrCat("metadata.labels['", core::kTrialLabel, "']")}}}}}});
+  EnsureMember(containers[primary], "env", json::array())
+      .push_back(
+          {{"name", kTrialNameEnvVar},
+           {"valueFrom",
+            {{"fieldRef",
+              {{"fieldPath", absl::StrCat("metadata.labels['", core::kTrialLabel, "']")}}}}}});
 
   // Primary pods only, and never for Push.
   if (!trial.spec.primary_pod_labels.empty() &&
@@ -415,11 +416,11 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
   const std::string kind = mc.kind.empty() ? std::string(kStdOut) : mc.kind;
   if (kind == kPush) return mutated;
 
-  absl::StatusOr<json> sidecar = SidecarContainer(
-      core::FieldOf(spec, "containers", core::JsonType::kArray) != nullptr
-          ? *core::FieldOf(spec, "containers", core::JsonType::kArray)
-          : json::array(),
-      owner, kind, config);
+  absl::StatusOr<json> sidecar =
+      SidecarContainer(core::FieldOf(spec, "containers", core::JsonType::kArray) != nullptr
+                           ? *core::FieldOf(spec, "containers", core::JsonType::kArray)
+                           : json::array(),
+                       owner, kind, config);
   if (!sidecar.ok()) return sidecar.status();
   const std::string sidecar_name = core::StringFieldOr(*sidecar, "name");
   containers.push_back(*std::move(sidecar));

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include "absl/status/statusor.h"
 #include "core/experiment.h"
-#include <nlohmann/json.hpp>
 
 namespace ktune::webhook {
 
@@ -25,8 +25,8 @@ inline constexpr int kEarlyStoppingPort = 6788;
 struct CollectorConfig {
   std::string image;
   std::string image_pull_policy = "IfNotPresent";
-  nlohmann::json resources;                   // corev1.ResourceRequirements; null: Katib's defaults
-  std::optional<bool> wait_all_processes;     // emitted as `-w` only when set
+  nlohmann::json resources;                // corev1.ResourceRequirements; null: Katib's defaults
+  std::optional<bool> wait_all_processes;  // emitted as `-w` only when set
 };
 
 struct InjectionConfig {
@@ -37,8 +37,8 @@ struct InjectionConfig {
 };
 
 struct PodTrial {
-  core::Trial trial;               // the Trial that owns the pod's job
-  std::string algorithm_name;      // the experiment's algorithm (names the suggestion service)
+  core::Trial trial;           // the Trial that owns the pod's job
+  std::string algorithm_name;  // the experiment's algorithm (names the suggestion service)
   // The Suggestion's `suggestion_trial_dir` setting (PBT), when set.
   std::optional<std::string> suggestion_trial_dir;
 };

@@ -49,8 +49,7 @@ std::pair<time_t, time_t> SecUsec(std::chrono::duration<Rep, Period> d) {
 // the connection closed) and nothing is queued.
 class BoundedTaskQueue : public httplib::TaskQueue {
  public:
-  BoundedTaskQueue(size_t threads, size_t max_connections)
-      : max_connections_(max_connections) {
+  BoundedTaskQueue(size_t threads, size_t max_connections) : max_connections_(max_connections) {
     for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
   }
   ~BoundedTaskQueue() override { shutdown(); }

@@ -39,7 +39,7 @@ struct ServerLimits {
   std::chrono::milliseconds write_timeout{10'000};
   std::chrono::milliseconds keep_alive_timeout{5'000};
   size_t keep_alive_max_requests = 100;
-  size_t worker_threads = 8;   // at least 1
+  size_t worker_threads = 8;    // at least 1
   size_t max_connections = 64;  // at least 1; counts the connections being served
 };
 

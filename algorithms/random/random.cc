@@ -93,8 +93,7 @@ class TakenGridPoints {
 
   // The index of the grid point `assignments` names (one assignment per parameter, values
   // equal after Parameter::Canonical), or nullopt when they name none.
-  std::optional<uint64_t> IndexOf(
-      const RepeatedPtrField<ParameterAssignment>& assignments) const {
+  std::optional<uint64_t> IndexOf(const RepeatedPtrField<ParameterAssignment>& assignments) const {
     const std::vector<Parameter>& parameters = space_.parameters();
     if (static_cast<size_t>(assignments.size()) != parameters.size()) return std::nullopt;
     uint64_t index = 0;
@@ -140,7 +139,7 @@ class TakenGridPoints {
 
   const SearchSpace& space_;
   std::vector<uint64_t> strides_;  // mixed-radix weights, first parameter slowest
-  std::vector<absl::flat_hash_map<std::string, uint64_t>> lists_;  // list values -> digit
+  std::vector<absl::flat_hash_map<std::string, uint64_t>> lists_;          // list values -> digit
   absl::flat_hash_map<std::string, std::optional<uint64_t>> trial_index_;  // trial -> point
   absl::flat_hash_map<uint64_t, int> trial_counts_;  // index -> trials with it
   absl::flat_hash_set<uint64_t> issued_;

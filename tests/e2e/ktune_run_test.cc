@@ -28,8 +28,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 using ktune::e2e::Process;
 using ktune::e2e::ReadAll;
@@ -53,16 +53,18 @@ class KtuneRunTest : public ::testing::Test {
   }
 
   // An experiment whose trial runs `sh -c SCRIPT sh x y` with the two parameters as $1, $2.
-  std::string Experiment(const std::string& name, const std::string& body, const std::string& script,
-                         const std::string& parameters) {
+  std::string Experiment(const std::string& name, const std::string& body,
+                         const std::string& script, const std::string& parameters) {
     return R"(apiVersion: kubeflow.org/v1beta1
 kind: Experiment
 metadata:
-  name: )" + name + R"(
+  name: )" +
+           name + R"(
 spec:
 )" + body + R"(
   parameters:
-)" + parameters + R"(
+)" + parameters +
+           R"(
   trialTemplate:
     primaryContainerName: training-container
     trialParameters:
@@ -79,7 +81,8 @@ spec:
             containers:
               - name: training-container
                 image: busybox
-                command: ["sh", "-c", )" + json(script).dump() + R"(, "sh", "${trialParameters.x}", "${trialParameters.y}"]
+                command: ["sh", "-c", )" +
+           json(script).dump() + R"(, "sh", "${trialParameters.x}", "${trialParameters.y}"]
             restartPolicy: Never
 )";
   }
@@ -95,8 +98,9 @@ constexpr char kDoubleParams[] = R"(    - name: x
       feasibleSpace: {min: "1", max: "100"})";
 
 TEST_F(KtuneRunTest, QuickstartPrintsTheBestTrial) {
-  Result r = Run({"run", (fs::path(KTUNE_SOURCE_DIR) / "examples/quickstart/experiment.yaml").string(), "--db",
-           (dir_ / "q.db").string()});
+  Result r =
+      Run({"run", (fs::path(KTUNE_SOURCE_DIR) / "examples/quickstart/experiment.yaml").string(),
+           "--db", (dir_ / "q.db").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Experiment quickstart Succeeded (ExperimentMaxTrialsReached)"));
   EXPECT_THAT(r.out, HasSubstr("Best trial: quickstart-"));
@@ -112,16 +116,19 @@ TEST_F(KtuneRunTest, TwentyFourTrialsThreeAtATime) {
       "if [ $(grep -c start marks) -le 3 ]; then "
       "while [ $(grep -c start marks) -lt 3 ]; do sleep 0.05; done; fi; "
       "echo end $(date +%s%N) >> marks; echo loss=$2";
-  fs::path yaml = WriteExperiment("par", Experiment("par", R"(  objective: {type: minimize, objectiveMetricName: loss}
+  fs::path yaml = WriteExperiment(
+      "par", Experiment("par", R"(  objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "1"}]}
   parallelTrialCount: 3
-  maxTrialCount: 24)", script, kDoubleParams));
+  maxTrialCount: 24)",
+                        script, kDoubleParams));
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "par.db").string(), "--output", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json out = r.result();
   const json& trials = out["trials"];
   ASSERT_EQ(trials.size(), 24u);
-  EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["reason"], "ExperimentMaxTrialsReached");
+  EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["reason"],
+            "ExperimentMaxTrialsReached");
 
   // Never more than 3 at once, and really in parallel (from the trials' own marks).
   std::vector<std::pair<long long, int>> events;
@@ -160,11 +167,13 @@ TEST_F(KtuneRunTest, TwentyFourTrialsThreeAtATime) {
 }
 
 TEST_F(KtuneRunTest, AllTrialsFailingHitsMaxFailedTrialCount) {
-  fs::path yaml = WriteExperiment("fail", Experiment("fail", R"(  objective: {type: minimize, objectiveMetricName: loss}
+  fs::path yaml = WriteExperiment(
+      "fail", Experiment("fail", R"(  objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random}
   parallelTrialCount: 3
   maxTrialCount: 30
-  maxFailedTrialCount: 3)", "echo starting; exit 1", kDoubleParams));
+  maxFailedTrialCount: 3)",
+                         "echo starting; exit 1", kDoubleParams));
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "f.db").string(), "--output", "json"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("ExperimentFailed"));
@@ -179,25 +188,31 @@ TEST_F(KtuneRunTest, AllTrialsFailingHitsMaxFailedTrialCount) {
 
 TEST_F(KtuneRunTest, ReachableGoalEndsTheExperimentEarly) {
   // loss = |x| rounded: a goal of 4 is reached quickly in [-5, 5].
-  fs::path yaml = WriteExperiment("goal", Experiment("goal", R"(  objective: {type: minimize, goal: 4, objectiveMetricName: loss}
+  fs::path yaml = WriteExperiment(
+      "goal",
+      Experiment("goal", R"(  objective: {type: minimize, goal: 4, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "3"}]}
   parallelTrialCount: 1
-  maxTrialCount: 50)", "v=${1#-}; echo loss=$v", kDoubleParams));
+  maxTrialCount: 50)",
+                 "v=${1#-}; echo loss=$v", kDoubleParams));
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "g.db").string(), "--output", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json out = r.result();
   EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["reason"], "ExperimentGoalReached");
   EXPECT_LT(out["trials"].size(), 50u);
-  double best = std::stod(out["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["min"]
-                              .get<std::string>());
+  double best = std::stod(
+      out["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["min"]
+          .get<std::string>());
   EXPECT_LE(best, 4.0);
 }
 
 TEST_F(KtuneRunTest, GridOfTwelvePointsEndsWhenExhausted) {
-  fs::path yaml = WriteExperiment("grid", Experiment("grid", R"(  objective: {type: maximize, objectiveMetricName: score}
+  fs::path yaml = WriteExperiment(
+      "grid", Experiment("grid", R"(  objective: {type: maximize, objectiveMetricName: score}
   algorithm: {algorithmName: grid}
   parallelTrialCount: 5
-  maxTrialCount: 100)", "echo score=$2", R"(    - name: x
+  maxTrialCount: 100)",
+                         "echo score=$2", R"(    - name: x
       parameterType: categorical
       feasibleSpace: {list: [a, b, c]}
     - name: y
@@ -206,14 +221,16 @@ TEST_F(KtuneRunTest, GridOfTwelvePointsEndsWhenExhausted) {
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "grid.db").string(), "--output", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json out = r.result();
-  EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["reason"], "ExperimentSuggestionEndReached");
+  EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["reason"],
+            "ExperimentSuggestionEndReached");
   ASSERT_EQ(out["trials"].size(), 12u);
   std::set<std::string> points;
   for (const json& t : out["trials"]) {
     points.insert(t["spec"]["parameterAssignments"].dump());
   }
   EXPECT_EQ(points.size(), 12u);
-  EXPECT_EQ(out["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["max"], "0.4");
+  EXPECT_EQ(out["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["max"],
+            "0.4");
 }
 
 TEST_F(KtuneRunTest, CategoricalValueReachesTheTrialAsOneLiteralArgument) {
@@ -253,8 +270,10 @@ spec:
 }
 
 TEST_F(KtuneRunTest, UnknownAlgorithmListsTheAvailableOnes) {
-  fs::path yaml = WriteExperiment("unknown", Experiment("unknown", R"(  objective: {type: minimize, objectiveMetricName: loss}
-  algorithm: {algorithmName: bayesian-magic})", "echo loss=1", kDoubleParams));
+  fs::path yaml = WriteExperiment(
+      "unknown", Experiment("unknown", R"(  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: bayesian-magic})",
+                            "echo loss=1", kDoubleParams));
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "u.db").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("bayesian-magic"));
@@ -262,7 +281,8 @@ TEST_F(KtuneRunTest, UnknownAlgorithmListsTheAvailableOnes) {
 }
 
 TEST_F(KtuneRunTest, BadYamlReportsLineAndColumn) {
-  fs::path yaml = WriteExperiment("bad", "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nspec:\n  objective: [oops\n");
+  fs::path yaml = WriteExperiment(
+      "bad", "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nspec:\n  objective: [oops\n");
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "b.db").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("bad.yaml: line "));
@@ -270,16 +290,18 @@ TEST_F(KtuneRunTest, BadYamlReportsLineAndColumn) {
 }
 
 TEST_F(KtuneRunTest, InterruptKillsRunningTrialsAndTheSameCommandResumes) {
-  fs::path yaml = WriteExperiment("int", Experiment("int", R"(  objective: {type: minimize, objectiveMetricName: loss}
+  fs::path yaml = WriteExperiment(
+      "int", Experiment("int", R"(  objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "5"}]}
   parallelTrialCount: 2
-  maxTrialCount: 4)", "if [ ! -f fast ]; then sleep 60; fi; echo loss=$2", kDoubleParams));
-  std::vector<std::string> args{"run", yaml.string(), "--db", (dir_ / "i.db").string(), "--output", "json"};
+  maxTrialCount: 4)",
+                        "if [ ! -f fast ]; then sleep 60; fi; echo loss=$2", kDoubleParams));
+  std::vector<std::string> args{"run",      yaml.string(), "--db", (dir_ / "i.db").string(),
+                                "--output", "json"};
   Process p(args, dir_);
   // Wait until both trials run, then Ctrl-C.
-  ASSERT_TRUE(ktune::e2e::WaitInDir(dir_, [&] {
-    return ReadAll(dir_ / "stderr").find("2 running") != std::string::npos;
-  }));
+  ASSERT_TRUE(ktune::e2e::WaitInDir(
+      dir_, [&] { return ReadAll(dir_ / "stderr").find("2 running") != std::string::npos; }));
   p.Signal(SIGINT);
   Result r = p.Wait();
   EXPECT_EQ(r.exit_code, 130) << r.err;
@@ -318,15 +340,19 @@ TEST(KtuneExamplesTest, EveryExampleRunsLocally) {
   fs::path dir = fs::temp_directory_path() / ("ktune-examples-" + std::to_string(rd()));
   fs::create_directories(dir);
   int examples = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(KTUNE_SOURCE_DIR) / "examples")) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(fs::path(KTUNE_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() != ".yaml") continue;
     ++examples;
-    Result r = ktune::e2e::RunKtune({"run", entry.path().string(), "--db", (dir / "examples.db").string(),
-                                     "--output", "json"}, dir);
+    Result r = ktune::e2e::RunKtune(
+        {"run", entry.path().string(), "--db", (dir / "examples.db").string(), "--output", "json"},
+        dir);
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.err;
     json out = r.result();
-    EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["type"], "Succeeded") << entry.path();
-    EXPECT_FALSE(out["experiment"]["status"]["currentOptimalTrial"].value("bestTrialName", "").empty())
+    EXPECT_EQ(out["experiment"]["status"]["conditions"].back()["type"], "Succeeded")
+        << entry.path();
+    EXPECT_FALSE(
+        out["experiment"]["status"]["currentOptimalTrial"].value("bestTrialName", "").empty())
         << entry.path();
   }
   EXPECT_GE(examples, 3);

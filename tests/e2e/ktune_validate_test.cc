@@ -12,8 +12,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using ktune::e2e::RunKtune;
+using ::testing::HasSubstr;
 
 class KtuneValidateTest : public ::testing::Test {
  protected:
@@ -32,7 +32,8 @@ class KtuneValidateTest : public ::testing::Test {
 
 TEST_F(KtuneValidateTest, EveryExampleIsValid) {
   std::vector<std::string> args{"validate"};
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(KTUNE_SOURCE_DIR) / "examples")) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(fs::path(KTUNE_SOURCE_DIR) / "examples")) {
     if (entry.path().extension() == ".yaml") args.push_back(entry.path().string());
   }
   ASSERT_GE(args.size(), 2u);
@@ -76,15 +77,18 @@ spec:
   auto r = RunKtune({"validate", file.string()}, dir_);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("metadata.name: Invalid value: \"Five-Mistakes\""));
-  EXPECT_THAT(r.err, HasSubstr("spec.parallelTrialCount: Invalid value: 0: must be greater than 0"));
-  EXPECT_THAT(r.err, HasSubstr("spec.parameters[0].parameterType: Invalid value: \"float\": parameterType: float is not supported"));
+  EXPECT_THAT(r.err,
+              HasSubstr("spec.parallelTrialCount: Invalid value: 0: must be greater than 0"));
+  EXPECT_THAT(r.err, HasSubstr("spec.parameters[0].parameterType: Invalid value: \"float\": "
+                               "parameterType: float is not supported"));
   EXPECT_THAT(r.err, HasSubstr("spec.parameters[1].feasibleSpace.list"));
   EXPECT_THAT(r.err, HasSubstr("${trialParameters.optimizer}"));
 }
 
 TEST_F(KtuneValidateTest, PrintDefaults) {
   auto r = RunKtune({"validate", "--print-defaults",
-                     (fs::path(KTUNE_SOURCE_DIR) / "examples/quickstart/experiment.yaml").string()}, dir_);
+                     (fs::path(KTUNE_SOURCE_DIR) / "examples/quickstart/experiment.yaml").string()},
+                    dir_);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("resumePolicy: Never"));
   EXPECT_THAT(r.out, HasSubstr("kind: StdOut"));
@@ -93,7 +97,8 @@ TEST_F(KtuneValidateTest, PrintDefaults) {
 }
 
 TEST_F(KtuneValidateTest, YamlSyntaxErrorHasLineAndColumn) {
-  fs::path file = Write("broken.yaml", "apiVersion: kubeflow.org/v1beta1\nspec:\n  parameters: [\n    {name: a\n");
+  fs::path file = Write("broken.yaml",
+                        "apiVersion: kubeflow.org/v1beta1\nspec:\n  parameters: [\n    {name: a\n");
   auto r = RunKtune({"validate", file.string()}, dir_);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("broken.yaml: line "));

@@ -12,8 +12,8 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using ktune::e2e::RunKtune;
+using ::testing::HasSubstr;
 
 class RunConfigMapTest : public ::testing::Test {
  protected:
@@ -42,9 +42,9 @@ TEST_F(RunConfigMapTest, TemplateFromAConfigMapRuns) {
     EXPECT_EQ(metrics[0]["name"], "loss");
     EXPECT_EQ(metrics[0]["latest"], "0.5");
   }
-  EXPECT_EQ(result["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]
-                  ["latest"],
-            "0.5");
+  EXPECT_EQ(
+      result["experiment"]["status"]["currentOptimalTrial"]["observation"]["metrics"][0]["latest"],
+      "0.5");
 }
 
 TEST_F(RunConfigMapTest, WithoutTheConfigMapItIsRefusedUpFront) {

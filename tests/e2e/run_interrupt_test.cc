@@ -23,19 +23,20 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
+using ktune::e2e::CountFiles;
 using ktune::e2e::Process;
 using ktune::e2e::ReadAll;
 using ktune::e2e::Result;
 using ktune::e2e::WaitInDir;
-using ktune::e2e::CountFiles;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class RunCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::random_device rd;
-    dir_ = fs::temp_directory_path() / ("ktune-e2e-run-" + std::to_string(rd()) + std::to_string(rd()));
+    dir_ = fs::temp_directory_path() /
+           ("ktune-e2e-run-" + std::to_string(rd()) + std::to_string(rd()));
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -65,7 +66,8 @@ spec:
           spec:
             containers:
               - name: main
-                command: ["sh", "-c", )" + json(script).dump() + R"(, "sh", "${trialParameters.x}"]
+                command: ["sh", "-c", )" +
+                       json(script).dump() + R"(, "sh", "${trialParameters.x}"]
 )";
     fs::path path = dir_ / (name + ".yaml");
     std::ofstream(path) << yaml;
@@ -98,8 +100,8 @@ TEST_F(RunCliTest, Review16ThreeInterruptsAndAKillStillRunExactlyMaxTrialCount) 
   // Each start leaves a marker; without the `go` file a trial waits to be interrupted.
   fs::path yaml = Write("resume", "  parallelTrialCount: 2\n  maxTrialCount: 4",
                         "touch started-$1-$$; if [ ! -f go ]; then sleep 60; fi; echo score=1");
-  std::vector<std::string> args{"run", yaml.string(), "--db", (dir_ / "r.db").string(), "--output",
-                                "json"};
+  std::vector<std::string> args{"run",      yaml.string(), "--db", (dir_ / "r.db").string(),
+                                "--output", "json"};
   for (int round = 1; round <= 4; ++round) {
     SCOPED_TRACE(round);
     Process p(args, dir_);
@@ -145,7 +147,8 @@ TEST_F(RunCliTest, Review17SecondInterruptKillsATrialThatIgnoresSigterm) {
   ASSERT_TRUE(WaitInDir(dir_, [&] { return fs::exists(dir_ / "pid"); }));
   const pid_t trial = std::stoi(ReadAll(dir_ / "pid"));
   p.Signal(SIGINT);
-  ASSERT_TRUE(WaitInDir(dir_, [&] { return ReadAll(dir_ / "stderr").find("stopping") != std::string::npos; }));
+  ASSERT_TRUE(WaitInDir(
+      dir_, [&] { return ReadAll(dir_ / "stderr").find("stopping") != std::string::npos; }));
   p.Signal(SIGINT);
   Result r = p.Wait();
   EXPECT_EQ(r.exit_code, 130) << r.err;
@@ -157,8 +160,9 @@ TEST_F(RunCliTest, Review17SecondInterruptKillsATrialThatIgnoresSigterm) {
 // other spec changes are still refused.
 TEST_F(RunCliTest, Review18RaisedMaxTrialCountRestartsALongRunningExperiment) {
   std::string db = (dir_ / "l.db").string();
-  fs::path yaml = Write("long", "  parallelTrialCount: 1\n  maxTrialCount: 2\n  resumePolicy: LongRunning",
-                        "echo score=1");
+  fs::path yaml =
+      Write("long", "  parallelTrialCount: 1\n  maxTrialCount: 2\n  resumePolicy: LongRunning",
+            "echo score=1");
   ASSERT_EQ(Run({"run", yaml.string(), "--db", db}).exit_code, 0);
   yaml = Write("long", "  parallelTrialCount: 1\n  maxTrialCount: 4\n  resumePolicy: LongRunning",
                "echo score=1");

@@ -14,9 +14,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using ktune::e2e::RunKtune;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ktune::e2e::RunKtune;
 
 constexpr char kExperiment[] = R"(apiVersion: kubeflow.org/v1beta1
 kind: Experiment
@@ -74,8 +74,10 @@ TEST_F(ValidatePolicyTest, KatibAdmitsItSoWarningsPassUnlessStrict) {
   fs::path file = Experiment("min-above-max", "\"1\"");
   auto r = RunKtune({"validate", file.string()}, dir_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("warning: spec.parameters[0].feasibleSpace.min: Invalid value: \"1\": must be less "
-                               "than or equal to feasibleSpace.max (0.1)"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("warning: spec.parameters[0].feasibleSpace.min: Invalid value: \"1\": must be less "
+                "than or equal to feasibleSpace.max (0.1)"));
   EXPECT_THAT(r.err, Not(HasSubstr("error:")));
   auto strict = RunKtune({"validate", "--strict", file.string()}, dir_);
   EXPECT_EQ(strict.exit_code, 1) << strict.err;
@@ -98,7 +100,8 @@ TEST_F(ValidatePolicyTest, UnquotedNumberIsKatibsDecodeError) {
 TEST_F(ValidatePolicyTest, ConfigMapTemplateIsLoadedAndChecked) {
   const fs::path data = fs::path(KTUNE_SOURCE_DIR) / "tests/data";
   const std::string experiment = (data / "configmap-experiment.yaml").string();
-  auto with = RunKtune({"validate", "--configmap", (data / "trial-templates.yaml").string(), experiment}, dir_);
+  auto with = RunKtune(
+      {"validate", "--configmap", (data / "trial-templates.yaml").string(), experiment}, dir_);
   EXPECT_EQ(with.exit_code, 0) << with.err;
   EXPECT_THAT(with.err, HasSubstr(": valid\n"));
   // Without the ConfigMap the template cannot be checked: a warning, fatal with --strict.
@@ -107,13 +110,16 @@ TEST_F(ValidatePolicyTest, ConfigMapTemplateIsLoadedAndChecked) {
   EXPECT_THAT(without.err, HasSubstr("warning: spec.trialTemplate.configMap"));
   // A ConfigMap without the template path: Katib's rule 27.
   fs::path other = dir_ / "other.yaml";
-  std::ofstream(other) << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\n"
-                          "data: {other.yaml: x}\n";
+  std::ofstream(other)
+      << "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\n"
+         "data: {other.yaml: x}\n";
   auto wrong = RunKtune({"validate", "--configmap", other.string(), experiment}, dir_);
   EXPECT_EQ(wrong.exit_code, 1);
-  EXPECT_THAT(wrong.err, HasSubstr("error: spec.trialTemplate: Invalid value: \"\": unable to parse "
-                                   "spec.trialTemplate: unable to find trial template in ConfigMap: TemplatePath: "
-                                   "train-job.yaml, ConfigMap: map[other.yaml:x]"));
+  EXPECT_THAT(
+      wrong.err,
+      HasSubstr("error: spec.trialTemplate: Invalid value: \"\": unable to parse "
+                "spec.trialTemplate: unable to find trial template in ConfigMap: TemplatePath: "
+                "train-job.yaml, ConfigMap: map[other.yaml:x]"));
 }
 
 TEST_F(ValidatePolicyTest, UnreadableConfigMapFileIsAUsageError) {

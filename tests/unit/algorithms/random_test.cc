@@ -168,9 +168,9 @@ TEST(RandomTest, ContinuousSpacesGiveDistinctPoints) {
 // points, building a key for each, on every suggestion whose draws kept missing. A space of
 // 100 172 points with all but 5 taken must still give exactly those 5, then report exhaustion.
 TEST(RandomTest, Review1_9_NearlyExhaustedLargeSpaceGivesTheRemainingPoints) {
-  const api::Experiment e = MakeExperiment(
-      "random", {Range("a", api::INT, "1", "316"), Range("b", api::INT, "1", "317")},
-      {{"random_state", "3"}});
+  const api::Experiment e =
+      MakeExperiment("random", {Range("a", api::INT, "1", "316"), Range("b", api::INT, "1", "317")},
+                     {{"random_state", "3"}});
   std::set<Point> left = {{{"a", "1"}, {"b", "1"}},
                           {{"a", "17"}, {"b", "200"}},
                           {{"a", "158"}, {"b", "317"}},
@@ -198,8 +198,9 @@ TEST(RandomTest, Review1_9_NearlyExhaustedLargeSpaceGivesTheRemainingPoints) {
   EXPECT_THAT(Ask(*instance, e, 1, 8), SizeIs(0));
   using std::chrono::duration;
   std::cout << "[ timing ] 3 suggestions with 100167 trials sent: "
-            << duration<double, std::milli>(first - start).count() << " ms; 4 more (2 left): "
-            << duration<double, std::milli>(second - first).count() << " ms\n";
+            << duration<double, std::milli>(first - start).count()
+            << " ms; 4 more (2 left): " << duration<double, std::milli>(second - first).count()
+            << " ms\n";
   // A fresh instance sent the same history continues with the same choices.
   trials.push_back(MakeTrial("x", got[0]));
   trials.push_back(MakeTrial("y", got[1]));

@@ -104,16 +104,16 @@ TEST(ParameterTest, ListsMustBeNonEmptyAndDiscreteNumeric) {
 // rejected it. The plugins now read numbers with core/number.h, as validation does: a bound is
 // accepted exactly when number.h calls it a finite number.
 TEST(ParameterTest, Review1_9_BoundsAreNumbersExactlyAsNumberHSaysSo) {
-  for (const char* text : {"0x0", "0x1p-2", "1_000", "e5", ".", "--1", "1e", "nan", "-nan", "inf",
-                           "Infinity", "1e400", "1e-400", "1", "-0.5", "+3.", ".5", "1e-3",
-                           "2E+10", "0.0"}) {
+  for (const char* text :
+       {"0x0",      "0x1p-2", "1_000",  "e5", ".",    "--1", "1e", "nan",  "-nan",  "inf",
+        "Infinity", "1e400",  "1e-400", "1",  "-0.5", "+3.", ".5", "1e-3", "2E+10", "0.0"}) {
     const bool number = core::ParseFiniteNumber(text).has_value();
     EXPECT_EQ(ErrorOf(Range("lr", api::DOUBLE, text, "1e300")),
               number ? "OK" : absl::StrCat("parameter \"lr\": min \"", text, "\" is not a number"))
         << text;
-    EXPECT_EQ(ErrorOf(List("bs", api::DISCRETE, {"1", text})),
-              number ? "OK"
-                     : absl::StrCat("parameter \"bs\": list value \"", text, "\" is not a number"))
+    EXPECT_EQ(
+        ErrorOf(List("bs", api::DISCRETE, {"1", text})),
+        number ? "OK" : absl::StrCat("parameter \"bs\": list value \"", text, "\" is not a number"))
         << text;
   }
   EXPECT_EQ(ErrorOf(Range("lr", api::DOUBLE, "0x0", "1")),

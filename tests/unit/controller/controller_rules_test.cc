@@ -21,13 +21,13 @@
 namespace ktune::controller {
 namespace {
 
-using ::testing::HasSubstr;
 using ktune::controller::testing::FakeExecutor;
 using ktune::testing::MakeExperiment;
 using ktune::testing::MakeTempDir;
 using ktune::testing::Range;
 using ktune::testing::ScriptedSuggestions;
 using ktune::testing::Spec;
+using ::testing::HasSubstr;
 using Progress = std::function<void(const core::Experiment&, const std::vector<core::Trial>&)>;
 
 // Hands out the given (name, value) pairs in order; a call after `fail_after` calls fails.
@@ -57,7 +57,8 @@ class NamedSuggestions : public suggestion::SuggestionService {
       for (size_t next = trials.size();
            static_cast<int32_t>(reply.trials.size()) < count && next < owner_.trials_.size();
            ++next) {
-        reply.trials.push_back({owner_.trials_[next].first, {{"x", owner_.trials_[next].second}}, {}});
+        reply.trials.push_back(
+            {owner_.trials_[next].first, {{"x", owner_.trials_[next].second}}, {}});
       }
       reply.exhausted = static_cast<int32_t>(reply.trials.size()) < count;
       return reply;
@@ -230,9 +231,8 @@ TEST_F(ControllerRulesTest, Review18SuggestionFailureWaitsForRunningTrials) {
   spec.max_trials = 4;
   Create(MakeExperiment(spec));
   NamedSuggestions suggestions({{"", "1"}, {"", "2"}, {"", "3"}}, /*fail_after=*/1);
-  absl::StatusOr<core::Experiment> e = Run(suggestions, [&](const core::Experiment&, auto&) {
-    SucceedOldest();
-  });
+  absl::StatusOr<core::Experiment> e =
+      Run(suggestions, [&](const core::Experiment&, auto&) { SucceedOldest(); });
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(Last(*e).type, core::kFailed);
   EXPECT_THAT(Last(*e).message, HasSubstr("Suggestion has failed: the algorithm crashed"));
@@ -289,8 +289,7 @@ TEST_F(ControllerRulesTest, MaxParallelTrialsCapsTheSpec) {
   spec.max_trials = 5;
   Create(MakeExperiment(spec));
   ScriptedSuggestions suggestions("x", Range(1, 10));
-  ControllerOptions options =
-      OnProgress([&](const core::Experiment&, auto&) { SucceedOldest(); });
+  ControllerOptions options = OnProgress([&](const core::Experiment&, auto&) { SucceedOldest(); });
   options.max_parallel_trials = 1;
   ExperimentController controller(*faulty_, suggestions, *executor_, std::move(options));
   absl::StatusOr<core::Experiment> e = controller.Run("default", "exp");
@@ -311,15 +310,14 @@ TEST_F(ControllerRulesTest, Review16InterruptedTrialsRunAgainWithTheSameAssignme
   {
     ExperimentController* self = nullptr;
     ExperimentController controller(
-        *faulty_, suggestions, *executor_,
-        OnProgress([&](const core::Experiment&, auto&) {
+        *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment&, auto&) {
           if (executor_->Running() != 2 || !interrupted.empty()) return;
           interrupted = executor_->running();
           // A partial metric that must not survive into the re-run.
-          ASSERT_TRUE(sqlite_
-                          ->ReportObservationLog(interrupted[0],
-                                                 {{"2026-01-01T00:00:00Z", "loss", "-100"}})
-                          .ok());
+          ASSERT_TRUE(
+              sqlite_
+                  ->ReportObservationLog(interrupted[0], {{"2026-01-01T00:00:00Z", "loss", "-100"}})
+                  .ok());
           self->Stop();
         }));
     self = &controller;
@@ -330,7 +328,8 @@ TEST_F(ControllerRulesTest, Review16InterruptedTrialsRunAgainWithTheSameAssignme
   std::vector<std::string> kills = executor_->kills();
   EXPECT_EQ(std::set<std::string>(kills.begin(), kills.end()),
             std::set<std::string>(interrupted.begin(), interrupted.end()));
-  for (const core::Trial& t : Trials()) EXPECT_EQ(core::ClassifyTrial(t), core::TrialPhase::kPending);
+  for (const core::Trial& t : Trials())
+    EXPECT_EQ(core::ClassifyTrial(t), core::TrialPhase::kPending);
 
   absl::StatusOr<core::Experiment> e =
       Run(suggestions, [&](const core::Experiment&, auto&) { SucceedOldest(); });
@@ -365,16 +364,16 @@ TEST_F(ControllerRulesTest, Review17KillRacingAnExitKeepsTheResult) {
   std::thread finisher;
   {
     ExperimentController* self = nullptr;
-    ExperimentController controller(
-        *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment&, auto&) {
-          if (finisher.joinable() || executor_->Running() != 1) return;
-          const std::string name = executor_->running()[0];
-          finisher = std::thread([this, name] {
-            executor_->WaitForKill(name);
-            executor_->Succeed(name, {{"loss", "1"}});
-          });
-          self->Stop();
-        }));
+    ExperimentController controller(*faulty_, suggestions, *executor_,
+                                    OnProgress([&](const core::Experiment&, auto&) {
+                                      if (finisher.joinable() || executor_->Running() != 1) return;
+                                      const std::string name = executor_->running()[0];
+                                      finisher = std::thread([this, name] {
+                                        executor_->WaitForKill(name);
+                                        executor_->Succeed(name, {{"loss", "1"}});
+                                      });
+                                      self->Stop();
+                                    }));
     self = &controller;
     EXPECT_TRUE(absl::IsCancelled(controller.Run("default", "exp").status()));
   }
@@ -456,8 +455,7 @@ TEST_F(ControllerRulesTest, Review18BadTrialNamesFailTheSuggestion) {
       };
   for (const auto& [trials, expected] : cases) {
     SCOPED_TRACE(expected);
-    ASSERT_TRUE(sqlite_->DeleteExperiment("default", "exp").ok() ||
-                Trials().empty());
+    ASSERT_TRUE(sqlite_->DeleteExperiment("default", "exp").ok() || Trials().empty());
     Spec spec;
     spec.parallel = 2;
     spec.max_trials = 4;
@@ -478,8 +476,8 @@ TEST(CheckTrialNameTest, Dns1123Subdomain) {
   for (const std::string& good : goods) {
     EXPECT_EQ(CheckTrialName(good), "") << good;
   }
-  const std::vector<std::string> bads = {"",  "-a",  "a-",  "a..b", ".a", "a.",
-                                         "A", "a_b", "a/b", "..",   std::string(254, 'a')};
+  const std::vector<std::string> bads = {
+      "", "-a", "a-", "a..b", ".a", "a.", "A", "a_b", "a/b", "..", std::string(254, 'a')};
   for (const std::string& bad : bads) {
     EXPECT_NE(CheckTrialName(bad), "") << bad;
   }
@@ -524,10 +522,9 @@ TEST_F(ControllerRulesTest, Review19StopBeforeRunAndRunTwice) {
   spec.max_trials = 2;
   Create(MakeExperiment(spec));
   ScriptedSuggestions suggestions("x", Range(1, 2));
-  ExperimentController controller(*faulty_, suggestions, *executor_,
-                                  OnProgress([&](const core::Experiment&, auto&) {
-                                    SucceedOldest();
-                                  }));
+  ExperimentController controller(
+      *faulty_, suggestions, *executor_,
+      OnProgress([&](const core::Experiment&, auto&) { SucceedOldest(); }));
   controller.Stop();
   EXPECT_TRUE(absl::IsCancelled(controller.Run("default", "exp").status()));
   EXPECT_TRUE(executor_->starts().empty());

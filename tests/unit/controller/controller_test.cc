@@ -25,13 +25,13 @@
 namespace ktune::controller {
 namespace {
 
-using ::testing::HasSubstr;
-using ktune::testing::MakeTempDir;
-using ktune::testing::ReadAll;
 using ktune::testing::MakeExperiment;
+using ktune::testing::MakeTempDir;
 using ktune::testing::Range;
+using ktune::testing::ReadAll;
 using ktune::testing::ScriptedSuggestions;
 using ktune::testing::Spec;
+using ::testing::HasSubstr;
 
 ControllerOptions OnProgress(
     std::function<void(const core::Experiment&, const std::vector<core::Trial>&)> progress) {

@@ -27,7 +27,9 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
   ScriptedSuggestions(std::string parameter, std::vector<std::string> values)
       : parameter_(std::move(parameter)), values_(std::move(values)) {}
 
-  absl::Status ValidateAlgorithmSettings(const core::Experiment&) override { return absl::OkStatus(); }
+  absl::Status ValidateAlgorithmSettings(const core::Experiment&) override {
+    return absl::OkStatus();
+  }
   std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
   absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&) override {
     return std::unique_ptr<suggestion::Suggester>(new Session(*this));
@@ -38,9 +40,9 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
   class Session : public suggestion::Suggester {
    public:
     explicit Session(ScriptedSuggestions& owner) : owner_(owner) {}
-    absl::StatusOr<suggestion::SuggestionReply> GetSuggestions(const core::Experiment&,
-                                                               const std::vector<core::Trial>& trials,
-                                                               int32_t count, int32_t) override {
+    absl::StatusOr<suggestion::SuggestionReply> GetSuggestions(
+        const core::Experiment&, const std::vector<core::Trial>& trials, int32_t count,
+        int32_t) override {
       ++owner_.calls_;
       suggestion::SuggestionReply reply;
       // Resumable: continue after the assignments the history already holds.
@@ -68,9 +70,9 @@ struct Spec {
   int parallel = 3;
   int max_trials = 0;
   int max_failed = 0;
-  std::string resume_policy;            // empty: the default (Never)
-  std::string script;                   // run as: sh -c SCRIPT sh <value>
-  std::vector<std::string> command;     // instead of the script
+  std::string resume_policy;         // empty: the default (Never)
+  std::string script;                // run as: sh -c SCRIPT sh <value>
+  std::vector<std::string> command;  // instead of the script
 };
 
 inline core::Experiment MakeExperiment(const Spec& s) {
@@ -80,16 +82,18 @@ inline core::Experiment MakeExperiment(const Spec& s) {
   } else {
     for (const auto& c : s.command) command.push_back(c);
   }
-  std::string yaml = absl::StrCat(R"(
+  std::string yaml = absl::StrCat(
+      R"(
 apiVersion: kubeflow.org/v1beta1
 kind: Experiment
 metadata: {name: exp}
 spec:
-  objective: {type: )", s.type, s.goal.empty() ? "" : ", goal: " + s.goal,
+  objective: {type: )",
+      s.type, s.goal.empty() ? "" : ", goal: " + s.goal,
       R"(, objectiveMetricName: loss}
   algorithm: {algorithmName: scripted}
-  parallelTrialCount: )", s.parallel,
-      s.max_trials ? absl::StrCat("\n  maxTrialCount: ", s.max_trials) : "",
+  parallelTrialCount: )",
+      s.parallel, s.max_trials ? absl::StrCat("\n  maxTrialCount: ", s.max_trials) : "",
       s.max_failed ? absl::StrCat("\n  maxFailedTrialCount: ", s.max_failed) : "",
       s.resume_policy.empty() ? "" : absl::StrCat("\n  resumePolicy: ", s.resume_policy), R"(
   parameters: [{name: x, parameterType: categorical, feasibleSpace: {list: [a]}}]
@@ -104,7 +108,8 @@ spec:
           spec:
             containers:
               - name: main
-                command: )", command.dump(), R"(
+                command: )",
+      command.dump(), R"(
 )");
   absl::StatusOr<core::Experiment> e = core::ParseExperiment(yaml);
   EXPECT_TRUE(e.ok()) << e.status() << yaml;

@@ -85,7 +85,8 @@ TEST(CodecTest, ParsesKatibRandomExample) {
   ASSERT_EQ(e->spec.parameters.size(), 3u);
   // An unquoted number in a string field is accepted as its text.
   EXPECT_EQ(e->spec.parameters[0].feasible_space.min, "0.01");
-  EXPECT_EQ(e->spec.parameters[2].feasible_space.list, (std::vector<std::string>{"sgd", "adam", "ftrl"}));
+  EXPECT_EQ(e->spec.parameters[2].feasible_space.list,
+            (std::vector<std::string>{"sgd", "adam", "ftrl"}));
   EXPECT_EQ(e->spec.trial_template->primary_container_name, "training-container");
   EXPECT_FALSE(e->spec.max_failed_trial_count == std::nullopt);
 }
@@ -95,9 +96,11 @@ TEST(CodecTest, TrialSpecKeepsUnknownFieldsAndScalarTypes) {
   ASSERT_TRUE(e.ok()) << e.status();
   const nlohmann::json& spec = *e->spec.trial_template->trial_spec;
   const nlohmann::json& container = spec["spec"]["template"]["spec"]["containers"][0];
-  EXPECT_EQ(container["someUnknownField"], nlohmann::json::parse(R"({"nested": [1, 2.5, true, null]})"));
+  EXPECT_EQ(container["someUnknownField"],
+            nlohmann::json::parse(R"({"nested": [1, 2.5, true, null]})"));
   EXPECT_EQ(spec["spec"]["backoffLimit"], 0);
-  EXPECT_EQ(spec["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/inject"], "false");
+  EXPECT_EQ(spec["spec"]["template"]["metadata"]["annotations"]["sidecar.istio.io/inject"],
+            "false");
 }
 
 TEST(CodecTest, JsonRoundTripIsStable) {
@@ -123,22 +126,25 @@ TEST(CodecTest, AcceptsJsonInput) {
 }
 
 TEST(CodecTest, EmptyTrialParametersListIsKeptDistinctFromAbsent) {
-  absl::StatusOr<Experiment> with_empty = ParseExperiment(
-      "metadata: {name: a}\nspec:\n  trialTemplate:\n    trialParameters: []\n");
+  absl::StatusOr<Experiment> with_empty =
+      ParseExperiment("metadata: {name: a}\nspec:\n  trialTemplate:\n    trialParameters: []\n");
   ASSERT_TRUE(with_empty.ok()) << with_empty.status();
   ASSERT_TRUE(with_empty->spec.trial_template->trial_parameters.has_value());
   EXPECT_TRUE(with_empty->spec.trial_template->trial_parameters->empty());
-  absl::StatusOr<Experiment> absent = ParseExperiment("metadata: {name: a}\nspec:\n  trialTemplate: {}\n");
+  absl::StatusOr<Experiment> absent =
+      ParseExperiment("metadata: {name: a}\nspec:\n  trialTemplate: {}\n");
   ASSERT_TRUE(absent.ok());
   EXPECT_FALSE(absent->spec.trial_template->trial_parameters.has_value());
 }
 
 TEST(CodecTest, WrongShapeNamesTheFieldPath) {
   absl::StatusOr<Experiment> e = ParseExperiment(
-      "metadata: {name: a}\nspec:\n  parameters:\n    - name: x\n      feasibleSpace:\n        list: abc\n");
+      "metadata: {name: a}\nspec:\n  parameters:\n    - name: x\n      feasibleSpace:\n        "
+      "list: abc\n");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(e.status().message(), HasSubstr("spec.parameters[0].feasibleSpace.list: expected a list"));
+  EXPECT_THAT(e.status().message(),
+              HasSubstr("spec.parameters[0].feasibleSpace.list: expected a list"));
 
   e = ParseExperiment("metadata: {name: a}\nspec:\n  maxTrialCount: 2.5\n");
   ASSERT_FALSE(e.ok());
@@ -146,7 +152,8 @@ TEST(CodecTest, WrongShapeNamesTheFieldPath) {
 }
 
 TEST(CodecTest, YamlSyntaxErrorHasLineAndColumn) {
-  absl::StatusOr<Experiment> e = ParseExperiment("metadata:\n  name: a\nspec:\n  objective: [unclosed\n", "exp.yaml");
+  absl::StatusOr<Experiment> e =
+      ParseExperiment("metadata:\n  name: a\nspec:\n  objective: [unclosed\n", "exp.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(e.status().message(), HasSubstr("exp.yaml: line "));
   EXPECT_THAT(e.status().message(), HasSubstr("column"));
@@ -211,7 +218,9 @@ TEST(CodecTest, Review1_9_NumbersUseTheOneParser) {
 TEST(CodecTest, RejectsOtherKindsAndVersions) {
   EXPECT_THAT(ParseExperiment("apiVersion: v1\nkind: Experiment\nspec: {}\n").status().message(),
               HasSubstr("apiVersion"));
-  EXPECT_THAT(ParseExperiment("apiVersion: kubeflow.org/v1beta1\nkind: Trial\nspec: {}\n").status().message(),
+  EXPECT_THAT(ParseExperiment("apiVersion: kubeflow.org/v1beta1\nkind: Trial\nspec: {}\n")
+                  .status()
+                  .message(),
               HasSubstr("kind"));
 }
 
@@ -246,13 +255,16 @@ namespace {
 // in validation and aborted `ktune validate` (type_error.316). It is now a parse error with
 // its position, as Kubernetes' YAML decoder reports it.
 TEST(CodecTest, InvalidUtf8IsAParseErrorWithItsPosition) {
-  const std::string yaml = "metadata:\n  name: a\xff" "b\n";
+  const std::string yaml =
+      "metadata:\n  name: a\xff"
+      "b\n";
   absl::StatusOr<Experiment> e = ParseExperiment(yaml, "bad.yaml");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().message(),
             "bad.yaml: line 2, column 10: invalid UTF-8 (byte 0xff); save the file as UTF-8");
   // Overlong forms, surrogates and truncated sequences are refused too; valid text is not.
-  for (const std::string bad : {"a: \xc0\xaf", "a: \xed\xa0\x80", "a: \xe2\x82", "a: \xf4\x90\x80\x80"}) {
+  for (const std::string bad :
+       {"a: \xc0\xaf", "a: \xed\xa0\x80", "a: \xe2\x82", "a: \xf4\x90\x80\x80"}) {
     EXPECT_FALSE(ParseYamlDocument(bad).ok()) << bad;
   }
   EXPECT_TRUE(ParseYamlDocument("a: \"\xe2\x82\xac \xf0\x9f\x98\x80\"").ok());

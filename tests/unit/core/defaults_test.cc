@@ -36,8 +36,10 @@ spec:
   EXPECT_EQ(e.spec.objective->metric_strategies[1].value, "min");
   EXPECT_EQ(e.spec.objective->metric_strategies[2].name, "acc");
   EXPECT_EQ(e.spec.objective->metric_strategies[2].value, "min");
-  EXPECT_EQ(e.spec.trial_template->success_condition, R"(status.conditions.#(type=="Complete")#|#(status=="True")#)");
-  EXPECT_EQ(e.spec.trial_template->failure_condition, R"(status.conditions.#(type=="Failed")#|#(status=="True")#)");
+  EXPECT_EQ(e.spec.trial_template->success_condition,
+            R"(status.conditions.#(type=="Complete")#|#(status=="True")#)");
+  EXPECT_EQ(e.spec.trial_template->failure_condition,
+            R"(status.conditions.#(type=="Failed")#|#(status=="True")#)");
   EXPECT_EQ(e.spec.metrics_collector_spec->kind, "StdOut");
   EXPECT_EQ(e.spec.parameters[0].feasible_space.distribution, "uniform");
   EXPECT_EQ(e.spec.parameters[1].feasible_space.distribution, "uniform");
@@ -86,8 +88,10 @@ spec:
 )");
   SetDefaults(e);
   EXPECT_EQ(e.spec.objective->metric_strategies[0].value, "max");
-  EXPECT_EQ(e.spec.trial_template->success_condition, R"(status.conditions.#(type=="Succeeded")#|#(status=="True")#)");
-  EXPECT_EQ(e.spec.trial_template->primary_pod_labels.at("training.kubeflow.org/job-role"), "master");
+  EXPECT_EQ(e.spec.trial_template->success_condition,
+            R"(status.conditions.#(type=="Succeeded")#|#(status=="True")#)");
+  EXPECT_EQ(e.spec.trial_template->primary_pod_labels.at("training.kubeflow.org/job-role"),
+            "master");
   ASSERT_TRUE(e.spec.metrics_collector_spec->file_system_path);
   EXPECT_EQ(e.spec.metrics_collector_spec->file_system_path->path, "/var/log/katib/metrics.log");
   EXPECT_EQ(e.spec.metrics_collector_spec->file_system_path->kind, "File");

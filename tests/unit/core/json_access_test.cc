@@ -18,8 +18,8 @@
 namespace ktune::core {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const json kDoc = json::parse(R"({
   "s": "text", "i": 7, "u": 18446744073709551615, "f": 2.0, "g": 2.5, "b": true, "n": null,
@@ -109,9 +109,9 @@ TEST(JsonAccessTest, ParseJsonBoundedDepthLimit) {
   EXPECT_TRUE(ParseJsonBounded(objects, 4).ok());
   absl::StatusOr<json> too_deep = ParseJsonBounded(objects, 3);
   ASSERT_FALSE(too_deep.ok());
-  EXPECT_EQ(std::string(too_deep.status().message()),
-            "JSON nested deeper than 3 levels at byte " +
-                std::to_string(objects.rfind(R"({"a": )") + 1));
+  EXPECT_EQ(
+      std::string(too_deep.status().message()),
+      "JSON nested deeper than 3 levels at byte " + std::to_string(objects.rfind(R"({"a": )") + 1));
   // A custom limit.
   EXPECT_TRUE(ParseJsonBounded(Nested(10), 10).ok());
   EXPECT_FALSE(ParseJsonBounded(Nested(11), 10).ok());
@@ -141,9 +141,9 @@ TEST(JsonAccessTest, SyntaxErrorsCarryTheByteOffset) {
     const char* text;
     const char* offset;
   };
-  for (const Case& c : {Case{"[1,]", "at byte 4"}, Case{R"({"a" 1})", "at byte 6"},
-                        Case{"", "at byte 1"}, Case{"[1] x", "at byte 5"},
-                        Case{R"({"a": tru})", "at byte 10"}}) {
+  for (const Case& c :
+       {Case{"[1,]", "at byte 4"}, Case{R"({"a" 1})", "at byte 6"}, Case{"", "at byte 1"},
+        Case{"[1] x", "at byte 5"}, Case{R"({"a": tru})", "at byte 10"}}) {
     absl::StatusOr<json> parsed = ParseJsonBounded(c.text);
     ASSERT_FALSE(parsed.ok()) << c.text;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
@@ -249,9 +249,8 @@ TEST(JsonAccessLintTest, LintRecognisesTheThrowingForms) {
   // Not offenses.
   for (const char* fine :
        {R"(status.value())", R"(opt.value_or("x"))", R"(j["kind"] = e.kind;)",
-        R"(out["trials"].push_back(t);)",
-        R"(absl::StrCat(path, "[", i, "]"))", R"(StrCat(where, "items[", i, "]: "))",
-        R"(setting.value();)", R"(x.value( ))"}) {
+        R"(out["trials"].push_back(t);)", R"(absl::StrCat(path, "[", i, "]"))",
+        R"(StrCat(where, "items[", i, "]: "))", R"(setting.value();)", R"(x.value( ))"}) {
     EXPECT_THAT(Offenses(fine), ::testing::IsEmpty()) << fine;
   }
 }

@@ -29,9 +29,9 @@ TEST(NumberTest, AcceptsTheDecimalGrammar) {
 
 TEST(NumberTest, RejectsEverythingElse) {
   for (const char* text :
-       {"0x0", "0x1p3", " 1", "1 ", "\t1", "1\n", "1_000", "1,5", "e5", "E5", ".", "-.", "+",
-        "-", "--1", "+-1", "-+1", "1e", "1e+", "1e-", "1.2.3", "1e2.5", "1e2e3", "", "abc",
-        "nan1", "infinit", "in", "1f", "0b1", "١"}) {
+       {"0x0",   "0x1p3", " 1",  "1 ",   "\t1",     "1\n", "1_000", "1,5", "e5",  "E5",    ".",
+        "-.",    "+",     "-",   "--1",  "+-1",     "-+1", "1e",    "1e+", "1e-", "1.2.3", "1e2.5",
+        "1e2e3", "",      "abc", "nan1", "infinit", "in",  "1f",    "0b1", "١"}) {
     EXPECT_EQ(ParseNumber(text).kind, NumberKind::kInvalid) << "\"" << text << "\"";
     EXPECT_FALSE(ParseFiniteNumber(text).has_value()) << "\"" << text << "\"";
   }
@@ -51,8 +51,9 @@ TEST(NumberTest, NanAndInfinityAreNonFiniteNotInvalid) {
 }
 
 TEST(NumberTest, OverflowIsNonFiniteAndUnderflowIsFiniteZero) {
-  for (const char* text : {"1e400", "-1e400", "1e99999999999999999999999", "179769313486231580793"
-                                                                            "7e289"}) {
+  for (const char* text : {"1e400", "-1e400", "1e99999999999999999999999",
+                           "179769313486231580793"
+                           "7e289"}) {
     ParsedNumber n = ParseNumber(text);
     EXPECT_EQ(n.kind, NumberKind::kNonFinite) << text;
     EXPECT_TRUE(std::isinf(n.value)) << text;
@@ -84,10 +85,9 @@ TEST(NumberTest, ParseIntegerBounds) {
   EXPECT_EQ(ParseInteger("9223372036854775807"), INT64_MAX);
   EXPECT_EQ(ParseInteger("-9223372036854775808"), INT64_MIN);
   EXPECT_EQ(ParseInteger("+9223372036854775807"), INT64_MAX);
-  for (const char* text :
-       {"9223372036854775808", "-9223372036854775809", "18446744073709551616",
-        "99999999999999999999999", "", "+", "-", "1.0", "1e3", " 1", "1 ", "0x10", "1_0", "--1",
-        "nan", "inf"}) {
+  for (const char* text : {"9223372036854775808", "-9223372036854775809", "18446744073709551616",
+                           "99999999999999999999999", "", "+", "-", "1.0", "1e3", " 1", "1 ",
+                           "0x10", "1_0", "--1", "nan", "inf"}) {
     EXPECT_FALSE(ParseInteger(text).has_value()) << "\"" << text << "\"";
   }
 }

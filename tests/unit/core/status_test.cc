@@ -65,9 +65,10 @@ TEST(StatusTest, ClassificationPriority) {
 
 TEST(StatusTest, SummaryCountsAndBestTrial) {
   Experiment e = Minimize();
-  std::vector<Trial> trials = {MakeTrial("a", kSucceeded, "0.5"), MakeTrial("b", kSucceeded, "0.2"),
-                               MakeTrial("c", kSucceeded, "0.2"), MakeTrial("d", kFailed, ""),
-                               MakeTrial("e", kRunning, "0.01"), MakeTrial("f", kMetricsUnavailable, "")};
+  std::vector<Trial> trials = {
+      MakeTrial("a", kSucceeded, "0.5"), MakeTrial("b", kSucceeded, "0.2"),
+      MakeTrial("c", kSucceeded, "0.2"), MakeTrial("d", kFailed, ""),
+      MakeTrial("e", kRunning, "0.01"),  MakeTrial("f", kMetricsUnavailable, "")};
   trials[4].status.observation = Observation{{{"loss", "0.01", "0.9", "0.9"}}};
   UpdateTrialsSummary(e, trials);
   EXPECT_EQ(e.status.trials, 6);
@@ -159,12 +160,10 @@ TEST(StatusTest, Review1_5_NanTrialIsNeverBest) {
 }
 
 TEST(StatusTest, Review1_5_NanIsNeverMinOrMax) {
-  std::vector<MetricLog> logs = {{"2026-01-01T00:00:01Z", "loss", "nan"},
-                                 {"2026-01-01T00:00:02Z", "loss", "0.4"},
-                                 {"2026-01-01T00:00:03Z", "loss", "inf"},
-                                 {"2026-01-01T00:00:04Z", "loss", "0.2"},
-                                 {"2026-01-01T00:00:05Z", "loss", "-inf"},
-                                 {"2026-01-01T00:00:06Z", "loss", "0.3"}};
+  std::vector<MetricLog> logs = {
+      {"2026-01-01T00:00:01Z", "loss", "nan"},  {"2026-01-01T00:00:02Z", "loss", "0.4"},
+      {"2026-01-01T00:00:03Z", "loss", "inf"},  {"2026-01-01T00:00:04Z", "loss", "0.2"},
+      {"2026-01-01T00:00:05Z", "loss", "-inf"}, {"2026-01-01T00:00:06Z", "loss", "0.3"}};
   Observation obs = ComputeObservation({"loss"}, logs);
   ASSERT_EQ(obs.metrics.size(), 1u);
   EXPECT_EQ(obs.metrics[0].min, "0.2");

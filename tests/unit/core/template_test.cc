@@ -48,7 +48,8 @@ spec:
 
 TEST(TemplateTest, RendersParametersAndMetadata) {
   Experiment e = Parse(kYaml);
-  absl::StatusOr<nlohmann::json> r = RenderTrialTemplate(e, "exp-abc", {{"lr", "0.01"}, {"opt", "adam"}});
+  absl::StatusOr<nlohmann::json> r =
+      RenderTrialTemplate(e, "exp-abc", {{"lr", "0.01"}, {"opt", "adam"}});
   ASSERT_TRUE(r.ok()) << r.status();
   const nlohmann::json& c = (*r)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["command"], nlohmann::json::parse(R"(["train", "--lr=0.01", "adam"])"));
@@ -123,7 +124,8 @@ spec:
     trialParameters:
       - {name: learningRate, reference: lr})" +
          references + R"(
-    trialSpec: )" + trial_spec + "\n";
+    trialSpec: )" +
+         trial_spec + "\n";
 }
 
 absl::Status NewTrialStatus(const std::string& yaml) {
@@ -174,14 +176,16 @@ TEST(TemplateTest, Review1_2_LabelsOfTheWrongTypeIsInvalidArgument) {
   EXPECT_EQ(s.message(),
             "trialParameter \"team\": spec.trialTemplate.trialSpec.metadata.labels: expected an "
             "object, got number");
-  s = NewTrialStatus(WithTrialSpec(
-      "{apiVersion: batch/v1, kind: Job, metadata: {annotations: [x]}}",
-      "\n      - {name: a, reference: \"${trialSpec.Annotations[a]}\"}"));
+  s = NewTrialStatus(
+      WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: {annotations: [x]}}",
+                    "\n      - {name: a, reference: \"${trialSpec.Annotations[a]}\"}"));
   EXPECT_THAT(s.message(), HasSubstr("metadata.annotations: expected an object, got array"));
   // A label that is not a string reads as empty, as Kubernetes' unstructured getters do.
-  EXPECT_TRUE(NewTrialStatus(WithTrialSpec(
-                  "{apiVersion: batch/v1, kind: Job, metadata: {labels: {team: [1]}}}", reference))
-                  .ok());
+  EXPECT_TRUE(
+      NewTrialStatus(
+          WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: {labels: {team: [1]}}}",
+                        reference))
+          .ok());
   // Without a reference, labels of the wrong type are left for validation.
   EXPECT_TRUE(
       NewTrialStatus(WithTrialSpec("{apiVersion: batch/v1, kind: Job, metadata: {labels: 5}}"))

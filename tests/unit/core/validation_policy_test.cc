@@ -21,8 +21,8 @@
 namespace ktune::core {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 using Severity = FieldError::Severity;
 
 constexpr char kYaml[] = R"(
@@ -132,28 +132,39 @@ TEST_P(KatibAdmitsTest, IsAWarningNotAnError) {
 INSTANTIATE_TEST_SUITE_P(
     ValidationPolicy, KatibAdmitsTest,
     ::testing::Values(
-        WarnCase{"NameWithADot", [](json& r) { r["metadata"]["name"] = "my.experiment"; }, "metadata.name", false},
-        WarnCase{"CategoricalWithoutList", [](json& r) { r["spec"]["parameters"][1]["feasibleSpace"] = {{"list", json::array()}}; },
+        WarnCase{"NameWithADot", [](json& r) { r["metadata"]["name"] = "my.experiment"; },
+                 "metadata.name", false},
+        WarnCase{"CategoricalWithoutList",
+                 [](json& r) {
+                   r["spec"]["parameters"][1]["feasibleSpace"] = {{"list", json::array()}};
+                 },
                  "spec.parameters[1].feasibleSpace.list", true},
-        WarnCase{"MinGreaterThanMax", [](json& r) { r["spec"]["parameters"][0]["feasibleSpace"]["min"] = "1"; },
+        WarnCase{"MinGreaterThanMax",
+                 [](json& r) { r["spec"]["parameters"][0]["feasibleSpace"]["min"] = "1"; },
                  "spec.parameters[0].feasibleSpace.min", true},
         WarnCase{"DuplicateParameterNames",
                  [](json& r) {
                    r["spec"]["parameters"][1]["name"] = "lr";
-                   r["spec"]["trialTemplate"]["trialParameters"][1]["reference"] = "${trialSpec.Name}";
+                   r["spec"]["trialTemplate"]["trialParameters"][1]["reference"] =
+                       "${trialSpec.Name}";
                  },
                  "spec.parameters[1].name", true},
         WarnCase{"UnknownMetricStrategy",
-                 [](json& r) { r["spec"]["objective"]["metricStrategies"] = {{{"name", "loss"}, {"value", "median"}}}; },
+                 [](json& r) {
+                   r["spec"]["objective"]["metricStrategies"] = {
+                       {{"name", "loss"}, {"value", "median"}}};
+                 },
                  "spec.objective.metricStrategies[0].value", false},
         WarnCase{"BadRegexUnderStdOut",
                  [](json& r) {
-                   r["spec"]["metricsCollectorSpec"] = {{"collector", {{"kind", "StdOut"}}},
-                                                        {"source", {{"filter", {{"metricsFormat", {"([a-z]+"}}}}}}};
+                   r["spec"]["metricsCollectorSpec"] = {
+                       {"collector", {{"kind", "StdOut"}}},
+                       {"source", {{"filter", {{"metricsFormat", {"([a-z]+"}}}}}}};
                  },
                  "spec.metricsCollectorSpec.source.filter.metricsFormat", true},
         // REVIEW 1.9: "0x0" is judged by core/number.h, as the plugins judge it.
-        WarnCase{"HexBoundIsNotANumber", [](json& r) { r["spec"]["parameters"][0]["feasibleSpace"]["min"] = "0x0"; },
+        WarnCase{"HexBoundIsNotANumber",
+                 [](json& r) { r["spec"]["parameters"][0]["feasibleSpace"]["min"] = "0x0"; },
                  "spec.parameters[0].feasibleSpace.min", true}),
     [](const ::testing::TestParamInfo<WarnCase>& info) { return info.param.name; });
 
@@ -166,10 +177,12 @@ TEST(ValidationPolicyTest, NumberWhereKatibHasAStringIsKatibsDecodeError) {
   EXPECT_EQ(problems[0].severity, Severity::kError);
   EXPECT_FALSE(problems[0].blocks_run);  // ktune can run it
   EXPECT_EQ(problems[0].KatibMessage(),
-            "json: cannot unmarshal number into Go struct field FeasibleSpace.spec.parameters.feasibleSpace.min of "
+            "json: cannot unmarshal number into Go struct field "
+            "FeasibleSpace.spec.parameters.feasibleSpace.min of "
             "type string");
   EXPECT_EQ(problems[0].field, "spec.parameters[0].feasibleSpace.min");
-  EXPECT_EQ(Count(problems, Severity::kError), 1u) << "Katib decodes nothing further: " << Dump(problems);
+  EXPECT_EQ(Count(problems, Severity::kError), 1u)
+      << "Katib decodes nothing further: " << Dump(problems);
 }
 
 TEST(ValidationPolicyTest, EmptyCollectorHasNoKindInKatib) {
@@ -180,7 +193,8 @@ TEST(ValidationPolicyTest, EmptyCollectorHasNoKindInKatib) {
   ASSERT_NE(e, nullptr) << Dump(problems);
   EXPECT_EQ(e->severity, Severity::kError);
   EXPECT_EQ(e->KatibMessage(),
-            "spec.metricsCollectorSpec.collector.kind: Invalid value: \"\": invalid metrics collector kind: ");
+            "spec.metricsCollectorSpec.collector.kind: Invalid value: \"\": invalid metrics "
+            "collector kind: ");
 }
 
 TEST(ValidationPolicyTest, TrialSpecWithoutKindIsKatibsDecodeError) {
@@ -192,7 +206,8 @@ TEST(ValidationPolicyTest, TrialSpecWithoutKindIsKatibsDecodeError) {
   ASSERT_FALSE(problems.empty());
   EXPECT_EQ(problems[0].severity, Severity::kError);
   EXPECT_TRUE(problems[0].blocks_run);
-  EXPECT_THAT(problems[0].KatibMessage(), ::testing::StartsWith("Object 'Kind' is missing in '{\"apiVersion\":"));
+  EXPECT_THAT(problems[0].KatibMessage(),
+              ::testing::StartsWith("Object 'Kind' is missing in '{\"apiVersion\":"));
   EXPECT_EQ(Count(problems, Severity::kError), 1u) << Dump(problems);
 }
 
@@ -219,17 +234,19 @@ TEST(ValidationPolicyTest, UnknownAlgorithmIsTheOnlyError) {
   raw["spec"]["algorithm"]["algorithmName"] = "bayesianoptimization";
   std::vector<FieldError> problems = Validate(raw);
   ASSERT_EQ(problems.size(), 1u) << Dump(problems);
-  EXPECT_EQ(problems[0].KatibMessage(),
-            "spec.algorithm.algorithmName: Invalid value: \"bayesianoptimization\": unable to get Suggestion config "
-            "data for algorithm bayesianoptimization: failed to find suggestion config for algorithm: "
-            "bayesianoptimization in ConfigMap: katib-config");
+  EXPECT_EQ(
+      problems[0].KatibMessage(),
+      "spec.algorithm.algorithmName: Invalid value: \"bayesianoptimization\": unable to get "
+      "Suggestion config "
+      "data for algorithm bayesianoptimization: failed to find suggestion config for algorithm: "
+      "bayesianoptimization in ConfigMap: katib-config");
   EXPECT_TRUE(problems[0].blocks_run);
 }
 
 TEST(ValidationPolicyTest, PlaceholderWithoutTrialParameterBlocksRun) {
   json raw = Raw();
-  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"].push_back(
-      "--x=${trialParameters.x}");
+  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"]
+      .push_back("--x=${trialParameters.x}");
   std::vector<FieldError> problems = Validate(raw);
   const FieldError* e = Find(problems, "spec.trialTemplate");
   ASSERT_NE(e, nullptr) << Dump(problems);
@@ -243,10 +260,12 @@ TEST(ValidationPolicyTest, AmplificationThreeMegabyteTemplateGivesBoundedMessage
   // A ~3 MB trialSpec: thousands of undeclared placeholders, fields of the wrong type and
   // unknown fields, plus thousands of trialParameters missing from it.
   json raw = Raw();
-  json& container = raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0];
+  json& container =
+      raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0];
   std::string filler(200, 'x');
   for (int i = 0; i < 6000; ++i) {
-    container["command"].push_back(absl::StrCat("--p", i, "=${trialParameters.undeclared", i, "}", filler));
+    container["command"].push_back(
+        absl::StrCat("--p", i, "=${trialParameters.undeclared", i, "}", filler));
   }
   json& pod = raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"];
   for (int i = 0; i < 4000; ++i) {
@@ -256,7 +275,8 @@ TEST(ValidationPolicyTest, AmplificationThreeMegabyteTemplateGivesBoundedMessage
   }
   for (int i = 0; i < 3000; ++i) {
     raw["spec"]["trialTemplate"]["trialParameters"].push_back(
-        {{"name", absl::StrCat("missing", i)}, {"reference", absl::StrCat("${trialSpec.Labels[l", i, "]}")}});
+        {{"name", absl::StrCat("missing", i)},
+         {"reference", absl::StrCat("${trialSpec.Labels[l", i, "]}")}});
   }
   ASSERT_GT(raw.dump().size(), 3'000'000u);
   for (bool katib : {false, true}) {
@@ -265,27 +285,31 @@ TEST(ValidationPolicyTest, AmplificationThreeMegabyteTemplateGivesBoundedMessage
     std::vector<FieldError> problems = Validate(raw, o);
     size_t total = 0;
     for (const FieldError& e : problems) total += e.ToString().size();
-    EXPECT_LT(total, 256u * 1024) << "katib_compatible=" << katib << ", " << problems.size() << " problems";
+    EXPECT_LT(total, 256u * 1024) << "katib_compatible=" << katib << ", " << problems.size()
+                                  << " problems";
     EXPECT_FALSE(problems.empty());
   }
 }
 
 TEST(ValidationPolicyTest, AmplificationTemplateIsQuotedOnceAndCut) {
   json raw = Raw();
-  json& container = raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0];
+  json& container =
+      raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0];
   container["args"] = json::array();
   for (int i = 0; i < 2000; ++i) container["args"].push_back(std::string(100, 'a'));
   for (int i = 0; i < 50; ++i) {
     raw["spec"]["trialTemplate"]["trialParameters"].push_back(
-        {{"name", absl::StrCat("m", i)}, {"reference", absl::StrCat("${trialSpec.Labels[l", i, "]}")}});
+        {{"name", absl::StrCat("m", i)},
+         {"reference", absl::StrCat("${trialSpec.Labels[l", i, "]}")}});
   }
   std::vector<FieldError> problems = Validate(raw);
   const FieldError* first = Find(problems, "spec.trialTemplate.trialParameters[2].name");
   ASSERT_NE(first, nullptr) << Dump(problems);
   EXPECT_EQ(first->severity, Severity::kError);
-  EXPECT_THAT(first->KatibMessage(), ::testing::StartsWith(
-                                         "spec.trialTemplate.trialParameters[2].name: Invalid value: \"m0\": parameter "
-                                         "name: m0 in spec.trialParameters not found in spec.trialTemplate: {"));
+  EXPECT_THAT(first->KatibMessage(),
+              ::testing::StartsWith(
+                  "spec.trialTemplate.trialParameters[2].name: Invalid value: \"m0\": parameter "
+                  "name: m0 in spec.trialParameters not found in spec.trialTemplate: {"));
   EXPECT_THAT(first->KatibMessage(), HasSubstr(" more bytes)"));
   EXPECT_LT(first->KatibMessage().size(), 1500u);
   const FieldError* later = Find(problems, "spec.trialTemplate.trialParameters[3].name");
@@ -298,7 +322,8 @@ TEST(ValidationPolicyTest, DeepTrialSpecIsRefusedWithoutRecursion) {
   json raw = Raw();
   json deep = json::array();
   for (int i = 0; i < 20000; ++i) deep = json::array({std::move(deep)});
-  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"] = std::move(deep);
+  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"] =
+      std::move(deep);
   Experiment e = FromJson(raw);
   ValidationOptions o = Options();
   std::vector<FieldError> problems = ValidateExperiment(e, o);
@@ -325,25 +350,36 @@ TEST_P(JobSchemaTest, MisspelledNestedFieldIsKatibsError) {
   const FieldError* e = Find(problems, "spec.trialTemplate");
   ASSERT_NE(e, nullptr) << Dump(problems);
   EXPECT_EQ(e->severity, Severity::kError);
-  EXPECT_THAT(e->KatibMessage(), HasSubstr(absl::StrCat("unable to convert: /spec/template/spec", GetParam().pointer)));
+  EXPECT_THAT(e->KatibMessage(), HasSubstr(absl::StrCat("unable to convert: /spec/template/spec",
+                                                        GetParam().pointer)));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     ValidationPolicy, JobSchemaTest,
     ::testing::Values(
-        JobFieldCase{"Volume", "/volumes", json::array({{{"name", "data"}, {"emptyDir", {{"medium", "Memory"}, {"sizeLimt", "1Gi"}}}}})},
-        JobFieldCase{"Affinity", "/affinity", {{"nodeAffinity", {{"requiredDuringScheduling", json::object()}}}}},
-        JobFieldCase{"Probe", "/containers/0/livenessProbe", {{"exec", {{"command", {"true"}}}}, {"periodSecond", 5}}},
+        JobFieldCase{"Volume", "/volumes",
+                     json::array({{{"name", "data"},
+                                   {"emptyDir", {{"medium", "Memory"}, {"sizeLimt", "1Gi"}}}}})},
+        JobFieldCase{"Affinity",
+                     "/affinity",
+                     {{"nodeAffinity", {{"requiredDuringScheduling", json::object()}}}}},
+        JobFieldCase{"Probe",
+                     "/containers/0/livenessProbe",
+                     {{"exec", {{"command", {"true"}}}}, {"periodSecond", 5}}},
         JobFieldCase{"SecurityContext", "/securityContext", {{"runAsUsr", 1000}}},
         JobFieldCase{"Resources", "/containers/0/resources", {{"limit", {{"cpu", "1"}}}}},
-        JobFieldCase{"Toleration", "/tolerations", json::array({{{"key", "gpu"}, {"efect", "NoSchedule"}}})},
-        JobFieldCase{"EnvValueFrom", "/containers/0/env",
-                     json::array({{{"name", "A"}, {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"kee", "k"}}}}}}})}),
+        JobFieldCase{"Toleration", "/tolerations",
+                     json::array({{{"key", "gpu"}, {"efect", "NoSchedule"}}})},
+        JobFieldCase{
+            "EnvValueFrom", "/containers/0/env",
+            json::array({{{"name", "A"},
+                          {"valueFrom", {{"secretKeyRef", {{"name", "s"}, {"kee", "k"}}}}}}})}),
     [](const ::testing::TestParamInfo<JobFieldCase>& info) { return info.param.name; });
 
 TEST(ValidationPolicyTest, JobTypeErrorsInNestedTypesUseGoTypeNames) {
   json raw = Raw();
-  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["securityContext"] = {{"runAsUser", "root"}};
+  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["securityContext"] = {
+      {"runAsUser", "root"}};
   std::vector<FieldError> problems = Validate(raw);
   const FieldError* e = Find(problems, "spec.trialTemplate");
   ASSERT_NE(e, nullptr) << Dump(problems);
@@ -354,7 +390,8 @@ TEST(ValidationPolicyTest, GpuLimitsAndRichJobFieldsPass) {
   json raw = Raw();
   json& pod = raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"];
   pod["containers"][0]["resources"] = {{"limits", {{"nvidia.com/gpu", 1}, {"memory", "1Gi"}}}};
-  pod["containers"][0]["readinessProbe"] = {{"httpGet", {{"path", "/"}, {"port", 8080}}}, {"periodSeconds", 5}};
+  pod["containers"][0]["readinessProbe"] = {{"httpGet", {{"path", "/"}, {"port", 8080}}},
+                                            {"periodSeconds", 5}};
   pod["volumes"] = json::array({{{"name", "d"}, {"persistentVolumeClaim", {{"claimName", "c"}}}}});
   pod["affinity"] = {{"podAntiAffinity",
                       {{"preferredDuringSchedulingIgnoredDuringExecution",
@@ -362,10 +399,12 @@ TEST(ValidationPolicyTest, GpuLimitsAndRichJobFieldsPass) {
                                       {"podAffinityTerm",
                                        {{"topologyKey", "kubernetes.io/hostname"},
                                         {"labelSelector", {{"matchLabels", {{"a", "b"}}}}}}}}})}}}};
-  pod["tolerations"] = json::array({{{"key", "gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}});
+  pod["tolerations"] =
+      json::array({{{"key", "gpu"}, {"operator", "Exists"}, {"effect", "NoSchedule"}}});
   raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["backoffLimit"] = 0;
   raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["podFailurePolicy"] = {
-      {"rules", json::array({{{"action", "FailJob"}, {"onExitCodes", {{"operator", "In"}, {"values", {1, 2}}}}}})}};
+      {"rules", json::array({{{"action", "FailJob"},
+                              {"onExitCodes", {{"operator", "In"}, {"values", {1, 2}}}}}})}};
   EXPECT_EQ(Dump(Validate(raw)), "");
 }
 
@@ -399,8 +438,9 @@ data:
 json RawWithConfigMapSource(const std::string& path = "job.yaml") {
   json raw = Raw();
   raw["spec"]["trialTemplate"].erase("trialSpec");
-  raw["spec"]["trialTemplate"]["configMap"] = {
-      {"configMapName", "trial-templates"}, {"configMapNamespace", "kubeflow"}, {"templatePath", path}};
+  raw["spec"]["trialTemplate"]["configMap"] = {{"configMapName", "trial-templates"},
+                                               {"configMapNamespace", "kubeflow"},
+                                               {"templatePath", path}};
   raw["spec"]["trialTemplate"]["successCondition"] = "status.succeeded";
   raw["spec"]["trialTemplate"]["failureCondition"] = "status.failed";
   return raw;
@@ -412,18 +452,20 @@ TEST(ConfigMapTest, ParsesSeveralDocumentsAndFindsTheTemplate) {
   ASSERT_EQ(maps->size(), 2u);
   ASSERT_NE(FindConfigMap(*maps, "kubeflow", "trial-templates"), nullptr);
   EXPECT_EQ(FindConfigMap(*maps, "default", "trial-templates"), nullptr);
-  absl::StatusOr<std::string> text = ConfigMapTemplate(*maps, {"trial-templates", "kubeflow", "job.yaml"});
+  absl::StatusOr<std::string> text =
+      ConfigMapTemplate(*maps, {"trial-templates", "kubeflow", "job.yaml"});
   ASSERT_TRUE(text.ok());
   EXPECT_THAT(*text, HasSubstr("kind: Job"));
   EXPECT_EQ(ConfigMapTemplate(*maps, {"missing", "kubeflow", "job.yaml"}).status().message(),
             "configMap not found: configmaps \"missing\" not found");
-  EXPECT_EQ(ConfigMapTemplate(*maps, {"other", "kubeflow", "job.yaml"}).status().message(),
-            "unable to find trial template in ConfigMap: TemplatePath: job.yaml, ConfigMap: map[x:y]");
+  EXPECT_EQ(
+      ConfigMapTemplate(*maps, {"other", "kubeflow", "job.yaml"}).status().message(),
+      "unable to find trial template in ConfigMap: TemplatePath: job.yaml, ConfigMap: map[x:y]");
 }
 
 TEST(ConfigMapTest, RejectsNonStringDataNamingTheKey) {
-  absl::StatusOr<std::vector<ConfigMap>> maps =
-      ParseConfigMaps("kind: ConfigMap\nmetadata: {name: m}\ndata: {job.yaml: {kind: Job}}\n", "m.yaml");
+  absl::StatusOr<std::vector<ConfigMap>> maps = ParseConfigMaps(
+      "kind: ConfigMap\nmetadata: {name: m}\ndata: {job.yaml: {kind: Job}}\n", "m.yaml");
   ASSERT_FALSE(maps.ok());
   EXPECT_THAT(maps.status().message(), HasSubstr("m.yaml: data.job.yaml: expected a string"));
 }
@@ -437,9 +479,10 @@ TEST(ConfigMapTest, ValidationRunsKatibsChecksOnTheLoadedTemplate) {
   std::vector<FieldError> problems = Validate(RawWithConfigMapSource("nope.yaml"), o);
   ASSERT_EQ(problems.size(), 1u) << Dump(problems);
   EXPECT_THAT(problems[0].KatibMessage(),
-              ::testing::StartsWith("spec.trialTemplate: Invalid value: \"\": unable to parse spec.trialTemplate: "
-                                    "unable to find trial template in ConfigMap: TemplatePath: nope.yaml, ConfigMap: "
-                                    "map[job.yaml:apiVersion: batch/v1"));
+              ::testing::StartsWith(
+                  "spec.trialTemplate: Invalid value: \"\": unable to parse spec.trialTemplate: "
+                  "unable to find trial template in ConfigMap: TemplatePath: nope.yaml, ConfigMap: "
+                  "map[job.yaml:apiVersion: batch/v1"));
 }
 
 TEST(ConfigMapTest, ResolveTurnsTheSourceIntoATrialSpec) {
@@ -451,7 +494,8 @@ TEST(ConfigMapTest, ResolveTurnsTheSourceIntoATrialSpec) {
   EXPECT_FALSE(e.spec.trial_template->config_map.has_value());
   EXPECT_EQ(StringFieldOr(*e.spec.trial_template->trial_spec, "kind"), "Job");
   Experiment missing = FromJson(RawWithConfigMapSource());
-  EXPECT_EQ(ResolveConfigMapTemplate(missing, nullptr).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ResolveConfigMapTemplate(missing, nullptr).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 }  // namespace
@@ -462,16 +506,17 @@ namespace {
 
 TEST(KatibDefaulterRemovalsTest, RemovesWhatKatibsTypedRoundTripDrops) {
   json raw = Raw();
-  raw["spec"]["parmeters"] = json::array();                                  // misspelled: unknown
-  raw["spec"]["objective"]["additionalMetricNames"] = json::array();        // omitempty
-  raw["spec"]["parameters"][0]["feasibleSpace"]["stepp"] = "0.1";           // unknown, nested
-  raw["spec"]["trialTemplate"]["retain"] = false;                           // omitempty bool
-  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["x-unknown"] = 1;       // unstructured: kept
-  raw["spec"]["maxFailedTrialCount"] = 0;                                   // a pointer: kept
+  raw["spec"]["parmeters"] = json::array();                            // misspelled: unknown
+  raw["spec"]["objective"]["additionalMetricNames"] = json::array();   // omitempty
+  raw["spec"]["parameters"][0]["feasibleSpace"]["stepp"] = "0.1";      // unknown, nested
+  raw["spec"]["trialTemplate"]["retain"] = false;                      // omitempty bool
+  raw["spec"]["trialTemplate"]["trialSpec"]["spec"]["x-unknown"] = 1;  // unstructured: kept
+  raw["spec"]["maxFailedTrialCount"] = 0;                              // a pointer: kept
   raw["spec"]["resumePolicy"] = nullptr;
   EXPECT_EQ(KatibDefaulterRemovals(raw),
-            (std::vector<std::string>{"/spec/objective/additionalMetricNames", "/spec/parameters/0/feasibleSpace/stepp",
-                                      "/spec/parmeters", "/spec/resumePolicy", "/spec/trialTemplate/retain"}));
+            (std::vector<std::string>{"/spec/objective/additionalMetricNames",
+                                      "/spec/parameters/0/feasibleSpace/stepp", "/spec/parmeters",
+                                      "/spec/resumePolicy", "/spec/trialTemplate/retain"}));
   EXPECT_TRUE(KatibDefaulterRemovals(Raw()).empty());
 }
 

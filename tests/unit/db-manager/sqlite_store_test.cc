@@ -72,21 +72,20 @@ class OwningFaultyStore : private OwnedBase, public testing::FaultyStore {
 
 INSTANTIATE_TEST_SUITE_P(
     Sqlite, StoreConformanceTest,
-    ::testing::Values(
-        StoreBackend{"Sqlite", &OpenSqliteIn},
-        // The decorators are transparent: the same contract holds through them.
-        StoreBackend{"RetryingSqlite",
-                     [](const fs::path& dir) -> std::unique_ptr<Store> {
-                       std::unique_ptr<Store> base = OpenSqliteIn(dir);
-                       if (base == nullptr) return nullptr;
-                       return std::make_unique<OwningRetryingStore>(std::move(base));
-                     }},
-        StoreBackend{"FaultySqliteWithoutFaults",
-                     [](const fs::path& dir) -> std::unique_ptr<Store> {
-                       std::unique_ptr<Store> base = OpenSqliteIn(dir);
-                       if (base == nullptr) return nullptr;
-                       return std::make_unique<OwningFaultyStore>(std::move(base));
-                     }}),
+    ::testing::Values(StoreBackend{"Sqlite", &OpenSqliteIn},
+                      // The decorators are transparent: the same contract holds through them.
+                      StoreBackend{"RetryingSqlite",
+                                   [](const fs::path& dir) -> std::unique_ptr<Store> {
+                                     std::unique_ptr<Store> base = OpenSqliteIn(dir);
+                                     if (base == nullptr) return nullptr;
+                                     return std::make_unique<OwningRetryingStore>(std::move(base));
+                                   }},
+                      StoreBackend{"FaultySqliteWithoutFaults",
+                                   [](const fs::path& dir) -> std::unique_ptr<Store> {
+                                     std::unique_ptr<Store> base = OpenSqliteIn(dir);
+                                     if (base == nullptr) return nullptr;
+                                     return std::make_unique<OwningFaultyStore>(std::move(base));
+                                   }}),
     StoreBackendName);
 
 // ---- SQLite only ----------------------------------------------------------------------------
@@ -132,11 +131,11 @@ class SqliteStoreTest : public ::testing::Test {
 // ---- file, schema, concurrency --------------------------------------------------------------
 
 TEST_F(SqliteStoreTest, ObservationTimesAreStoredAsSortableUtcText) {
-  ASSERT_TRUE(store_
-                  ->ReportObservationLog("trial-1",
-                                         {Log("2026-03-01T10:00:02Z", "loss", "0.5"),
-                                          Log("2026-03-01T12:00:03+02:00", "accuracy", "0.8")})
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->ReportObservationLog("trial-1", {Log("2026-03-01T10:00:02Z", "loss", "0.5"),
+                                             Log("2026-03-01T12:00:03+02:00", "accuracy", "0.8")})
+          .ok());
   EXPECT_EQ(Query("SELECT time FROM observation_logs WHERE trial_name = 'trial-1' "
                   "AND value = '0.8'"),
             "2026-03-01 10:00:03.000000");
@@ -148,8 +147,8 @@ TEST_F(SqliteStoreTest, ObservationTimesAreStoredAsSortableUtcText) {
 
 TEST_F(SqliteStoreTest, RejectedOrTimelessObservationBatchesWriteNoRows) {
   absl::Status status = store_->ReportObservationLog(
-      "trial-1", {Log("2026-03-01T10:00:01Z", "accuracy", "0.7"),
-                  Log("2026-03-01 10:00", "accuracy", "0.8")});
+      "trial-1",
+      {Log("2026-03-01T10:00:01Z", "accuracy", "0.7"), Log("2026-03-01 10:00", "accuracy", "0.8")});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Query("SELECT COUNT(*) FROM observation_logs"), "0");
   ASSERT_TRUE(store_->ReportObservationLog("trial-1", {Log("", "accuracy", "1")}).ok());
@@ -162,8 +161,9 @@ TEST_F(SqliteStoreTest, PersistsAcrossReopenThroughOpenStore) {
   ASSERT_TRUE(store_->CreateExperiment(MakeExperiment("default", "exp")).ok());
   ASSERT_TRUE(store_->CreateTrial(MakeTrial("default", "exp", "exp-1")).ok());
   ASSERT_TRUE(store_->CreateTrial(MakeTrial("default", "exp", "exp-2")).ok());
-  ASSERT_TRUE(store_->ReportObservationLog("exp-1", {Log("2026-01-01T00:00:00Z", "m", "1"),
-                                                     Log("2026-01-01T00:00:01Z", "m", "2")})
+  ASSERT_TRUE(store_
+                  ->ReportObservationLog("exp-1", {Log("2026-01-01T00:00:00Z", "m", "1"),
+                                                   Log("2026-01-01T00:00:01Z", "m", "2")})
                   .ok());
   ASSERT_TRUE(store_->PutSuggestionState("default", "exp", "state").ok());
   store_.reset();
@@ -290,7 +290,8 @@ TEST_F(SqliteStoreTest, Review14_FullDatabaseIsResourceExhaustedAndStoresNothing
     if (status.ok()) ++stored_batches;
   }
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
-  EXPECT_THAT(std::string(status.message()), StartsWith("reporting observation logs of trial \"t\": "));
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("reporting observation logs of trial \"t\": "));
   EXPECT_THAT(status.message(), HasSubstr("no space left"));
   EXPECT_THAT(status.message(), HasSubstr(path_));
   EXPECT_GT(stored_batches, 0);

@@ -103,9 +103,14 @@ class PodMutationShellTest : public ::testing::Test {
 };
 
 TEST_F(PodMutationShellTest, ParameterValuesNeverBecomeShellCodeInTheWrappedCommand) {
-  const std::vector<std::string> values = {
-      "a;touch pwned1", "$(touch pwned2)", "`touch pwned3`", "it's | touch pwned4",
-      "x && touch pwned5", "\"$HOME\" > pwned6", "", "--lr=0.1"};
+  const std::vector<std::string> values = {"a;touch pwned1",
+                                           "$(touch pwned2)",
+                                           "`touch pwned3`",
+                                           "it's | touch pwned4",
+                                           "x && touch pwned5",
+                                           "\"$HOME\" > pwned6",
+                                           "",
+                                           "--lr=0.1"};
   std::vector<std::string> args = {"%s|\\n"};
   args.insert(args.end(), values.begin(), values.end());
   const std::vector<std::string> argv = Wrapped({"printf"}, args);

@@ -137,15 +137,15 @@ TEST(WebhookLimitsTest, ValueLimitIsCheckedBeforeTheDomIsBuilt) {
     return n;
   }();
   const int fill = static_cast<int>(kMaxJsonValues - base);
-  json out = Answer(HandleAdmission(kValidateExperimentPath, ReviewWithRaw(values(fill)),
-                                    Options()));
+  json out =
+      Answer(HandleAdmission(kValidateExperimentPath, ReviewWithRaw(values(fill)), Options()));
   EXPECT_THAT(MessageOf(out), Not(HasSubstr("too large")));
-  out = Answer(HandleAdmission(kValidateExperimentPath, ReviewWithRaw(values(fill + 1)),
-                               Options()));
+  out =
+      Answer(HandleAdmission(kValidateExperimentPath, ReviewWithRaw(values(fill + 1)), Options()));
   EXPECT_EQ(out["response"]["allowed"], false);
-  EXPECT_THAT(MessageOf(out), HasSubstr(absl::StrCat("too large: ", kMaxJsonValues + 1,
-                                                     " JSON values, the webhook's limit is ",
-                                                     kMaxJsonValues)));
+  EXPECT_THAT(MessageOf(out),
+              HasSubstr(absl::StrCat("too large: ", kMaxJsonValues + 1,
+                                     " JSON values, the webhook's limit is ", kMaxJsonValues)));
   EXPECT_EQ(out["response"]["uid"], "705ab4f5-6393-11e8-b7cc-42010a800002");
 }
 
@@ -211,8 +211,8 @@ TEST(WebhookLimitsTest, DenialReportsAtMostFiftyErrorsWithinSixteenKilobytes) {
 }
 
 TEST(WebhookLimitsTest, AHugeTemplateIsQuotedAtMostOnceAndCut) {
-  const json out = Answer(HandleAdmission(
-      kValidateExperimentPath, Review(HugeTemplate(200'000, 2000)).dump(), Options()));
+  const json out = Answer(HandleAdmission(kValidateExperimentPath,
+                                          Review(HugeTemplate(200'000, 2000)).dump(), Options()));
   ASSERT_EQ(out["response"]["allowed"], false) << out.dump().substr(0, 2000);
   const std::string message = MessageOf(out);
   EXPECT_LE(message.size(), kMaxMessageBytes);
@@ -253,8 +253,8 @@ TEST(WebhookLimitsTest, WarningsAreReturnedAndOnlyErrorsDeny) {
   }
   const json& list = out["response"]["warnings"];
   ASSERT_TRUE(list.is_array());
-  EXPECT_EQ(list.size(), std::min(warnings.size(), kMaxWarnings) +
-                             (warnings.size() > kMaxWarnings ? 1 : 0));
+  EXPECT_EQ(list.size(),
+            std::min(warnings.size(), kMaxWarnings) + (warnings.size() > kMaxWarnings ? 1 : 0));
   for (const json& w : list) {
     ASSERT_TRUE(w.is_string());
     EXPECT_LE(w.get<std::string>().size(), kMaxWarningBytes);
@@ -288,8 +288,7 @@ struct Shape {
 std::vector<Shape> ThreeMegabyteShapes() {
   std::vector<Shape> shapes;
   shapes.push_back({"DeepNesting", ReviewOfDepth(static_cast<int>(kThreeMiB / 2))});
-  shapes.push_back({"NestingAtTheLimit",
-                    ReviewWithRaw([] {
+  shapes.push_back({"NestingAtTheLimit", ReviewWithRaw([] {
                       // Many siblings at depth 512: the DOM is built; its copies must stay bounded.
                       std::string one = std::string(505, '[') + std::string(505, ']');
                       std::string all = "[";
@@ -400,9 +399,10 @@ TEST(WebhookLimitsTest, ThreeMegabyteReviewsOfAnyShapeCostUnder64Megabytes) {
       SCOPED_TRACE(shape.name + " " + path);
       const Cost cost = CostInChild(path, shape.body);
       std::cout << "[ cost     ] " << shape.name << " " << path << ": peak RSS +"
-                << cost.peak_growth_kb / 1024 << " MiB, answer " << cost.reply_bytes
-                << " bytes\n";
-      if (kMeasuresMemory) EXPECT_LT(cost.peak_growth_kb, 64 * 1024);
+                << cost.peak_growth_kb / 1024 << " MiB, answer " << cost.reply_bytes << " bytes\n";
+      if (kMeasuresMemory) {
+        EXPECT_LT(cost.peak_growth_kb, 64 * 1024);
+      }
       EXPECT_NE(cost.reply_status, 500);
       if (std::string(path) != kMutateExperimentPath) {
         // A denial or an allowance, never an echo of the input.
