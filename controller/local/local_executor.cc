@@ -217,6 +217,17 @@ struct LocalExecutor::Child {
   }
 };
 
+bool EnvNameAllowed(const std::string& name, const std::vector<std::string>& patterns) {
+  for (const std::string& p : patterns) {
+    if (!p.empty() && p.back() == '*') {
+      if (name.compare(0, p.size() - 1, p, 0, p.size() - 1) == 0) return true;
+    } else if (name == p) {
+      return true;
+    }
+  }
+  return false;
+}
+
 LocalExecutor::LocalExecutor(LocalExecutorOptions options, MetricsSink& sink)
     : options_(std::move(options)), sink_(sink) {}
 
@@ -333,7 +344,9 @@ absl::Status LocalExecutor::Start(const core::Trial& trial, ExitCallback on_exit
     for (char** e = environ; *e; ++e) {
       std::string_view kv(*e);
       std::string key(kv.substr(0, kv.find('=')));
-      if (!overrides.count(key)) req.env.emplace_back(kv);
+      if (overrides.count(key)) continue;
+      if (options_.inherited_env && !EnvNameAllowed(key, *options_.inherited_env)) continue;
+      req.env.emplace_back(kv);
     }
     for (const auto& [k, v] : cmd->env) req.env.push_back(k + "=" + v);
   }

@@ -84,7 +84,37 @@ struct LocalExecutorOptions {
   // How File-collector trials get their own metrics file; unset: the best this process can
   // do (local::DetectIsolation()). kNone writes the host's path (one trial at a time).
   std::optional<local::Isolation> isolation = std::nullopt;
+  // Which of ktune's own environment variables a trial inherits (the template's env and
+  // KATIB_TRIAL_NAME are always set). Unset: all of them, as a shell would (`ktune run`, where
+  // the user starts the trials). Set: only the names listed, where a trailing `*` matches a
+  // prefix (`LC_*`); a server passes kServerInheritedEnv so that its own credentials (a
+  // database DSN, tokens) never reach user code.
+  std::optional<std::vector<std::string>> inherited_env = std::nullopt;
 };
+
+// The environment a service (`ktune server`) lets trials inherit: what programs need to find
+// tools, locales, temp space and GPUs, nothing that carries credentials.
+inline const std::vector<std::string> kServerInheritedEnv = {"PATH",
+                                                             "HOME",
+                                                             "USER",
+                                                             "LOGNAME",
+                                                             "SHELL",
+                                                             "LANG",
+                                                             "LANGUAGE",
+                                                             "LC_*",
+                                                             "TZ",
+                                                             "TMPDIR",
+                                                             "TERM",
+                                                             "LD_LIBRARY_PATH",
+                                                             "PYTHONPATH",
+                                                             "VIRTUAL_ENV",
+                                                             "CONDA_PREFIX",
+                                                             "CUDA_VISIBLE_DEVICES",
+                                                             "NVIDIA_VISIBLE_DEVICES",
+                                                             "OMP_NUM_THREADS"};
+
+// True when `name` matches one of `patterns` (exact, or a prefix ending in `*`).
+bool EnvNameAllowed(const std::string& name, const std::vector<std::string>& patterns);
 
 class LocalExecutor : public Executor {
  public:

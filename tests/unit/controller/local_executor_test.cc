@@ -220,6 +220,37 @@ TEST_F(LocalExecutorTest, EnvironmentAndWorkingDirectory) {
   EXPECT_EQ(ReadAll(executor.LogPath("t6")), "hi there|t6|sub\n");
 }
 
+// REVIEW §2 "Environment inheritance": a service must not hand its own credentials to user
+// code; with an allow-list only the listed names (and the template's env) reach the trial.
+TEST_F(LocalExecutorTest, Review2_EnvironmentAllowListKeepsSecretsFromTrials) {
+  ASSERT_EQ(setenv("KTUNE_TEST_SECRET_DSN", "mysql://root:pw@db/katib", 1), 0);
+  ASSERT_EQ(setenv("LC_KTUNE_TEST", "kept", 1), 0);
+  LocalExecutorOptions options = Options();
+  options.inherited_env = kServerInheritedEnv;
+  LocalExecutor executor(options, sink_);
+  core::Trial t = MakeTrial(
+      "env1",
+      JobWith({{"name", "main"},
+               {"env", {{{"name", "MINE"}, {"value", "set"}}}},
+               {"command",
+                {"sh", "-c",
+                 "echo \"[$KTUNE_TEST_SECRET_DSN|$LC_KTUNE_TEST|$MINE|${PATH:+path}]\""}}}));
+  EXPECT_EQ(RunToExit(executor, t).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(ReadAll(executor.LogPath("env1")), "[|kept|set|path]\n");
+  // Without a list (ktune run) everything is inherited, as from a shell.
+  LocalExecutor inheriting(Options(), sink_);
+  core::Trial u = MakeTrial(
+      "env2",
+      JobWith({{"name", "main"}, {"command", {"sh", "-c", "echo \"[$KTUNE_TEST_SECRET_DSN]\""}}}));
+  EXPECT_EQ(RunToExit(inheriting, u).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(ReadAll(inheriting.LogPath("env2")), "[mysql://root:pw@db/katib]\n");
+  unsetenv("KTUNE_TEST_SECRET_DSN");
+  unsetenv("LC_KTUNE_TEST");
+  EXPECT_TRUE(EnvNameAllowed("LC_ALL", {"LC_*"}));
+  EXPECT_FALSE(EnvNameAllowed("LCX", {"LC_*"}));
+  EXPECT_FALSE(EnvNameAllowed("PATHX", {"PATH"}));
+}
+
 TEST_F(LocalExecutorTest, TrialGetsACleanProcessState) {
   LocalExecutor executor(Options(), sink_);
   // stdin is /dev/null, the trial leads its own process group, and no signal is blocked or
