@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "absl/strings/str_cat.h"
@@ -857,6 +858,37 @@ std::optional<size_t> FirstInvalidUtf8(std::string_view text) {
   return std::nullopt;
 }
 
+// Sees only where each document starts. yaml-cpp 0.7's LoadAll never returns on a stray
+// flow indicator at document level (a lone `,`): the parser reports the same empty document
+// at the same position forever. A pass with this handler finds that before LoadAll runs.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    stuck_ = seen_ && mark.pos == last_.pos;
+    seen_ = true;
+    last_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  bool stuck() const { return stuck_; }
+  const YAML::Mark& last() const { return last_; }
+
+ private:
+  bool seen_ = false;
+  bool stuck_ = false;
+  YAML::Mark last_;
+};
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
@@ -876,6 +908,19 @@ absl::StatusOr<nlohmann::json> ParseYamlDocument(std::string_view text) {
                      "); save the file as UTF-8"));
   }
   try {
+    {
+      std::stringstream in{std::string(text)};
+      YAML::Parser parser(in);
+      DocumentStarts starts;
+      while (parser.HandleNextDocument(starts)) {
+        if (starts.stuck()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("line ", starts.last().line + 1, ", column ", starts.last().column + 1,
+                           ": unexpected flow indicator (e.g. a stray ',' outside a list "
+                           "or map)"));
+        }
+      }
+    }
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
     std::vector<YAML::Node> non_empty;
     for (auto& d : docs) {

@@ -272,3 +272,21 @@ TEST(CodecTest, InvalidUtf8IsAParseErrorWithItsPosition) {
 
 }  // namespace
 }  // namespace ktune::core
+
+namespace ktune::core {
+namespace {
+
+// Found by fuzz_experiment_to_command: yaml-cpp 0.7's LoadAll loops forever on a stray `,` at
+// document level, so `ktune validate` and `ktune run` hung. It is now a parse error.
+TEST(CodecTest, StrayFlowIndicatorIsAnErrorNotAHang) {
+  absl::StatusOr<nlohmann::json> doc = ParseYamlDocument(",");
+  ASSERT_FALSE(doc.ok());
+  EXPECT_EQ(doc.status().message(),
+            "line 1, column 1: unexpected flow indicator (e.g. a stray ',' outside a list or "
+            "map)");
+  EXPECT_FALSE(ParseYamlDocument("a: [1,\n2]\n,\n").ok());
+  EXPECT_TRUE(ParseYamlDocument("a: [1, 2]\n").ok());
+}
+
+}  // namespace
+}  // namespace ktune::core
