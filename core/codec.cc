@@ -145,7 +145,25 @@ json TypedScalar(const YAML::Node& node) {
   return text;
 }
 
-json YamlToJson(const YAML::Node& node) {
+// Bounds on the JSON a YAML document turns into. Aliases are expanded, so a document can
+// refer to itself (`a: &a {b: *a}`, a cycle) or double its size with every alias level (a
+// "billion laughs"); depth and size are counted over the expansion.
+struct YamlBudget {
+  static constexpr int64_t kMaxValues = 1'000'000;
+  int64_t values = 0;
+};
+
+json YamlToJson(const YAML::Node& node, YamlBudget& budget, int depth) {
+  if (++budget.values > YamlBudget::kMaxValues) {
+    Fail("", absl::StrCat("line ", node.Mark().line + 1, ", column ", node.Mark().column + 1,
+                          ": the document expands to more than ", YamlBudget::kMaxValues,
+                          " values (aliases repeating large parts?)"));
+  }
+  if (depth > kYamlMaxDepth) {
+    Fail("", absl::StrCat("line ", node.Mark().line + 1, ", column ", node.Mark().column + 1,
+                          ": nested deeper than ", kYamlMaxDepth,
+                          " levels (an alias that refers to itself?)"));
+  }
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -154,7 +172,7 @@ json YamlToJson(const YAML::Node& node) {
       return TypedScalar(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(YamlToJson(item));
+      for (const auto& item : node) out.push_back(YamlToJson(item, budget, depth + 1));
       return out;
     }
     case YAML::NodeType::Map: {
@@ -165,12 +183,17 @@ json YamlToJson(const YAML::Node& node) {
                absl::StrCat("line ", kv.first.Mark().line + 1, ", column ",
                             kv.first.Mark().column + 1, ": a mapping key must be a plain value"));
         }
-        out[kv.first.Scalar()] = YamlToJson(kv.second);
+        out[kv.first.Scalar()] = YamlToJson(kv.second, budget, depth + 1);
       }
       return out;
     }
   }
   return nullptr;
+}
+
+json YamlToJson(const YAML::Node& node) {
+  YamlBudget budget;
+  return YamlToJson(node, budget, 1);
 }
 
 // ---- decoding helpers ----------------------------------------------------------------------

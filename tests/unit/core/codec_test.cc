@@ -290,3 +290,35 @@ TEST(CodecTest, StrayFlowIndicatorIsAnErrorNotAHang) {
 
 }  // namespace
 }  // namespace ktune::core
+
+namespace ktune::core {
+namespace {
+
+// Found by fuzz_experiment_to_command: an alias inside its own anchor (`a: &a {b: *a}`) made
+// the YAML-to-JSON conversion recurse until the stack overflowed; repeated aliases can also
+// expand a small file exponentially. Both are errors now.
+TEST(CodecTest, SelfReferentialAndExplodingAliasesAreErrors) {
+  absl::StatusOr<nlohmann::json> cycle = ParseYamlDocument("a: &a {parameters: *a}\n");
+  ASSERT_FALSE(cycle.ok());
+  EXPECT_THAT(
+      std::string(cycle.status().message()),
+      ::testing::HasSubstr("nested deeper than 499 levels (an alias that refers to itself?)"));
+  std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
+    for (int k = 1; k < 10; ++k) laughs += ", " + prev;
+    laughs += "]\n";
+  }
+  absl::StatusOr<nlohmann::json> exploded = ParseYamlDocument(laughs);
+  ASSERT_FALSE(exploded.ok());
+  EXPECT_THAT(std::string(exploded.status().message()),
+              ::testing::HasSubstr("expands to more than 1000000 values"));
+  // Ordinary aliases still work.
+  absl::StatusOr<nlohmann::json> ok = ParseYamlDocument("a: &x {k: 1}\nb: *x\n");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)["b"]["k"], 1);
+}
+
+}  // namespace
+}  // namespace ktune::core
