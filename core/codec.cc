@@ -153,6 +153,18 @@ struct YamlBudget {
   int64_t values = 0;
 };
 
+std::optional<size_t> FirstInvalidUtf8(std::string_view text);
+
+// yaml-cpp can decode a value of a valid UTF-8 document into invalid UTF-8 (escapes, control
+// characters); such text would make every later JSON dump fail.
+void CheckDecodedText(const std::string& text, const YAML::Mark& mark) {
+  if (FirstInvalidUtf8(text)) {
+    Fail("", absl::StrCat("line ", mark.line + 1, ", column ", mark.column + 1,
+                          ": this value does not decode to valid UTF-8 (check it for control "
+                          "characters and escapes)"));
+  }
+}
+
 json YamlToJson(const YAML::Node& node, YamlBudget& budget, int depth) {
   if (++budget.values > YamlBudget::kMaxValues) {
     Fail("", absl::StrCat("line ", node.Mark().line + 1, ", column ", node.Mark().column + 1,
@@ -169,6 +181,7 @@ json YamlToJson(const YAML::Node& node, YamlBudget& budget, int depth) {
     case YAML::NodeType::Undefined:
       return nullptr;
     case YAML::NodeType::Scalar:
+      CheckDecodedText(node.Scalar(), node.Mark());
       return TypedScalar(node);
     case YAML::NodeType::Sequence: {
       json out = json::array();
@@ -183,6 +196,7 @@ json YamlToJson(const YAML::Node& node, YamlBudget& budget, int depth) {
                absl::StrCat("line ", kv.first.Mark().line + 1, ", column ",
                             kv.first.Mark().column + 1, ": a mapping key must be a plain value"));
         }
+        CheckDecodedText(kv.first.Scalar(), kv.first.Mark());
         out[kv.first.Scalar()] = YamlToJson(kv.second, budget, depth + 1);
       }
       return out;

@@ -93,8 +93,12 @@ std::string GoHtmlEscape(const std::string& text) {
 }
 
 // json.Marshal of an unstructured value (maps have sorted keys, as nlohmann::json's do).
-std::string GoJson(const json& v) { return GoHtmlEscape(v.dump()); }
-std::string GoJson(const ordered_json& v) { return GoHtmlEscape(v.dump()); }
+std::string GoJson(const json& v) {
+  return GoHtmlEscape(v.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+std::string GoJson(const ordered_json& v) {
+  return GoHtmlEscape(v.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+}
 std::string GoJsonString(const std::string& s) { return GoJson(json(s)); }
 
 // Output budget of one quoted value (a template, a list, an object): about 1 KB, then a

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 namespace ktune::core {
 namespace {
 
@@ -318,6 +321,27 @@ TEST(CodecTest, SelfReferentialAndExplodingAliasesAreErrors) {
   absl::StatusOr<nlohmann::json> ok = ParseYamlDocument("a: &x {k: 1}\nb: *x\n");
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ((*ok)["b"]["k"], 1);
+}
+
+}  // namespace
+}  // namespace ktune::core
+
+namespace ktune::core {
+namespace {
+
+// Found by fuzz_experiment_to_command: a valid UTF-8 file whose values yaml-cpp decodes into
+// invalid UTF-8 aborted `ktune validate` in a later JSON dump. It is a parse error now.
+TEST(CodecTest, ValuesDecodedToInvalidUtf8AreAParseError) {
+  std::ifstream in(std::string(KTUNE_SOURCE_DIR) +
+                       "/tests/fuzz/corpus/experiment_to_command/regress-decoded-invalid-utf8.yaml",
+                   std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_FALSE(text.str().empty());
+  absl::StatusOr<Experiment> e = ParseExperiment(text.str());
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(std::string(e.status().message()),
+              ::testing::HasSubstr("this value does not decode to valid UTF-8"));
 }
 
 }  // namespace
