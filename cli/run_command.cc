@@ -26,6 +26,7 @@
 #include "core/configmap.h"
 #include "core/defaults.h"
 #include "core/status.h"
+#include "core/template.h"
 #include "core/time_util.h"
 #include "cxxopts.hpp"
 #include "db-manager/retrying_store.h"
@@ -256,6 +257,19 @@ bool IsValidLogLevel(const std::string& level) {
   return false;
 }
 
+// What the local executor would run for a trial with the first value of every parameter.
+absl::Status CheckRunsLocally(const core::Experiment& experiment) {
+  std::vector<core::ParameterAssignment> assignments;
+  for (const core::ParameterSpec& p : experiment.spec.parameters) {
+    const core::FeasibleSpace& fs = p.feasible_space;
+    assignments.push_back({p.name, fs.list.empty() ? fs.min : fs.list.front()});
+  }
+  absl::StatusOr<core::Trial> probe =
+      core::NewTrial(experiment, experiment.metadata.name + "-probe", assignments, {});
+  if (!probe.ok()) return probe.status();
+  return controller::LocalCommandFor(*probe).status();
+}
+
 // `ktune run` refuses what Katib denies and what can never run, and warns about the rest.
 bool Refuses(const core::FieldError& e) {
   return e.severity == core::FieldError::Severity::kError || e.blocks_run;
@@ -365,6 +379,14 @@ int RunCommand(int argc, char** argv) {
           core::ResolveConfigMapTemplate(experiment, validation.load_config_map_template);
       !st.ok()) {
     std::cerr << "ktune run: spec.trialTemplate.configMap: " << st.message() << "\n";
+    return kExitUsage;
+  }
+  // The template must give the local executor something to run, whatever its kind: checked
+  // once on a trial rendered from the first value of every parameter, so that a wrong shape
+  // is refused here instead of failing every trial.
+  if (absl::Status st = CheckRunsLocally(experiment); !st.ok()) {
+    std::cerr << "ktune run: " << file.string()
+              << " cannot run as local processes: " << st.message() << "\n";
     return kExitUsage;
   }
   const fs::path work_dir = args.count("workdir") ? fs::path(args["workdir"].as<std::string>())

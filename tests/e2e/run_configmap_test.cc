@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "process.h"
@@ -54,6 +55,55 @@ TEST_F(RunConfigMapTest, WithoutTheConfigMapItIsRefusedUpFront) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_THAT(r.err, HasSubstr("--configmap"));
   EXPECT_FALSE(fs::exists(dir_ / "ktune.db"));
+}
+
+}  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+using ktune::e2e::RunKtune;
+using ::testing::HasSubstr;
+
+// REVIEW 1.2: a TFJob with `workingDir: 5` passed `ktune validate` and then aborted `ktune run`
+// (SIGABRT, type_error.302) on every resume. It is now refused up front, naming the field.
+TEST(RunShapeTest, Review1_2_TfJobWithAWrongShapeIsRefusedUpFront) {
+  std::random_device rd;
+  const fs::path dir = fs::temp_directory_path() / ("ktune-run-shape-" + std::to_string(rd()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "tf.yaml") << R"(apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: tfwd}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: random}
+  maxTrialCount: 1
+  parallelTrialCount: 1
+  parameters:
+    - {name: lr, parameterType: double, feasibleSpace: {min: "0.1", max: "0.2"}}
+  trialTemplate:
+    primaryContainerName: tensorflow
+    trialParameters: [{name: lr, reference: lr}]
+    trialSpec:
+      apiVersion: kubeflow.org/v1
+      kind: TFJob
+      spec:
+        tfReplicaSpecs:
+          Worker:
+            replicas: 1
+            template:
+              spec:
+                containers:
+                  - name: tensorflow
+                    image: x
+                    workingDir: 5
+                    command: [sh, -c, "echo loss=${trialParameters.lr}"]
+)";
+  auto r = RunKtune({"run", (dir / "tf.yaml").string(), "--db", (dir / "ktune.db").string()}, dir);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("spec.tfReplicaSpecs.Worker.template.spec.containers[0]."
+                               "workingDir: must be a string"));
+  fs::remove_all(dir);
 }
 
 }  // namespace
