@@ -25,7 +25,7 @@
 #include "core/codec.h"
 #include "core/configmap.h"
 #include "core/defaults.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "core/template.h"
 #include "core/time_util.h"
 #include "cxxopts.hpp"

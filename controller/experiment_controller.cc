@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/codec.h"
 #include "core/json_access.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "core/template.h"
 #include "core/time_util.h"
 #include "spdlog/spdlog.h"

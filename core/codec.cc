@@ -338,6 +338,8 @@ ObjectMeta DecodeMeta(const json& obj, const std::string& path) {
   m.annotations = GetStringMap(obj, path, "annotations");
   m.uid = GetString(obj, path, "uid");
   m.creation_timestamp = GetString(obj, path, "creationTimestamp");
+  m.resource_version = GetString(obj, path, "resourceVersion");
+  m.generation = GetInt32(obj, path, "generation").value_or(0);
   return m;
 }
 
@@ -634,6 +636,8 @@ json MetaToJson(const ObjectMeta& m) {
   PutMap(j, "annotations", m.annotations);
   PutStr(j, "uid", m.uid);
   PutStr(j, "creationTimestamp", m.creation_timestamp);
+  PutStr(j, "resourceVersion", m.resource_version);
+  if (m.generation != 0) j["generation"] = m.generation;
   return j;
 }
 

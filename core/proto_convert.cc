@@ -1,6 +1,6 @@
 #include "core/proto_convert.h"
 
-#include "core/status.h"
+#include "core/conditions.h"
 #include "core/time_util.h"
 
 namespace ktune::core {

@@ -18,7 +18,7 @@
 #include "core/job_schema.h"
 #include "core/json_access.h"
 #include "core/number.h"
-#include "core/status.h"
+#include "core/conditions.h"
 
 namespace ktune::core {
 namespace {

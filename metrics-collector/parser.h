@@ -115,7 +115,7 @@ class TextMetricsParser final : public MetricsParser {
 // value is a JSON string (taken verbatim, as Katib does) or a JSON number (ktune difference:
 // Katib ignores numbers; ktune takes the number's text as written in the line). Other value
 // types and empty strings are ignored (Katib stores "") and counted in rejected_values().
-// Strings are otherwise stored verbatim, `"nan"` included: the status rules (core/status.h)
+// Strings are otherwise stored verbatim, `"nan"` included: the status rules (core/conditions.h)
 // never take a non-finite or non-numeric value as min, max or best. The `timestamp` member is
 // an RFC3339
 // string or a number of seconds since the Unix epoch with a fraction (read exactly, to the

@@ -4,7 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "core/proto_convert.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "spdlog/spdlog.h"
 
 namespace ktune::suggestion {

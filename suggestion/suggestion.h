@@ -2,6 +2,7 @@
 // The Suggestion interface the controller talks to: in-process (plugins loaded into this
 // process) now, gRPC (Katib's Suggestion service) later. Both adapters implement this.
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/experiment.h"
 
 namespace ktune::suggestion {
@@ -30,6 +32,15 @@ struct SuggestionReply {
   bool exhausted = false;
 };
 
+// Bounds one GetSuggestions call. The call returns DeadlineExceeded once `deadline` has passed
+// and Cancelled soon after `*cancelled` becomes true (an in-process plugin sees both through
+// the ABI 1.1 host table; a plugin built against ABI 1.0 cannot be interrupted and is judged
+// when it returns). `cancelled` may be null; it must outlive the call.
+struct CallOptions {
+  absl::Time deadline = absl::InfiniteFuture();
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
 // One experiment's suggestion session. Not thread-safe: the controller owns it and calls it
 // from one thread.
 class Suggester {
@@ -41,7 +52,12 @@ class Suggester {
   // included (Katib's total_request_number).
   virtual absl::StatusOr<SuggestionReply> GetSuggestions(const core::Experiment& experiment,
                                                          const std::vector<core::Trial>& trials,
-                                                         int32_t count, int32_t total) = 0;
+                                                         int32_t count, int32_t total,
+                                                         const CallOptions& options = {}) = 0;
+  // The algorithm's own state to persist with the experiment (ABI 1.1 save_state), so that
+  // Open after a restart continues exactly where this session was. Empty when the algorithm
+  // keeps none (it then rebuilds itself from the trial history).
+  virtual absl::StatusOr<std::string> SaveState() { return std::string(); }
 };
 
 class SuggestionService {
@@ -50,7 +66,11 @@ class SuggestionService {
   // InvalidArgument with the algorithm's message when the settings are bad; InvalidArgument
   // listing the available algorithms when the name is unknown.
   virtual absl::Status ValidateAlgorithmSettings(const core::Experiment& experiment) = 0;
-  virtual absl::StatusOr<std::unique_ptr<Suggester>> Open(const core::Experiment& experiment) = 0;
+  // `saved_state`: what SaveState returned in an earlier session of this experiment (empty:
+  // none); handed to the algorithm's load_state, which may refuse it (the session then starts
+  // from the history alone, with a warning).
+  virtual absl::StatusOr<std::unique_ptr<Suggester>> Open(const core::Experiment& experiment,
+                                                          const std::string& saved_state = "") = 0;
   virtual std::vector<std::string> AlgorithmNames() const = 0;
 };
 

@@ -12,7 +12,7 @@
 
 #include "controller/experiment_controller.h"
 #include "controller/testing/fake_executor.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "db-manager/retrying_store.h"
 #include "db-manager/store.h"
 #include "db-manager/testing/faulty_store.h"

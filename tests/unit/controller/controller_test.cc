@@ -16,7 +16,7 @@
 #include "controller/local/local_executor.h"
 #include "core/codec.h"
 #include "core/defaults.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "core/template.h"
 #include "db-manager/store.h"
 #include "db-manager/testing/faulty_store.h"

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
+#include "core/conditions.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "suggestion/registry.h"

@@ -1,4 +1,4 @@
-#include "core/status.h"
+#include "core/conditions.h"
 
 #include <gtest/gtest.h>
 
