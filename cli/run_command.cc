@@ -230,15 +230,9 @@ std::string ReadFile(const fs::path& path, std::string& error) {
 // `ktune-logs` in the current directory. Any other location (a DSN) is never turned into a
 // path: it may hold a host name or a password.
 fs::path DefaultLogDir(const std::string& db) {
-  std::string path;
-  if (db.rfind("sqlite://", 0) == 0) {
-    path = db.substr(9);
-  } else if (db.find("://") == std::string::npos) {
-    path = db;
-  } else {
-    return "ktune-logs";
-  }
-  fs::path parent = fs::path(path).parent_path();
+  absl::StatusOr<std::string> path = db::StoreFilePath(db);
+  if (!path.ok()) return "ktune-logs";
+  fs::path parent = fs::path(*path).parent_path();
   return (parent.empty() ? fs::path(".") : parent) / "ktune-logs";
 }
 
@@ -453,7 +447,7 @@ int RunCommand(int argc, char** argv) {
       }
       const bool restart = core::IsExperimentCompleted(*existing);
       existing->spec = experiment.spec;
-      if (absl::Status st = store.UpdateExperiment(*existing); !st.ok()) {
+      if (absl::Status st = store.UpdateExperimentSpec(*existing).status(); !st.ok()) {
         std::cerr << "ktune run: " << st.message() << "\n";
         return kExitFailed;
       }
@@ -469,7 +463,7 @@ int RunCommand(int argc, char** argv) {
     }
   } else if (absl::IsNotFound(existing.status())) {
     experiment.metadata.creation_timestamp = core::NowRfc3339();
-    if (absl::Status st = store.CreateExperiment(experiment); !st.ok()) {
+    if (absl::Status st = store.CreateExperiment(experiment).status(); !st.ok()) {
       std::cerr << "ktune run: " << st.message() << "\n";
       return kExitFailed;
     }
@@ -482,7 +476,7 @@ int RunCommand(int argc, char** argv) {
   // then the controller (which waits for its trials' exits), then the executor, then the sink
   // and the store they both use.
   SignalWatcher::BlockInThisProcess();
-  controller::StoreMetricsSink sink(store);
+  controller::MetricsTap sink(store);
   controller::LocalExecutorOptions executor_options;
   executor_options.work_dir = work_dir;
   executor_options.log_dir = log_dir;
@@ -502,7 +496,7 @@ int RunCommand(int argc, char** argv) {
               << *experiment.spec.parallel_trial_count << "\n";
     controller_options.max_parallel_trials = 1;
   }
-  controller::ExperimentController controller(store, suggestions, executor,
+  controller::ExperimentController controller(store, store, suggestions, executor,
                                               std::move(controller_options));
   SignalWatcher watcher(controller, executor);
 
