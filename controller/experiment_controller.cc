@@ -29,6 +29,7 @@ absl::StatusOr<core::Experiment> ExperimentController::Run(const std::string& ns
   options.watch_store = false;
   options.max_parallel_trials = options_.max_parallel_trials;
   options.max_unavailable_retries = options_.max_unavailable_retries;
+  options.retry_base_delay = options_.retry_base_delay;
   options.on_progress = options_.on_progress;
   ControllerManager manager(experiments_, observations_, suggestions_, executor_,
                             std::move(options));

@@ -33,8 +33,10 @@ struct ControllerOptions {
   // When set, at most this many trials run at once even if spec.parallelTrialCount is higher
   // (e.g. File-collector trials that cannot get their own metrics file run one at a time).
   std::optional<int32_t> max_parallel_trials;
-  // Store errors: Unavailable retried this many times in a row before Run() returns it.
+  // Store errors: Unavailable retried this many times in a row, with backoff from
+  // `retry_base_delay`, before Run() returns it.
   int max_unavailable_retries = 20;
+  absl::Duration retry_base_delay = absl::Milliseconds(50);
 };
 
 class ExperimentController {

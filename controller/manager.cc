@@ -816,22 +816,14 @@ absl::Status ControllerManager::SaveTrial(Entry& e, core::Trial& trial) {
   return absl::OkStatus();
 }
 
-absl::Status ControllerManager::SaveSuggestionState(Entry& e) {
+absl::Status ControllerManager::SaveSuggestionState(Entry& e, const std::string& plugin_state) {
   nlohmann::json j;
   j["exhausted"] = e.exhausted;
   j["algorithmSettings"] = nlohmann::json::array();
   for (const auto& s : e.returned_settings) {
     j["algorithmSettings"].push_back({{"name", s.name}, {"value", s.value}});
   }
-  if (e.suggester) {
-    absl::StatusOr<std::string> plugin_state = e.suggester->SaveState();
-    if (plugin_state.ok() && !plugin_state->empty()) {
-      j["pluginState"] = absl::Base64Escape(*plugin_state);
-    } else if (!plugin_state.ok()) {
-      spdlog::warn("experiment {}/{}: the algorithm could not save its state: {}", e.key.ns,
-                   e.key.name, plugin_state.status().ToString());
-    }
-  }
+  if (!plugin_state.empty()) j["pluginState"] = absl::Base64Escape(plugin_state);
   return experiments_.PutSuggestionState(e.key.ns, e.key.name, j.dump());
 }
 
@@ -934,6 +926,10 @@ absl::Status ControllerManager::Step(Entry& e) {
   if (options_.max_parallel_trials) parallel = std::min(parallel, *options_.max_parallel_trials);
   parallel = std::max(parallel, 1);
   while (true) {
+    {
+      MutexLock lock(mu_);
+      if (shutting_down_) break;  // nothing new starts; the executor would refuse it
+    }
     const std::string now = NowRfc3339();
     core::UpdateTrialsSummary(e.experiment, e.trials);
     const core::ExperimentStatus& s = e.experiment.status;
@@ -1037,11 +1033,19 @@ absl::Status ControllerManager::CreateTrials(Entry& e, int32_t count, int32_t& b
       return absl::OkStatus();
     }
   }
-  if (!reply->algorithm_settings.empty() || reply->exhausted) {
+  // The algorithm's own state (ABI 1.1 save_state) is persisted with what it returned, so a
+  // restart continues where this session is.
+  absl::StatusOr<std::string> plugin_state = e.suggester->SaveState();
+  if (!plugin_state.ok()) {
+    spdlog::warn("experiment {}/{}: the algorithm could not save its state: {}", e.key.ns,
+                 e.key.name, plugin_state.status().ToString());
+    plugin_state = std::string();
+  }
+  if (!reply->algorithm_settings.empty() || reply->exhausted || !plugin_state->empty()) {
     MergeSettings(e.returned_settings, reply->algorithm_settings);
     e.exhausted = e.exhausted || reply->exhausted;
+    if (absl::Status st = SaveSuggestionState(e, *plugin_state); !st.ok()) return st;
   }
-  if (absl::Status st = SaveSuggestionState(e); !st.ok()) return st;
   for (const suggestion::SuggestedTrial& suggested : reply->trials) {
     std::string name = suggested.trial_name.empty() ? NewTrialName(e) : suggested.trial_name;
     absl::StatusOr<core::Trial> trial =

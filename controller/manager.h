@@ -188,7 +188,7 @@ class ControllerManager {
   absl::Status StartTrial(Entry& e, core::Trial& trial, std::string& start_error);
   absl::Status SaveTrial(Entry& e, core::Trial& trial);
   absl::Status SaveStatus(Entry& e);
-  absl::Status SaveSuggestionState(Entry& e);
+  absl::Status SaveSuggestionState(Entry& e, const std::string& plugin_state);
   absl::Status FinishDelete(Entry& e);
   void OpenSuggester(Entry& e, const std::string& plugin_state);
   Executor::ExitCallback ExitCallbackFor(const ExperimentKey& key);
