@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -14,205 +13,29 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/codec.h"
+#include "core/conditions.h"
 #include "core/defaults.h"
+#include "core/internal/go_format.h"
+#include "core/internal/katib_schema.h"
 #include "core/job_schema.h"
 #include "core/json_access.h"
 #include "core/number.h"
-#include "core/conditions.h"
 
 namespace ktune::core {
 namespace {
 
+using internal::CutQuote;
+using internal::GoFeasibleSpaceJson;
+using internal::GoJson;
+using internal::GoJsonString;
+using internal::GoList;
+using internal::GoParameters;
+using internal::GoQuote;
+using internal::GoRegexpError;
+using internal::GoTrialParameters;
+using internal::GoValue;
+using internal::kMaxQuote;
 using nlohmann::json;
-using ordered_json = nlohmann::ordered_json;
-
-// ---- How Go prints values --------------------------------------------------------------------
-
-// Go's %q (strconv.Quote) for the ASCII range; bytes >= 0x80 are passed through (UTF-8 text).
-std::string GoQuote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-// Go's encoding/json escapes <, > and & in strings; they can only occur inside strings.
-std::string GoHtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-// json.Marshal of an unstructured value (maps have sorted keys, as nlohmann::json's do).
-std::string GoJson(const json& v) {
-  return GoHtmlEscape(v.dump(-1, ' ', false, json::error_handler_t::replace));
-}
-std::string GoJson(const ordered_json& v) {
-  return GoHtmlEscape(v.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
-}
-std::string GoJsonString(const std::string& s) { return GoJson(json(s)); }
-
-// Output budget of one quoted value (a template, a list, an object): about 1 KB, then a
-// marker. Katib prints such values whole; ktune cuts them so that a message never grows with
-// the size of the input (REVIEW §2, amplification).
-constexpr size_t kMaxQuote = 1024;
-
-// Cuts `text` to about `limit` bytes at a UTF-8 boundary and appends a marker naming how much
-// was left out.
-std::string CutQuote(std::string text, size_t limit = kMaxQuote) {
-  if (text.size() <= limit) return text;
-  size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  const size_t omitted = text.size() - cut;
-  text.resize(cut);
-  absl::StrAppend(&text, "... (", omitted, " more bytes)");
-  return text;
-}
-
-// Go's %v of a decoded JSON value (string, float64, bool, nil, []interface{}, map), written
-// with an explicit stack (no recursion on user depth) and stopped once `limit` bytes are out.
-std::string GoValue(const json& root, size_t limit = kMaxQuote) {
-  std::string out;
-  struct Frame {
-    const json* node;
-    json::const_iterator it;
-    bool first = true;
-  };
-  std::vector<Frame> stack;
-  auto scalar = [&](const json& v) {
-    switch (v.type()) {
-      case json::value_t::string:
-        out += v.get_ref<const std::string&>();
-        break;
-      case json::value_t::null:
-        out += "<nil>";
-        break;
-      case json::value_t::boolean:
-        out += v.get<bool>() ? "true" : "false";
-        break;
-      default:
-        out += v.dump();
-        break;
-    }
-  };
-  auto open = [&](const json& v) {
-    if (v.is_array()) {
-      out += "[";
-      stack.push_back({&v, v.cbegin()});
-    } else if (v.is_object()) {
-      out += "map[";
-      stack.push_back({&v, v.cbegin()});
-    } else {
-      scalar(v);
-    }
-  };
-  open(root);
-  while (!stack.empty() && out.size() <= limit) {
-    Frame& f = stack.back();
-    if (f.it == f.node->cend()) {
-      out += "]";
-      stack.pop_back();
-      continue;
-    }
-    if (!f.first) out += " ";
-    f.first = false;
-    const json::const_iterator item = f.it++;
-    if (f.node->is_object()) absl::StrAppend(&out, item.key(), ":");
-    open(*item);
-  }
-  if (!stack.empty() || out.size() > limit) return CutQuote(std::move(out), limit);
-  return out;
-}
-
-// Go's %v of a []string.
-std::string GoList(const std::vector<std::string>& list) {
-  return absl::StrCat("[", absl::StrJoin(list, " "), "]");
-}
-
-// Go's %v of []TrialParameterSpec{Name, Description, Reference}; stops (and is cut) past
-// kMaxQuote, so its cost does not grow with the list.
-std::string GoTrialParameters(const std::vector<TrialParameterSpec>& params) {
-  std::string out = "[";
-  for (size_t i = 0; i < params.size() && out.size() <= 2 * kMaxQuote; ++i) {
-    const TrialParameterSpec& p = params[i];
-    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.description, " ", p.reference, "}");
-  }
-  return CutQuote(out + "]");
-}
-
-// Go's %v of []ParameterSpec{Name, ParameterType, FeasibleSpace{Max, Min, List, Step,
-// Distribution}}, bounded as GoTrialParameters.
-std::string GoParameters(const std::vector<ParameterSpec>& params) {
-  std::string out = "[";
-  for (size_t i = 0; i < params.size() && out.size() <= 2 * kMaxQuote; ++i) {
-    const ParameterSpec& p = params[i];
-    const FeasibleSpace& fs = p.feasible_space;
-    absl::StrAppend(&out, i ? " " : "", "{", p.name, " ", p.parameter_type, " {", fs.max, " ",
-                    fs.min, " ", CutQuote(GoList(fs.list)), " ", fs.step, " ", fs.distribution,
-                    "}}");
-  }
-  return CutQuote(out + "]");
-}
-
-// json.Marshal(FeasibleSpace): declaration order, omitempty.
-std::string GoFeasibleSpaceJson(const FeasibleSpace& fs) {
-  ordered_json j = ordered_json::object();
-  if (!fs.max.empty()) j["max"] = fs.max;
-  if (!fs.min.empty()) j["min"] = fs.min;
-  if (!fs.list.empty()) j["list"] = fs.list;
-  if (!fs.step.empty()) j["step"] = fs.step;
-  if (!fs.distribution.empty()) j["distribution"] = fs.distribution;
-  return GoJson(j);
-}
 
 // ---- small helpers ---------------------------------------------------------------------------
 
@@ -286,58 +109,6 @@ bool IsMetaKey(const std::string& reference) {
   return RE2::PartialMatch(key, kIndex, &base, &index) && Contains(kKeys, base);
 }
 
-// Go's regexp error text (`error parsing regexp: <code>: `<arg>``) from RE2's error code.
-std::string GoRegexpError(const RE2& re) {
-  const char* code = "regexp/syntax: internal error";
-  switch (re.error_code()) {
-    case RE2::ErrorBadEscape:
-      code = "invalid escape sequence";
-      break;
-    case RE2::ErrorBadCharClass:
-      code = "invalid character class";
-      break;
-    case RE2::ErrorBadCharRange:
-      code = "invalid character class range";
-      break;
-    case RE2::ErrorMissingBracket:
-      code = "missing closing ]";
-      break;
-    case RE2::ErrorMissingParen:
-      code = "missing closing )";
-      break;
-    case RE2::ErrorUnexpectedParen:
-      code = "unexpected )";
-      break;
-    case RE2::ErrorTrailingBackslash:
-      code = "trailing backslash at end of expression";
-      break;
-    case RE2::ErrorRepeatArgument:
-      code = "missing argument to repetition operator";
-      break;
-    case RE2::ErrorRepeatSize:
-      code = "invalid repeat count";
-      break;
-    case RE2::ErrorRepeatOp:
-      code = "invalid nested repetition operator";
-      break;
-    case RE2::ErrorBadPerlOp:
-      code = "invalid or unsupported Perl syntax";
-      break;
-    case RE2::ErrorBadUTF8:
-      code = "invalid UTF-8";
-      break;
-    case RE2::ErrorBadNamedCapture:
-      code = "invalid named capture";
-      break;
-    case RE2::ErrorPatternTooLarge:
-      code = "expression too large";
-      break;
-    default:
-      break;
-  }
-  return absl::StrCat("error parsing regexp: ", code, ": `", re.error_arg(), "`");
-}
-
 // ---- the validator ---------------------------------------------------------------------------
 
 constexpr char kNameDetail[] =
@@ -349,68 +120,6 @@ const std::vector<std::string> kParameterTypes = {"int", "double", "categorical"
 const std::vector<std::string> kDistributions = {"uniform", "logUniform", "normal", "logNormal"};
 const std::vector<std::string> kCollectorKinds = {"StdOut",           "File",   "TensorFlowEvent",
                                                   "PrometheusMetric", "Custom", "Push"};
-
-// Katib's API structs below ExperimentSpec, by the JSON name of the field that holds them:
-// their fields in declaration order (Katib's experiment_types.go and common_types.go).
-const std::map<std::string, std::vector<std::string>>& KatibStructFields() {
-  static const std::map<std::string, std::vector<std::string>> kOrder = {
-      {"spec",
-       {"parameters", "objective", "algorithm", "earlyStopping", "trialTemplate",
-        "parallelTrialCount", "maxTrialCount", "maxFailedTrialCount", "metricsCollectorSpec",
-        "nasConfig", "resumePolicy"}},
-      {"parameters", {"name", "parameterType", "feasibleSpace"}},
-      {"feasibleSpace", {"max", "min", "list", "step", "distribution"}},
-      {"objective",
-       {"type", "goal", "objectiveMetricName", "additionalMetricNames", "metricStrategies"}},
-      {"metricStrategies", {"name", "value"}},
-      {"algorithm", {"algorithmName", "algorithmSettings"}},
-      {"earlyStopping", {"algorithmName", "algorithmSettings"}},
-      {"algorithmSettings", {"name", "value"}},
-      {"trialTemplate",
-       {"retain", "trialSpec", "configMap", "trialParameters", "primaryPodLabels",
-        "primaryContainerName", "successCondition", "failureCondition"}},
-      {"configMap", {"configMapName", "configMapNamespace", "templatePath"}},
-      {"trialParameters", {"name", "description", "reference"}},
-      {"metricsCollectorSpec", {"source", "collector"}},
-      {"source", {"httpGet", "fileSystemPath", "filter"}},
-      {"fileSystemPath", {"path", "kind", "format"}},
-      {"filter", {"metricsFormat"}},
-      {"collector", {"kind", "customCollector"}},
-      {"nasConfig", {"graphConfig", "operations"}},
-      {"graphConfig", {"numLayers", "inputSizes", "outputSizes"}},
-      {"operations", {"operationType", "parameters"}},
-  };
-  return kOrder;
-}
-
-// Go's json.Marshal of ExperimentSpec: struct fields in declaration order, unstructured maps
-// with sorted keys.
-ordered_json GoOrderedSpec(const json& spec) {
-  const auto& kOrder = KatibStructFields();
-  // Only Katib's own structs are reordered (bounded depth); unstructured parts (trialSpec,
-  // httpGet, customCollector) keep nlohmann's sorted keys, as Go prints maps.
-  std::function<ordered_json(const json&, const std::string&, int)> order =
-      [&](const json& v, const std::string& name, int depth) -> ordered_json {
-    auto it = kOrder.find(name);
-    if (depth > 8 || it == kOrder.end()) return ordered_json::parse(v.dump());
-    if (v.is_array()) {
-      ordered_json list = ordered_json::array();
-      for (const json& item : v) list.push_back(order(item, name, depth + 1));
-      return list;
-    }
-    if (!v.is_object()) return ordered_json::parse(v.dump());
-    ordered_json out = ordered_json::object();
-    for (const std::string& key : it->second) {
-      if (const json* member = FieldOf(v, key)) {
-        out[key] = key == "parameters" && name == "operations"
-                       ? order(*member, "parameters", depth + 1)
-                       : order(*member, key, depth + 1);
-      }
-    }
-    return out;
-  };
-  return order(spec, "spec", 0);
-}
 
 class Validator {
  public:
@@ -438,7 +147,9 @@ class Validator {
       const bool deep = s_.trial_template && s_.trial_template->trial_spec &&
                         JsonDepth(*s_.trial_template->trial_spec) > kDefaultMaxJsonDepth;
       Invalid("spec",
-              deep ? "{...}" : Quote("spec", GoJson(GoOrderedSpec(ExperimentToJson(e_)["spec"]))),
+              deep
+                  ? "{...}"
+                  : Quote("spec", GoJson(internal::KatibOrderedSpec(ExperimentToJson(e_)["spec"]))),
               "only one of spec.parameters and spec.nasConfig can be specified",
               "spec.parameters is for hyperparameter tuning, spec.nasConfig for neural "
               "architecture search");
@@ -559,112 +270,13 @@ class Validator {
     return false;
   }
 
-  // The first scalar where Katib's API has a string (encoding/json's error, as Go 1.24 words it,
-  // with the struct and the dotted field path and no list indices).
+  // Katib's typed decoding of the raw object: the first number or boolean where Katib's API
+  // has a string fails it (ktune reads it leniently).
   bool DecodeRawAsKatib(const json& raw) {
-    struct StringField {
-      std::vector<std::string> path;  // keys; "[]" = each list item
-      const char* go_struct;
-      const char* go_type;
-    };
-    static const std::vector<StringField> kFields = {
-        {{"spec", "parameters", "[]", "name"}, "ParameterSpec", "string"},
-        {{"spec", "parameters", "[]", "parameterType"}, "ParameterSpec", "v1beta1.ParameterType"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "max"}, "FeasibleSpace", "string"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "min"}, "FeasibleSpace", "string"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "list", "[]"}, "FeasibleSpace", "string"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "step"}, "FeasibleSpace", "string"},
-        {{"spec", "parameters", "[]", "feasibleSpace", "distribution"},
-         "FeasibleSpace",
-         "v1beta1.Distribution"},
-        {{"spec", "objective", "type"}, "ObjectiveSpec", "v1beta1.ObjectiveType"},
-        {{"spec", "objective", "objectiveMetricName"}, "ObjectiveSpec", "string"},
-        {{"spec", "objective", "additionalMetricNames", "[]"}, "ObjectiveSpec", "string"},
-        {{"spec", "objective", "metricStrategies", "[]", "name"}, "MetricStrategy", "string"},
-        {{"spec", "objective", "metricStrategies", "[]", "value"},
-         "MetricStrategy",
-         "v1beta1.MetricStrategyType"},
-        {{"spec", "algorithm", "algorithmName"}, "AlgorithmSpec", "string"},
-        {{"spec", "algorithm", "algorithmSettings", "[]", "name"}, "AlgorithmSetting", "string"},
-        {{"spec", "algorithm", "algorithmSettings", "[]", "value"}, "AlgorithmSetting", "string"},
-        {{"spec", "earlyStopping", "algorithmName"}, "EarlyStoppingSpec", "string"},
-        {{"spec", "earlyStopping", "algorithmSettings", "[]", "name"},
-         "EarlyStoppingSetting",
-         "string"},
-        {{"spec", "earlyStopping", "algorithmSettings", "[]", "value"},
-         "EarlyStoppingSetting",
-         "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "name"},
-         "TrialParameterSpec",
-         "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "description"},
-         "TrialParameterSpec",
-         "string"},
-        {{"spec", "trialTemplate", "trialParameters", "[]", "reference"},
-         "TrialParameterSpec",
-         "string"},
-        {{"spec", "trialTemplate", "primaryContainerName"}, "TrialTemplate", "string"},
-        {{"spec", "trialTemplate", "successCondition"}, "TrialTemplate", "string"},
-        {{"spec", "trialTemplate", "failureCondition"}, "TrialTemplate", "string"},
-        {{"spec", "trialTemplate", "configMap", "configMapName"}, "ConfigMapSource", "string"},
-        {{"spec", "trialTemplate", "configMap", "configMapNamespace"}, "ConfigMapSource", "string"},
-        {{"spec", "trialTemplate", "configMap", "templatePath"}, "ConfigMapSource", "string"},
-        {{"spec", "metricsCollectorSpec", "collector", "kind"},
-         "CollectorSpec",
-         "v1beta1.CollectorKind"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "path"},
-         "FileSystemPath",
-         "string"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "kind"},
-         "FileSystemPath",
-         "v1beta1.FileSystemKind"},
-        {{"spec", "metricsCollectorSpec", "source", "fileSystemPath", "format"},
-         "FileSystemPath",
-         "v1beta1.FileFormat"},
-        {{"spec", "metricsCollectorSpec", "source", "filter", "metricsFormat", "[]"},
-         "FilterSpec",
-         "string"},
-        {{"spec", "resumePolicy"}, "ExperimentSpec", "v1beta1.ResumePolicyType"},
-    };
-    for (const StringField& f : kFields) {
-      // Breadth over list items with an explicit work list (no recursion).
-      struct Item {
-        const json* node;
-        size_t step;
-        std::string index_path;  // ktune's path with indices, for FieldError::field
-      };
-      std::vector<Item> work{{&raw, 0, ""}};
-      while (!work.empty()) {
-        Item item = std::move(work.back());
-        work.pop_back();
-        if (item.step == f.path.size()) {
-          const json& v = *item.node;
-          if (v.is_number() || v.is_boolean()) {
-            std::string dotted;
-            for (const std::string& key : f.path) {
-              if (key != "[]") dotted += dotted.empty() ? key : "." + key;
-            }
-            Add(FieldError::Type::kDecode, item.index_path, "",
-                absl::StrCat("json: cannot unmarshal ", v.is_boolean() ? "bool" : "number",
-                             " into Go struct field ", f.go_struct, ".", dotted, " of type ",
-                             f.go_type),
-                absl::StrCat("quote the value: \"", v.dump(), "\""));  // ktune reads it leniently
-            return true;
-          }
-          continue;
-        }
-        const std::string& key = f.path[item.step];
-        if (key == "[]") {
-          if (!item.node->is_array()) continue;
-          for (size_t i = item.node->size(); i-- > 0;) {
-            work.push_back(
-                {&(*item.node)[i], item.step + 1, absl::StrCat(item.index_path, "[", i, "]")});
-          }
-        } else if (const json* next = FieldOf(*item.node, key)) {
-          work.push_back({next, item.step + 1,
-                          item.index_path.empty() ? key : absl::StrCat(item.index_path, ".", key)});
-        }
-      }
+    if (std::optional<internal::KatibDecodeError> e = internal::FirstKatibDecodeError(raw)) {
+      Add(FieldError::Type::kDecode, e->field, "", e->message,
+          absl::StrCat("quote the value: \"", e->value->dump(), "\""));
+      return true;
     }
     // `collector: {}` (or a collector without kind): Katib's defaulter only fills in a missing
     // collector, so the kind stays empty and is rejected below (rule 58).
@@ -1585,78 +1197,6 @@ std::string FieldError::ToString() const {
   std::string message = KatibMessage();
   if (hint.empty()) return message;
   return absl::StrCat(message, " (", hint, ")");
-}
-
-std::vector<std::string> KatibDefaulterRemovals(const json& experiment) {
-  std::vector<std::string> removals;
-  const json* spec = FieldOf(experiment, "spec", JsonType::kObject);
-  if (!spec) return removals;
-  const auto& structs = KatibStructFields();
-  struct Item {
-    const json* node;
-    std::string name;     // the struct, by the field name that holds it
-    std::string pointer;  // JSON pointer of node
-  };
-  std::vector<Item> work{{spec, "spec", "/spec"}};
-  auto escape = [](const std::string& key) {
-    std::string out;
-    for (char c : key) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  };
-  while (!work.empty()) {
-    Item item = std::move(work.back());
-    work.pop_back();
-    const auto found = structs.find(item.name);
-    if (found == structs.end()) continue;
-    const std::vector<std::string>& fields = found->second;
-    for (auto it = item.node->begin(); it != item.node->end(); ++it) {
-      const std::string pointer = absl::StrCat(item.pointer, "/", escape(it.key()));
-      const json& v = *it;
-      const bool known = Contains(fields, it.key());
-      // Unknown fields and nulls are not in Katib's typed object; omitempty drops empty
-      // strings, lists and maps, false and 0 (pointers, e.g. parallelTrialCount, keep 0; a
-      // struct, e.g. feasibleSpace, is never dropped).
-      const bool pointer_field = it.key() == "parallelTrialCount" || it.key() == "maxTrialCount" ||
-                                 it.key() == "maxFailedTrialCount" || it.key() == "goal" ||
-                                 it.key() == "numLayers";
-      const bool struct_field = it.key() == "feasibleSpace" || it.key() == "graphConfig";
-      const bool empty =
-          v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
-          (v.is_array() && v.empty()) || (v.is_boolean() && !v.get<bool>()) ||
-          (v.is_number() && v.get<double>() == 0 && !pointer_field) ||
-          (v.is_object() && v.empty() && !struct_field && structs.count(it.key()) == 0 &&
-           it.key() != "trialSpec" && it.key() != "customCollector" && it.key() != "httpGet");
-      if (!known || v.is_null() || (empty && !struct_field)) {
-        removals.push_back(pointer);
-        continue;
-      }
-      if (it.key() == "trialSpec" || it.key() == "customCollector" || it.key() == "httpGet" ||
-          it.key() == "primaryPodLabels") {
-        continue;  // kept as written (unstructured, or typed Kubernetes objects ktune keeps
-                   // verbatim)
-      }
-      const std::string child =
-          item.name == "operations" && it.key() == "parameters" ? "parameters" : it.key();
-      if (structs.count(child) == 0) continue;
-      if (v.is_object()) {
-        work.push_back({&v, child, pointer});
-      } else if (v.is_array()) {
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (v[i].is_object()) work.push_back({&v[i], child, absl::StrCat(pointer, "/", i)});
-        }
-      }
-    }
-  }
-  std::sort(removals.begin(), removals.end());
-  return removals;
 }
 
 std::vector<FieldError> ValidateExperiment(const Experiment& experiment,
