@@ -20,6 +20,7 @@
 #include "core/job_schema.h"
 #include "core/json_access.h"
 #include "core/number.h"
+#include "core/pod_template.h"
 
 namespace ktune::core {
 namespace {
@@ -502,7 +503,7 @@ class Validator {
     }
     const TrialTemplate& t = *s_.trial_template;
     if (t.primary_container_name.empty()) {
-      std::vector<std::string> names = ContainerNames(t);
+      std::vector<std::string> names = TemplateContainerNames(t);
       Required(
           "spec.trialTemplate.primaryContainerName", "must be specified",
           names.empty()
@@ -826,15 +827,15 @@ class Validator {
     }
   }
 
-  static std::vector<std::string> ContainerNames(const TrialTemplate& t) {
+  // The names of the template's containers (any kind of template), at most 16, for a hint.
+  static std::vector<std::string> TemplateContainerNames(const TrialTemplate& t) {
     std::vector<std::string> names;
     if (!t.trial_spec) return names;
-    const json* containers =
-        PathOf(*t.trial_spec, {"spec", "template", "spec", "containers"}, JsonType::kArray);
-    if (!containers) return names;
-    for (const auto& c : *containers) {
-      if (std::optional<std::string> name = StringFieldOf(c, "name")) names.push_back(*name);
+    absl::StatusOr<std::vector<PodContainer>> containers = FindContainers(*t.trial_spec);
+    if (!containers.ok()) return names;
+    for (const PodContainer& c : *containers) {
       if (names.size() >= 16) break;
+      if (!c.name.empty()) names.push_back(c.name);
     }
     return names;
   }
