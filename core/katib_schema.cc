@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
+#include "core/internal/strings.h"
 #include "core/json_access.h"
 #include "core/validation.h"
 
@@ -192,19 +193,6 @@ std::vector<std::string> KatibDefaulterRemovals(const nlohmann::json& experiment
     std::string pointer;  // JSON pointer of node
   };
   std::vector<Item> work{{spec, "spec", "/spec"}};
-  auto escape = [](const std::string& key) {
-    std::string out;
-    for (char c : key) {
-      if (c == '~') {
-        out += "~0";
-      } else if (c == '/') {
-        out += "~1";
-      } else {
-        out += c;
-      }
-    }
-    return out;
-  };
   while (!work.empty()) {
     Item item = std::move(work.back());
     work.pop_back();
@@ -212,7 +200,7 @@ std::vector<std::string> KatibDefaulterRemovals(const nlohmann::json& experiment
     if (found == structs.end()) continue;
     const std::vector<std::string>& fields = found->second;
     for (auto it = item.node->begin(); it != item.node->end(); ++it) {
-      const std::string pointer = absl::StrCat(item.pointer, "/", escape(it.key()));
+      const std::string pointer = internal::JsonPointerJoin(item.pointer, it.key());
       const json& v = *it;
       const bool known = std::find(fields.begin(), fields.end(), it.key()) != fields.end();
       // Unknown fields and nulls are not in Katib's typed object; omitempty drops empty

@@ -17,6 +17,7 @@
 #include "core/defaults.h"
 #include "core/internal/go_format.h"
 #include "core/internal/katib_schema.h"
+#include "core/internal/strings.h"
 #include "core/job_schema.h"
 #include "core/json_access.h"
 #include "core/number.h"
@@ -25,6 +26,7 @@
 namespace ktune::core {
 namespace {
 
+using internal::Closest;
 using internal::CutQuote;
 using internal::GoFeasibleSpaceJson;
 using internal::GoJson;
@@ -48,35 +50,6 @@ std::string Sorted(std::vector<std::string> list, const char* empty = "none yet"
   if (list.empty()) return empty;
   std::sort(list.begin(), list.end());
   return absl::StrJoin(list, ", ");
-}
-
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                  std::tolower(static_cast<unsigned char>(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The closest candidate within a small edit distance, or "".
-std::string Closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const auto& c : candidates) {
-    size_t d = EditDistance(word, c);
-    if (d < best_distance) {
-      best_distance = d;
-      best = c;
-    }
-  }
-  return best;
 }
 
 bool IsAbsolutePath(const std::string& path) { return !path.empty() && path[0] == '/'; }
