@@ -3,12 +3,18 @@
 //
 // Thread-safety: pure functions.
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ktune::core::internal {
+
+// Whether `item` is in `list`.
+inline bool Contains(const std::vector<std::string>& list, std::string_view item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
 
 // Levenshtein distance of `a` and `b`, ignoring ASCII case.
 size_t EditDistance(std::string_view a, std::string_view b);
