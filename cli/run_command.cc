@@ -137,9 +137,7 @@ class SignalWatcher {
 std::string BestSummary(const core::Experiment& e) {
   const auto& best = e.status.current_optimal_trial;
   if (best.best_trial_name.empty() || !e.spec.objective) return "no result yet";
-  core::Trial probe;
-  probe.status.observation = best.observation;
-  auto value = core::ObjectiveValue(*e.spec.objective, probe);
+  auto value = core::ObjectiveValue(*e.spec.objective, best.observation);
   return absl::StrCat(e.spec.objective->objective_metric_name, "=", value.value_or("?"), " (",
                       best.best_trial_name, ")");
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/conditions.h"
 #include "core/json_access.h"
+#include "core/settings.h"
 #include "core/template.h"
 #include "core/time_util.h"
 #include "spdlog/spdlog.h"
@@ -44,24 +45,6 @@ void MarkTrialInterrupted(core::Trial& t, const std::string& now) {
                      kMessageTrialInterrupted, now);
   t.status.completion_time.clear();
   t.status.observation.reset();
-}
-
-std::vector<std::string> MetricNames(const core::ObjectiveSpec& o) {
-  std::vector<std::string> names{o.objective_metric_name};
-  names.insert(names.end(), o.additional_metric_names.begin(), o.additional_metric_names.end());
-  return names;
-}
-
-void MergeSettings(std::vector<core::Setting>& into, const std::vector<core::Setting>& from) {
-  for (const core::Setting& s : from) {
-    auto it = std::find_if(into.begin(), into.end(),
-                           [&](const core::Setting& mine) { return mine.name == s.name; });
-    if (it != into.end()) {
-      it->value = s.value;
-    } else {
-      into.push_back(s);
-    }
-  }
 }
 
 int32_t DoneCount(const core::ExperimentStatus& s) {
@@ -836,7 +819,7 @@ core::Experiment ControllerManager::ExperimentForSuggestion(const Entry& e) cons
   // Katib sends the experiment with its settings overwritten by those the service returned.
   core::Experiment request = e.experiment;
   if (request.spec.algorithm) {
-    MergeSettings(request.spec.algorithm->algorithm_settings, e.returned_settings);
+    core::MergeSettings(request.spec.algorithm->algorithm_settings, e.returned_settings);
   }
   return request;
 }
@@ -868,7 +851,7 @@ absl::Status ControllerManager::ApplyExit(Entry& e, const TrialExit& exit) {
     absl::StatusOr<std::vector<core::MetricLog>> logs = observations_.GetObservationLog(query);
     if (!logs.ok()) return logs.status();
     return std::optional<core::Observation>(
-        core::ComputeObservation(MetricNames(t->spec.objective), *logs));
+        core::ComputeObservation(core::MetricNames(t->spec.objective), *logs));
   };
   switch (exit.kind) {
     case TrialExit::Kind::kKilled:
@@ -1042,7 +1025,7 @@ absl::Status ControllerManager::CreateTrials(Entry& e, int32_t count, int32_t& b
     plugin_state = std::string();
   }
   if (!reply->algorithm_settings.empty() || reply->exhausted || !plugin_state->empty()) {
-    MergeSettings(e.returned_settings, reply->algorithm_settings);
+    core::MergeSettings(e.returned_settings, reply->algorithm_settings);
     e.exhausted = e.exhausted || reply->exhausted;
     if (absl::Status st = SaveSuggestionState(e, *plugin_state); !st.ok()) return st;
   }
