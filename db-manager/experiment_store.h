@@ -18,6 +18,11 @@
 // keeps the stored status, a status write keeps the stored spec, labels and annotations. So a
 // controller writing status never overwrites a maxTrialCount that a user changed meanwhile.
 //
+// No-op writes. An update that would store exactly what is stored (the same spec, labels and
+// annotations; the same status) is not a write, as in Kubernetes: it returns the stored object
+// with its resource_version unchanged and appends no change, so a controller that writes back
+// what it read does not wake itself up. (Its precondition, if any, is still checked.)
+//
 // Change feed. Every write appends one Change (revision, kind, type, key). ChangesSince(r)
 // returns those after r in order; WaitForChanges blocks until there is one (or a timeout), so
 // watchers never poll. The store keeps a bounded window of recent changes: asking for a
@@ -61,7 +66,9 @@ struct Change {
 
 struct ChangeBatch {
   std::vector<Change> changes;  // in revision order
-  int64_t revision = 0;         // the store's revision when read: resume from here
+  // Resume from here: the store's revision when read, or, when `limit` cut the batch short,
+  // the revision of its last change.
+  int64_t revision = 0;
 };
 
 // Paging for list calls. `limit` 0 means no limit. `continue_token` is the opaque token a
@@ -116,8 +123,7 @@ class ExperimentStore {
   virtual absl::StatusOr<core::Trial> CreateTrial(const core::Trial& t) = 0;
   // Replaces the status; keeps everything else as stored.
   virtual absl::StatusOr<core::Trial> UpdateTrialStatus(const core::Trial& t) = 0;
-  virtual absl::StatusOr<core::Trial> GetTrial(const std::string& ns,
-                                               const std::string& name) = 0;
+  virtual absl::StatusOr<core::Trial> GetTrial(const std::string& ns, const std::string& name) = 0;
   // Every trial of the experiment, in creation order, with its runSpec.
   virtual absl::StatusOr<std::vector<core::Trial>> ListTrials(const std::string& ns,
                                                               const std::string& experiment) = 0;
@@ -137,11 +143,13 @@ class ExperimentStore {
   // ---- change feed ----
   // The store-wide revision now.
   virtual absl::StatusOr<int64_t> Revision() = 0;
-  // Changes with revision > `revision`, at most `limit` (0: all), in order. OutOfRange when
-  // `revision` is older than the retained window (the caller lists again).
+  // Changes with revision > `revision`, at most `limit` (0: all; negative: InvalidArgument), in
+  // order. OutOfRange when `revision` is older than the retained window (the caller lists
+  // again); empty when `revision` is the current one (or later).
   virtual absl::StatusOr<ChangeBatch> ChangesSince(int64_t revision, int64_t limit = 0) = 0;
   // Blocks until the store's revision is above `revision` or `timeout` passes; returns the
-  // revision then. Any thread; woken by writes made through this store object.
+  // revision then (InfiniteDuration: no timeout). Any thread; woken by writes made through
+  // this store object.
   virtual int64_t WaitForChanges(int64_t revision, absl::Duration timeout) = 0;
 };
 
