@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "core/experiment.h"
+#include "metrics-collector/sink.h"
 
 namespace ktune::controller {
 
@@ -30,9 +31,9 @@ struct TrialRef {
 
 // Why the executor is asked to stop a trial; the exit reports it back (see TrialExit::Kind).
 enum class StopReason {
-  kKill,          // a user (or the experiment's end, where the mode's policy kills) stopped it
-  kEarlyStop,     // an early-stopping rule stopped it: reported kEarlyStopped
-  kInterrupt,     // the controller is going away: reported kInterrupted, the trial runs again
+  kKill,       // a user (or the experiment's end, where the mode's policy kills) stopped it
+  kEarlyStop,  // an early-stopping rule stopped it: reported kEarlyStopped
+  kInterrupt,  // the controller is going away: reported kInterrupted, the trial runs again
 };
 
 // How a trial's run ended.
@@ -60,15 +61,10 @@ struct TrialExit {
 
 std::string_view KindName(TrialExit::Kind kind);
 
-// Where collected observation logs go (the ObservationStore in-process, Katib's DBManager over
-// gRPC, a fan-out to both the store and the controller's metric events).
-// Thread-safe: called from executor threads.
-class MetricsSink {
- public:
-  virtual ~MetricsSink() = default;
-  virtual absl::Status Report(const std::string& trial_name,
-                              const std::vector<core::MetricLog>& logs) = 0;
-};
+// Where collected observation logs go (metrics-collector/sink.h): the ObservationStore
+// in-process, Katib's DBManager over gRPC, or a FanOutSink to both the store and the
+// controller's metric events. The name stays here for the controller's code.
+using MetricsSink = metrics::MetricsSink;
 
 class Executor {
  public:

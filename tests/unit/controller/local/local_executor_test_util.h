@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the LocalExecutor tests: a recording metrics sink, trials built from a command,
-// fifos and pidfds to wait on events of real processes (no sleeps), and re-running this test
-// binary as a helper process.
+// fifos and pidfds to wait on events of real processes (no sleeps), temp directories, and
+// re-running this test binary as a helper process.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,13 +27,29 @@
 #include "controller/executor.h"
 #include "core/experiment.h"
 #include "core/mutex.h"
+#include "metrics-collector/sink.h"
 
 extern char** environ;
 
 namespace ktune::controller::testing {
 
+inline std::filesystem::path MakeTempDir(const std::string& prefix) {
+  std::random_device rd;
+  auto dir = std::filesystem::temp_directory_path() /
+             (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // Records every batch, per trial; Report fails while `failures_left` > 0.
-class RecordingSink : public MetricsSink {
+class RecordingSink : public metrics::MetricsSink {
  public:
   absl::Status Report(const std::string& trial, const std::vector<core::MetricLog>& logs) override {
     MutexLock lock(mu_);
@@ -99,6 +118,8 @@ inline core::Trial MakeTrial(const std::string& name, nlohmann::json run_spec,
                              const std::string& primary = "main") {
   core::Trial t;
   t.metadata.name = name;
+  t.metadata.namespace_ = "default";
+  t.metadata.labels[core::kExperimentLabel] = "exp";
   t.spec.run_spec = std::move(run_spec);
   t.spec.primary_container_name = primary;
   t.spec.objective.objective_metric_name = "loss";
@@ -113,6 +134,13 @@ inline core::Trial ShellTrial(const std::string& name, const std::string& script
   std::vector<std::string> command = {"sh", "-c", script};
   for (auto& e : extra) command.push_back(std::move(e));
   return MakeTrial(name, JobWith({{"name", "main"}, {"command", command}}));
+}
+
+// `trial` moved to namespace `ns` and experiment `experiment`.
+inline core::Trial In(core::Trial trial, const std::string& ns, const std::string& experiment) {
+  trial.metadata.namespace_ = ns;
+  trial.metadata.labels[core::kExperimentLabel] = experiment;
+  return trial;
 }
 
 // A named pipe; opening it blocks until the other side opens, which orders events between
