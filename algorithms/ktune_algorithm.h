@@ -81,7 +81,9 @@
  * Compatibility. A table of minor version 0 (a plugin built against ABI 1.0) loads and runs
  * in a 1.1 host, through create and get_suggestions. A 1.1 plugin still fills create and
  * get_suggestions, so that a 1.0 host can load it too: those calls have no host services
- * (plugin.h does this).
+ * (plugin.h does this). A 1.0 plugin's source still compiles against this header and behaves
+ * as before: the entries it does not initialize are NULL (a positional initializer draws
+ * -Wmissing-field-initializers from -Wextra; name the fields to avoid it).
  */
 #pragma once
 

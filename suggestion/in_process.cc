@@ -39,6 +39,28 @@ absl::StatusOr<std::string_view> UnwrapState(const std::string& algorithm, std::
   return saved.substr(end + 1);
 }
 
+// The TrialDelta fingerprint of a trial, computed on the model so that only the trials that
+// changed are converted to api.proto: what can change after a trial is created, which is its
+// status (the controller never edits a trial's spec). It covers everything TrialToProto puts
+// into the status (times, last condition, each metric's min, max and latest), so the message
+// an algorithm receives never changes without it.
+std::string StatusFingerprint(const core::Trial& trial) {
+  constexpr char kSep = '\x1f';
+  const core::TrialStatus& s = trial.status;
+  std::string f = s.start_time;
+  f += kSep;
+  f += s.completion_time;
+  f += kSep;
+  if (!s.conditions.empty()) f += s.conditions.back().type;
+  if (s.observation) {
+    for (const core::MetricObservation& m : s.observation->metrics) {
+      f += kSep;
+      f += m.name + kSep + m.min + kSep + m.max + kSep + m.latest;
+    }
+  }
+  return f;
+}
+
 bool Interrupted(const absl::Status& status) {
   return status.code() == absl::StatusCode::kCancelled ||
          status.code() == absl::StatusCode::kDeadlineExceeded;
@@ -71,8 +93,10 @@ class InProcessSuggester final : public Suggester {
     request.set_current_request_number(count);
     request.set_total_request_number(total);
     for (const core::Trial& trial : trials) {
+      std::string fingerprint = StatusFingerprint(trial);
+      if (!delta_.Changed(trial.metadata.name, fingerprint)) continue;
       api::v1::beta1::Trial proto = core::TrialToProto(trial);
-      if (delta_.Offer(proto)) *request.add_trials() = std::move(proto);
+      if (delta_.Offer(proto, std::move(fingerprint))) *request.add_trials() = std::move(proto);
     }
     spdlog::debug("experiment {}: asking {} for {} assignment(s), sending {} of {} trial(s)",
                   experiment.metadata.name, plugin_.name(), count, request.trials_size(),
@@ -157,7 +181,7 @@ class InProcessSuggester final : public Suggester {
   // The wrapped state instance_ was loaded from or last saved (empty: none): what a new
   // instance is given after an interrupted call.
   std::string state_;
-  TrialDelta delta_;  // what instance_ has accepted
+  TrialDelta delta_;  // what instance_ has been sent, by StatusFingerprint
 };
 
 HostInfo HostInfoFor(const InProcessSuggestionService::Options& options) {

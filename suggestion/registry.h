@@ -70,8 +70,6 @@ class AlgorithmInstance {
   absl::Status LoadState(std::string_view state);
 
   const std::string& algorithm_name() const { return name_; }
-  // The experiment it was created for (Experiment.name), as its log lines name it.
-  const std::string& experiment_name() const { return experiment_; }
 
  private:
   friend class AlgorithmPlugin;

@@ -26,19 +26,30 @@ bool IsSentToAlgorithm(const api::Trial& trial) {
   }
 }
 
+std::string TrialDelta::Fingerprint(const api::Trial& trial) {
+  return trial.status().SerializeAsString();
+}
+
+bool TrialDelta::Changed(std::string_view name, std::string_view fingerprint) const {
+  if (name.empty()) return false;
+  // Debian's abseil keys its maps with its own string_view.
+  const absl::string_view key(name.data(), name.size());
+  if (auto it = pending_.find(key); it != pending_.end()) return it->second != fingerprint;
+  auto it = known_.find(key);
+  return it == known_.end() || it->second != fingerprint;
+}
+
+bool TrialDelta::Offer(const api::Trial& trial, std::string fingerprint) {
+  if (trial.name().empty()) return false;
+  // A later entry of the same name in one call replaces the earlier one, as in a plugin.
+  pending_.insert_or_assign(trial.name(), std::move(fingerprint));
+  return IsSentToAlgorithm(trial);
+}
+
 bool TrialDelta::Offer(const api::Trial& trial) {
-  if (trial.name().empty() || !IsSentToAlgorithm(trial)) return false;
-  std::string fingerprint = trial.status().SerializeAsString();
-  if (auto it = pending_.find(trial.name()); it != pending_.end()) {
-    if (it->second == fingerprint) return false;
-    it->second = std::move(fingerprint);  // a later entry of the same name wins, as in a plugin
-    return true;
-  }
-  if (auto it = accepted_.find(trial.name()); it != accepted_.end() && it->second == fingerprint) {
-    return false;
-  }
-  pending_.emplace(trial.name(), std::move(fingerprint));
-  return true;
+  std::string fingerprint = Fingerprint(trial);
+  if (!Changed(trial.name(), fingerprint)) return false;
+  return Offer(trial, std::move(fingerprint));
 }
 
 void TrialDelta::Select(const google::protobuf::RepeatedPtrField<api::Trial>& history,
@@ -49,14 +60,14 @@ void TrialDelta::Select(const google::protobuf::RepeatedPtrField<api::Trial>& hi
 }
 
 void TrialDelta::Commit() {
-  for (auto& [name, fingerprint] : pending_) accepted_[name] = std::move(fingerprint);
+  for (auto& [name, fingerprint] : pending_) known_[name] = std::move(fingerprint);
   pending_.clear();
 }
 
 void TrialDelta::Abandon() { pending_.clear(); }
 
 void TrialDelta::Reset() {
-  accepted_.clear();
+  known_.clear();
   pending_.clear();
 }
 

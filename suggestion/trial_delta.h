@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "api/api.pb.h"
@@ -22,43 +23,60 @@ namespace ktune::suggestion {
 // (core/number.h), as core::IsObservationAvailable says for the model.
 bool IsSentToAlgorithm(const api::v1::beta1::Trial& trial);
 
-// The upsert diff between a trial history and what one algorithm instance has accepted, keyed
-// by trial name. A trial is sent when IsSentToAlgorithm keeps it and the instance has not
-// accepted it with the same status: it is new, or its status (start and completion time,
-// condition, observation) changed since. A trial's spec is never compared: it does not change
-// after creation. Trials without a name are never sent (a plugin upserts by name). A trial
-// sent earlier that the filter drops later (it became MetricsUnavailable) is not sent again:
-// the ABI has no removal, so the instance keeps the status it was last sent.
+// The upsert diff between a trial history and what one algorithm instance has been sent,
+// keyed by trial name with a status fingerprint. A trial is sent when IsSentToAlgorithm keeps
+// it and the instance has not yet been sent it with the same fingerprint: it is new, or its
+// status (start and completion time, condition, observation) changed since. A trial's spec is
+// never compared: it does not change after creation. Trials without a name are never sent (a
+// plugin upserts by name). A trial the filter dropped is remembered too, so an unchanged one
+// costs a lookup and is not judged again; one sent earlier that the filter drops later (it
+// became MetricsUnavailable) is not sent again: the ABI has no removal, so the instance keeps
+// the status it was last sent.
 //
-// One call: Offer each trial of the history (or Select them all) and send those it accepts;
-// then Commit once the instance accepted the request, or Abandon when the call failed (the
-// same trials are offered again next time; plugins upsert, so a repeat is harmless). Reset for
-// a new instance, which then receives the full history again.
+// The fingerprint is the caller's: any string that changes whenever the trial's status as an
+// algorithm receives it changes, used consistently for one TrialDelta. Fingerprint(trial) is
+// the one for api.proto trials (the gRPC service); the in-process adapter uses one computed on
+// its own model, so that it converts to api.proto only the trials that changed.
 //
-// Memory: one entry per accepted trial (its name and its status in wire form, a few dozen
-// bytes). Not thread-safe: it belongs to one instance's adapter.
+// One call: for each trial of the history, skip it unless Changed, else Offer it and send it
+// when Offer says so (Offer(trial) and Select do both steps with Fingerprint); then Commit once
+// the instance accepted the request, or Abandon when the call failed (the same trials are
+// offered again next time; plugins upsert, so a repeat is harmless). Reset for a new instance,
+// which then receives the full history again.
+//
+// Memory: one entry per distinct trial name seen (the name and its fingerprint). Not
+// thread-safe: it belongs to one instance's adapter.
 class TrialDelta {
  public:
-  // True when `trial` is to be sent in this call; it then stays pending until Commit or
-  // Abandon. Offering the same name twice in one call (with the same status) is accepted once.
+  // The fingerprint of an api.proto trial: its status in wire form (TrialStatus has no map
+  // field, so equal statuses serialize to equal bytes within one process).
+  static std::string Fingerprint(const api::v1::beta1::Trial& trial);
+
+  // Whether the trial named `name` with this fingerprint needs to be offered in this call:
+  // false when the instance was sent it (or it was filtered out) with this very fingerprint,
+  // when it was offered already in this call with it, and for an empty name.
+  bool Changed(std::string_view name, std::string_view fingerprint) const;
+  // Judges `trial` (a Changed one; its fingerprint is `fingerprint`): true when it is to be
+  // sent in this call. Either way the judgement stays pending until Commit or Abandon.
+  bool Offer(const api::v1::beta1::Trial& trial, std::string fingerprint);
+  // Changed and Offer with Fingerprint(trial).
   bool Offer(const api::v1::beta1::Trial& trial);
-  // Appends to `out` a copy of each trial of `history` that Offer accepts, in order.
+  // Appends to `out` a copy of each trial of `history` that Offer(trial) accepts, in order.
   void Select(const google::protobuf::RepeatedPtrField<api::v1::beta1::Trial>& history,
               google::protobuf::RepeatedPtrField<api::v1::beta1::Trial>* out);
-  // The instance accepted this call's request: the pending trials count as sent.
+  // The instance accepted this call's request: the pending judgements hold.
   void Commit();
-  // This call's request was not accepted: nothing pending counts as sent.
+  // This call's request was not accepted: the pending judgements are forgotten.
   void Abandon();
   // A new instance that has been sent nothing.
   void Reset();
 
-  // Trials the instance has accepted, by distinct name.
-  size_t accepted() const { return accepted_.size(); }
+  // Distinct trial names judged so far (sent or filtered out) and committed.
+  size_t known() const { return known_.size(); }
 
  private:
-  // Trial name -> its status's wire bytes (TrialStatus has no map field, so equal statuses
-  // serialize to equal bytes in one process).
-  absl::flat_hash_map<std::string, std::string> accepted_;
+  // Trial name -> the fingerprint it was last judged with.
+  absl::flat_hash_map<std::string, std::string> known_;
   absl::flat_hash_map<std::string, std::string> pending_;
 };
 

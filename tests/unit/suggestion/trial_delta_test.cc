@@ -47,7 +47,7 @@ TEST(TrialDeltaTest, SendsTheFullHistoryFirstThenOnlyNewAndChangedTrials) {
   std::vector<api::Trial> history = {Trial("a", api::TrialStatus::RUNNING),
                                      Trial("b", api::TrialStatus::RUNNING)};
   EXPECT_THAT(Send(delta, history), ElementsAre("a", "b"));
-  EXPECT_EQ(delta.accepted(), 2u);
+  EXPECT_EQ(delta.known(), 2u);
   // Unchanged: nothing.
   EXPECT_THAT(Send(delta, history), IsEmpty());
   // b completes with a metric, c is new: both go out, a does not.
@@ -77,7 +77,7 @@ TEST(TrialDeltaTest, AnAbandonedCallSendsItsTrialsAgain) {
   TrialDelta delta;
   EXPECT_TRUE(delta.Offer(Trial("a", api::TrialStatus::RUNNING)));
   delta.Abandon();
-  EXPECT_EQ(delta.accepted(), 0u);
+  EXPECT_EQ(delta.known(), 0u);
   EXPECT_TRUE(delta.Offer(Trial("a", api::TrialStatus::RUNNING)));
   delta.Commit();
   EXPECT_FALSE(delta.Offer(Trial("a", api::TrialStatus::RUNNING)));
@@ -89,7 +89,7 @@ TEST(TrialDeltaTest, ResetSendsEverythingAgain) {
                                      Trial("b", api::TrialStatus::RUNNING)};
   EXPECT_THAT(Send(delta, history), ElementsAre("a", "b"));
   delta.Reset();
-  EXPECT_EQ(delta.accepted(), 0u);
+  EXPECT_EQ(delta.known(), 0u);
   EXPECT_THAT(Send(delta, history), ElementsAre("a", "b"));
 }
 
@@ -106,9 +106,40 @@ TEST(TrialDeltaTest, ARepeatedNameInOneCallIsSentOnceUnlessItsStatusDiffers) {
 
 TEST(TrialDeltaTest, UnnamedTrialsAreNeverSent) {
   TrialDelta delta;
-  EXPECT_FALSE(delta.Offer(Trial("", api::TrialStatus::SUCCEEDED, "0.1")));
+  api::Trial unnamed = Trial("", api::TrialStatus::SUCCEEDED, "0.1");
+  EXPECT_FALSE(delta.Changed("", TrialDelta::Fingerprint(unnamed)));
+  EXPECT_FALSE(delta.Offer(unnamed));
   delta.Commit();
-  EXPECT_EQ(delta.accepted(), 0u);
+  EXPECT_EQ(delta.known(), 0u);
+}
+
+// The in-process adapter's way: its own fingerprint, and a conversion only for what changed.
+TEST(TrialDeltaTest, TheCallersFingerprintDecidesWhatChanged) {
+  TrialDelta delta;
+  api::Trial t = Trial("a", api::TrialStatus::RUNNING);
+  ASSERT_TRUE(delta.Changed("a", "v1"));
+  EXPECT_TRUE(delta.Offer(t, "v1"));
+  EXPECT_FALSE(delta.Changed("a", "v1"));  // offered in this call already
+  delta.Commit();
+  EXPECT_FALSE(delta.Changed("a", "v1"));
+  EXPECT_TRUE(delta.Changed("a", "v2"));
+  EXPECT_TRUE(delta.Changed("b", "v1"));
+}
+
+// A filtered trial is judged once per status, not on every call.
+TEST(TrialDeltaTest, AFilteredTrialIsNotJudgedAgainUntilItChanges) {
+  TrialDelta delta;
+  api::Trial stopped = Trial("s", api::TrialStatus::EARLYSTOPPED);
+  EXPECT_TRUE(delta.Changed("s", TrialDelta::Fingerprint(stopped)));
+  EXPECT_FALSE(delta.Offer(stopped));
+  delta.Commit();
+  EXPECT_EQ(delta.known(), 1u);
+  EXPECT_FALSE(delta.Changed("s", TrialDelta::Fingerprint(stopped)));
+  // Its observation arrives: now it has a result, and is sent.
+  auto* m = stopped.mutable_status()->mutable_observation()->add_metrics();
+  m->set_name("loss");
+  m->set_value("0.7");
+  EXPECT_TRUE(delta.Offer(stopped));
 }
 
 // Katib leaves MetricsUnavailable trials, and EarlyStopped ones without an available
