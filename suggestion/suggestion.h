@@ -2,7 +2,6 @@
 // The Suggestion interface the controller talks to: in-process (plugins loaded into this
 // process) now, gRPC (Katib's Suggestion service) later. Both adapters implement this.
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -11,8 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
 #include "core/experiment.h"
+#include "suggestion/call_options.h"
 
 namespace ktune::suggestion {
 
@@ -30,15 +29,6 @@ struct SuggestionReply {
   // True when the algorithm returned fewer assignments than asked for: its search space is
   // exhausted and it will never return more.
   bool exhausted = false;
-};
-
-// Bounds one GetSuggestions call. The call returns DeadlineExceeded once `deadline` has passed
-// and Cancelled soon after `*cancelled` becomes true (an in-process plugin sees both through
-// the ABI 1.1 host table; a plugin built against ABI 1.0 cannot be interrupted and is judged
-// when it returns). `cancelled` may be null; it must outlive the call.
-struct CallOptions {
-  absl::Time deadline = absl::InfiniteFuture();
-  const std::atomic<bool>* cancelled = nullptr;
 };
 
 // One experiment's suggestion session. Not thread-safe: the controller owns it and calls it

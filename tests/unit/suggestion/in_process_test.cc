@@ -195,10 +195,12 @@ TEST_F(InProcessTest, UnknownAlgorithmListsTheAvailableOnes) {
   core::Experiment e = MakeExperiment("foo");
   absl::Status open = service_.Open(e).status();
   EXPECT_EQ(open.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(open.message(),
-            R"(unknown algorithm "foo"; available algorithms: grid, random, test-recorder)");
+  EXPECT_EQ(
+      open.message(),
+      R"(unknown algorithm "foo"; available algorithms: grid, random, test-abi10, test-recorder)");
   EXPECT_EQ(service_.ValidateAlgorithmSettings(e), open);
-  EXPECT_THAT(service_.AlgorithmNames(), ElementsAre("grid", "random", "test-recorder"));
+  EXPECT_THAT(service_.AlgorithmNames(),
+              ElementsAre("grid", "random", "test-abi10", "test-recorder"));
 }
 
 TEST_F(InProcessTest, ValidationErrorsComeFromTheAlgorithm) {
