@@ -1057,7 +1057,8 @@ absl::Status ControllerManager::CreateTrials(Entry& e, int32_t count, int32_t& b
 absl::Status ControllerManager::StartTrial(Entry& e, core::Trial& trial,
                                            std::string& start_error) {
   const std::string name = trial.metadata.name;
-  if (!trial.status.start_time.empty()) {
+  if (!trial.status.start_time.empty() ||
+      core::FindCondition(trial.status.conditions, core::kRunning) != nullptr) {
     // It ran before and was interrupted: what it reported then is not a result.
     if (absl::Status st = observations_.DeleteObservationLog(name); !st.ok()) return st;
   }

@@ -274,7 +274,9 @@ class FakeExecutor : public Executor {
   std::vector<TrialRef> RunningRefs() const {
     MutexLock lock(mu_);
     std::vector<TrialRef> refs;
-    for (const std::string& name : order_) refs.push_back(running_.at(name).ref);
+    for (const std::string& name : order_) {
+      if (auto it = running_.find(name); it != running_.end()) refs.push_back(it->second.ref);
+    }
     return refs;
   }
 

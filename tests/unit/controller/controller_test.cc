@@ -169,7 +169,7 @@ TEST_F(ControllerTest, ParameterValueIsOneLiteralArgument) {
   ASSERT_TRUE(e.ok()) << e.status();
   std::vector<core::Trial> trials = Trials();
   ASSERT_EQ(trials.size(), 1u);
-  EXPECT_EQ(ReadAll(executor_->LogPath(trials[0].metadata.name)),
+  EXPECT_EQ(ReadAll(executor_->LogPath(TrialRef::Of(trials[0]))),
             "loss=1 a;touch pwned $(touch pwned2) `touch pwned3`\n");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned2"));
