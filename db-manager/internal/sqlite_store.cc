@@ -515,22 +515,6 @@ Encoded Split(json j) {
   return out;
 }
 
-std::string ExperimentStatusText(const core::ExperimentStatus& status) {
-  core::Experiment only_status;
-  only_status.status = status;
-  json j = core::ExperimentToJson(only_status);
-  json s = Take(j, "status");
-  return s.is_null() ? "{}" : DumpJson(s);
-}
-
-std::string TrialStatusText(const core::TrialStatus& status) {
-  core::Trial only_status;
-  only_status.status = status;
-  json j = core::TrialToJson(only_status);
-  json s = Take(j, "status");
-  return s.is_null() ? "{}" : DumpJson(s);
-}
-
 absl::StatusOr<json> ParseColumn(absl::string_view kind, const std::string& key,
                                  absl::string_view column, const std::string& text) {
   json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -594,6 +578,16 @@ absl::StatusOr<T> DecodeJson(absl::string_view kind, const std::string& key, con
     return absl::InternalError(
         absl::StrCat("stored ", kind, " ", key, " cannot be decoded: ", e.what()));
   }
+}
+
+// The metadata the store owns, as a read fills it in.
+void FillStoredMeta(core::ObjectMeta& meta, const std::string& uid,
+                    const std::string& creation_timestamp, int64_t resource_version,
+                    int64_t generation) {
+  meta.uid = uid;
+  meta.creation_timestamp = creation_timestamp;
+  meta.resource_version = std::to_string(resource_version);
+  meta.generation = generation;
 }
 
 const std::string* ExperimentLabel(const core::Trial& trial) {
@@ -1047,7 +1041,12 @@ absl::StatusOr<core::Experiment> SqliteStore::CreateExperiment(const core::Exper
     Publish({Change{row.resource_version, ObjectKind::kExperiment, ChangeType::kAdded, row.ns,
                     row.name, row.name, row.generation}});
   }
-  return DecodeExperiment(row);
+  // What was written is what the caller gave, but for the metadata the store owns: no need to
+  // decode it back.
+  core::Experiment stored = e;
+  FillStoredMeta(stored.metadata, row.uid, row.creation_timestamp, row.resource_version,
+                 row.generation);
+  return stored;
 }
 
 absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentSpec(const core::Experiment& e) {
@@ -1114,7 +1113,8 @@ absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentStatus(const core:
   absl::StatusOr<std::optional<int64_t>> precondition =
       Precondition("experiment", key, meta.resource_version);
   if (!precondition.ok()) return precondition.status();
-  const std::string status_text = ExperimentStatusText(e.status);
+  Encoded encoded = Split(core::ExperimentToJson(e));
+  const std::string& status_text = encoded.status;
 
   ExperimentRow row;
   {
@@ -1145,6 +1145,14 @@ absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentStatus(const core:
     });
     if (!status.ok()) return status;
     Publish(std::move(changes));
+  }
+  // The caller's object usually is the stored one but for its status (it read it before):
+  // then the result is the caller's, without decoding the stored texts back.
+  if (row.head == encoded.head && row.spec == DumpJson(encoded.spec)) {
+    core::Experiment stored = e;
+    FillStoredMeta(stored.metadata, row.uid, row.creation_timestamp, row.resource_version,
+                   row.generation);
+    return stored;
   }
   return DecodeExperiment(row);
 }
@@ -1385,7 +1393,10 @@ absl::StatusOr<core::Trial> SqliteStore::CreateTrial(const core::Trial& t) {
     Publish({Change{row.resource_version, ObjectKind::kTrial, ChangeType::kAdded, row.ns, row.name,
                     row.experiment, 0}});
   }
-  return DecodeTrial(row);
+  // As CreateExperiment: what was written is the caller's trial.
+  core::Trial stored = t;
+  FillStoredMeta(stored.metadata, row.uid, row.creation_timestamp, row.resource_version, 1);
+  return stored;
 }
 
 absl::StatusOr<core::Trial> SqliteStore::UpdateTrialStatus(const core::Trial& t) {
@@ -1395,7 +1406,8 @@ absl::StatusOr<core::Trial> SqliteStore::UpdateTrialStatus(const core::Trial& t)
   absl::StatusOr<std::optional<int64_t>> precondition =
       Precondition("trial", key, meta.resource_version);
   if (!precondition.ok()) return precondition.status();
-  const std::string status_text = TrialStatusText(t.status);
+  Encoded encoded = Split(core::TrialToJson(t));
+  const std::string& status_text = encoded.status;
 
   TrialRow row;
   {
@@ -1423,6 +1435,14 @@ absl::StatusOr<core::Trial> SqliteStore::UpdateTrialStatus(const core::Trial& t)
     });
     if (!status.ok()) return status;
     Publish(std::move(changes));
+  }
+  // As UpdateExperimentStatus: when the caller's trial is the stored one but for its status,
+  // the result is the caller's (a trial's rendered template is not parsed on every write).
+  if (row.head == encoded.head && row.run_spec == encoded.run_spec &&
+      row.spec == DumpJson(encoded.spec)) {
+    core::Trial stored = t;
+    FillStoredMeta(stored.metadata, row.uid, row.creation_timestamp, row.resource_version, 1);
+    return stored;
   }
   return DecodeTrial(row);
 }
