@@ -220,9 +220,9 @@ ControllerManager::Entry* ControllerManager::FindEntry(const ExperimentKey& key)
 }
 
 ControllerManager::Entry& ControllerManager::EntryFor(const ExperimentKey& key) {
-  std::unique_ptr<Entry>& slot = entries_[key];
+  std::shared_ptr<Entry>& slot = entries_[key];
   if (!slot) {
-    slot = std::make_unique<Entry>();
+    slot = std::make_shared<Entry>();
     slot->key = key;
   }
   return *slot;
@@ -461,10 +461,11 @@ void ControllerManager::FollowChanges() {
 }
 
 void ControllerManager::ProcessKey(const ExperimentKey& key) {
-  Entry* e;
+  std::shared_ptr<Entry> e;
   {
     MutexLock lock(mu_);
-    e = FindEntry(key);
+    auto it = entries_.find(key);
+    if (it != entries_.end()) e = it->second;
     if (!e || e->state == Entry::State::kDeleted || e->state == Entry::State::kGaveUp ||
         e->state == Entry::State::kCancelled) {
       return;

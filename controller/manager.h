@@ -216,7 +216,8 @@ class ControllerManager {
 
   mutable Mutex mu_;
   CondVar changed_;
-  std::map<ExperimentKey, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  // Shared so that a worker keeps its entry alive while Enqueue replaces a deleted one.
+  std::map<ExperimentKey, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
   // Running trials by trial name, for metric events.
   std::multimap<std::string, ExperimentKey> running_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
