@@ -197,8 +197,8 @@ class ControllerManager {
   void GiveUp(Entry& e, const absl::Status& error);
   void Settle(Entry& e);
   void Wake(const std::vector<ExperimentKey>& keys);
-  Entry* FindEntry(const ExperimentKey& key);
-  Entry& EntryFor(const ExperimentKey& key);
+  Entry* FindEntry(const ExperimentKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Entry& EntryFor(const ExperimentKey& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Post(const ExperimentKey& key, Event event);
   core::Experiment ExperimentForSuggestion(const Entry& e) const;
   std::string NewTrialName(const Entry& e);
