@@ -800,10 +800,9 @@ void LocalExecutor::StopMatching(const std::string* ns, const std::string* exper
         "not waiting (it would wait for itself)");
     return;
   }
-  auto pending = [&] {
-    return std::any_of(ids.begin(), ids.end(), [&](uint64_t id) { return live_.count(id) > 0; });
-  };
-  while (pending()) changed_.Wait(mu_);
+  for (uint64_t id : ids) {
+    while (live_.count(id) > 0) changed_.Wait(mu_);
+  }
 }
 
 void LocalExecutor::KillAll(const std::string& ns, const std::string& experiment, StopReason reason,

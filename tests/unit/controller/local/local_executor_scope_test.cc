@@ -95,9 +95,8 @@ class LocalExecutorScopeTest : public ::testing::Test {
   }
 
   // Starts `trial` and returns a pidfd of its main process once it runs (killed at teardown).
-  int StartAndTrack(LocalExecutor& executor, const core::Trial& trial, Exits& exits,
-                    const Fifo& fifo) {
-    absl::Status st = executor.Start(trial, exits.For());
+  int StartAndTrack(LocalExecutor& executor, const core::Trial& trial, const Fifo& fifo) {
+    absl::Status st = executor.Start(trial, exits_.For());
     EXPECT_TRUE(st.ok()) << st;
     if (!st.ok()) return -1;
     int fd = PidfdOpen(std::stoi(fifo.ReadLine()));
@@ -108,6 +107,8 @@ class LocalExecutorScopeTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   RecordingSink sink_;
+  // Outlives every executor of a test (exit callbacks run until the executor is destroyed).
+  Exits exits_;
   std::vector<int> pidfds_;
 };
 
@@ -115,12 +116,11 @@ class LocalExecutorScopeTest : public ::testing::Test {
 TEST_F(LocalExecutorScopeTest, KillAllStopsOneExperimentAndLeavesAnotherRunning) {
   LocalExecutor executor(Options(), sink_);
   Fifo ready(dir_ / "ready.fifo");
-  Exits exits;
-  StartAndTrack(executor, Waiting("ns", "a", "a1"), exits, ready);
-  StartAndTrack(executor, Waiting("ns", "a", "a2"), exits, ready);
-  int b1 = StartAndTrack(executor, Waiting("ns", "b", "b1"), exits, ready);
+  StartAndTrack(executor, Waiting("ns", "a", "a1"), ready);
+  StartAndTrack(executor, Waiting("ns", "a", "a2"), ready);
+  int b1 = StartAndTrack(executor, Waiting("ns", "b", "b1"), ready);
   // Same experiment name in another namespace: a different experiment.
-  int other_ns = StartAndTrack(executor, Waiting("other", "a", "a3"), exits, ready);
+  int other_ns = StartAndTrack(executor, Waiting("other", "a", "a3"), ready);
   EXPECT_EQ(executor.Running("ns", "a"), 2);
   EXPECT_EQ(executor.Running("ns", "b"), 1);
   EXPECT_EQ(executor.Running("other", "a"), 1);
@@ -128,20 +128,20 @@ TEST_F(LocalExecutorScopeTest, KillAllStopsOneExperimentAndLeavesAnotherRunning)
 
   executor.KillAll("ns", "a", StopReason::kKill, /*wait=*/true);
   // With wait, both exits have been reported when KillAll returns.
-  ASSERT_TRUE(exits.Has({"ns", "a", "a1"}));
-  ASSERT_TRUE(exits.Has({"ns", "a", "a2"}));
-  EXPECT_EQ(exits.Wait({"ns", "a", "a1"}).kind, TrialExit::Kind::kKilled);
-  EXPECT_EQ(exits.Wait({"ns", "a", "a2"}).kind, TrialExit::Kind::kKilled);
+  ASSERT_TRUE(exits_.Has({"ns", "a", "a1"}));
+  ASSERT_TRUE(exits_.Has({"ns", "a", "a2"}));
+  EXPECT_EQ(exits_.Wait({"ns", "a", "a1"}).kind, TrialExit::Kind::kKilled);
+  EXPECT_EQ(exits_.Wait({"ns", "a", "a2"}).kind, TrialExit::Kind::kKilled);
   EXPECT_EQ(executor.Running("ns", "a"), 0);
   EXPECT_EQ(executor.Running("ns", "b"), 1);
   EXPECT_EQ(executor.Running("other", "a"), 1);
   EXPECT_FALSE(PidfdExited(b1)) << "another experiment's trial was killed";
   EXPECT_FALSE(PidfdExited(other_ns)) << "another namespace's trial was killed";
-  EXPECT_FALSE(exits.Has({"ns", "b", "b1"}));
+  EXPECT_FALSE(exits_.Has({"ns", "b", "b1"}));
 
   // Without wait, KillAll returns at once; the exit comes through the callback.
   executor.KillAll("ns", "b", StopReason::kKill, /*wait=*/false);
-  EXPECT_EQ(exits.Wait({"ns", "b", "b1"}).kind, TrialExit::Kind::kKilled);
+  EXPECT_EQ(exits_.Wait({"ns", "b", "b1"}).kind, TrialExit::Kind::kKilled);
   EXPECT_FALSE(PidfdExited(other_ns));
   EXPECT_EQ(executor.Running(), 1);
 }
@@ -151,19 +151,18 @@ TEST_F(LocalExecutorScopeTest, SameTrialNameInTwoNamespacesRunsAtOnce) {
   Fifo ready(dir_ / "ready.fifo");
   Fifo go1(dir_ / "go1.fifo");
   Fifo go2(dir_ / "go2.fifo");
-  Exits exits;
   core::Trial one =
       In(ShellTrial("t", "echo $$ > ready.fifo; echo loss=1; read x < go1.fifo"), "ns1", "exp");
   core::Trial two =
       In(ShellTrial("t", "echo $$ > ready.fifo; echo loss=2; read x < go2.fifo"), "ns2", "exp");
-  StartAndTrack(executor, one, exits, ready);
-  StartAndTrack(executor, two, exits, ready);
+  StartAndTrack(executor, one, ready);
+  StartAndTrack(executor, two, ready);
   EXPECT_EQ(executor.Running(), 2);
-  EXPECT_EQ(executor.Start(one, exits.For()).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(executor.Start(one, exits_.For()).code(), absl::StatusCode::kAlreadyExists);
   go1.Write("\n");
   go2.Write("\n");
-  EXPECT_EQ(exits.Wait({"ns1", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
-  EXPECT_EQ(exits.Wait({"ns2", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(exits_.Wait({"ns1", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(exits_.Wait({"ns2", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
   EXPECT_EQ(ReadAll(executor.LogPath({"ns1", "exp", "t"})), "loss=1\n");
   EXPECT_EQ(ReadAll(executor.LogPath({"ns2", "exp", "t"})), "loss=2\n");
   EXPECT_EQ(executor.LogPath({"ns1", "exp", "t"}), dir_ / "logs/ns1/exp/t.log");
@@ -173,9 +172,8 @@ TEST_F(LocalExecutorScopeTest, SameTrialNameInTwoNamespacesRunsAtOnce) {
 TEST_F(LocalExecutorScopeTest, FlatLayoutRefusesASecondTrialOfTheSameName) {
   LocalExecutor executor({.work_dir = dir_, .log_dir = dir_ / "logs"}, sink_);
   Fifo ready(dir_ / "ready.fifo");
-  Exits exits;
-  StartAndTrack(executor, Waiting("ns1", "exp", "t"), exits, ready);
-  absl::Status st = executor.Start(Waiting("ns2", "exp", "t"), exits.For());
+  StartAndTrack(executor, Waiting("ns1", "exp", "t"), ready);
+  absl::Status st = executor.Start(Waiting("ns2", "exp", "t"), exits_.For());
   EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
   EXPECT_EQ(executor.LogPath({"ns1", "exp", "t"}), dir_ / "logs/t.log");
 }
@@ -183,7 +181,6 @@ TEST_F(LocalExecutorScopeTest, FlatLayoutRefusesASecondTrialOfTheSameName) {
 TEST_F(LocalExecutorScopeTest, StopReasonsMapToExitKinds) {
   LocalExecutor executor(Options(), sink_);
   Fifo ready(dir_ / "ready.fifo");
-  Exits exits;
   const struct {
     StopReason reason;
     TrialExit::Kind kind;
@@ -196,10 +193,10 @@ TEST_F(LocalExecutorScopeTest, StopReasonsMapToExitKinds) {
     const std::string name = std::string("t-") + c.name;
     // Reports a value, then runs until stopped.
     core::Trial t = Waiting("ns", "exp", name, "ready.fifo", "echo loss=0.5; exec sleep 1000");
-    StartAndTrack(executor, t, exits, ready);
+    StartAndTrack(executor, t, ready);
     ASSERT_TRUE(sink_.WaitForSamples(++samples));
     executor.Stop({"ns", "exp", name}, c.reason);
-    TrialExit exit = exits.Wait({"ns", "exp", name});
+    TrialExit exit = exits_.Wait({"ns", "exp", name});
     EXPECT_EQ(exit.kind, c.kind) << c.name;
     EXPECT_EQ(exit.reason, c.name);
     EXPECT_EQ(KindName(exit.kind), c.name);
@@ -221,57 +218,53 @@ TEST_F(LocalExecutorScopeTest, EarlyStopAfterTheEndKeepsTheOwnOutcome) {
   Fifo leader(dir_ / "leader.fifo");
   Fifo gc(dir_ / "gc.fifo");
   Fifo go(dir_ / "go.fifo");
-  Exits exits;
   core::Trial t = In(ShellTrial("t",
                                 "echo $$ > leader.fifo; setsid sh -c 'echo $$ > gc.fifo;"
                                 " exec sleep 1000' & read x < go.fifo; echo loss=1; exit 3"),
                      "ns", "exp");
-  int pid = StartAndTrack(executor, t, exits, leader);
+  int pid = StartAndTrack(executor, t, leader);
   pidfds_.push_back(PidfdOpen(std::stoi(gc.ReadLine())));
   go.Write("\n");
   ASSERT_TRUE(PidfdExited(pid, 60000));
   executor.Stop({"ns", "exp", "t"}, StopReason::kEarlyStop);
-  TrialExit exit = exits.Wait({"ns", "exp", "t"});
+  TrialExit exit = exits_.Wait({"ns", "exp", "t"});
   EXPECT_EQ(exit.kind, TrialExit::Kind::kFailed);
   EXPECT_THAT(exit.message, HasSubstr("exited with code 3"));
 }
 
 TEST_F(LocalExecutorScopeTest, AdoptReportsInterruptedFromAnotherThread) {
   LocalExecutor executor(Options(), sink_);
-  Exits exits;
   core::Trial t = In(ShellTrial("t", "true"), "ns", "exp");
-  ASSERT_TRUE(executor.Adopt(t, exits.For()).ok());
-  TrialExit exit = exits.Wait({"ns", "exp", "t"});
+  ASSERT_TRUE(executor.Adopt(t, exits_.For()).ok());
+  TrialExit exit = exits_.Wait({"ns", "exp", "t"});
   EXPECT_EQ(exit.kind, TrialExit::Kind::kInterrupted);
   EXPECT_EQ(exit.trial, (TrialRef{"ns", "exp", "t"}));
-  ASSERT_EQ(exits.threads().size(), 1u);
-  EXPECT_NE(exits.threads()[0], std::this_thread::get_id());
+  ASSERT_EQ(exits_.threads().size(), 1u);
+  EXPECT_NE(exits_.threads()[0], std::this_thread::get_id());
   EXPECT_EQ(executor.Running(), 0);
   EXPECT_THAT(sink_.of("t"), ::testing::IsEmpty());  // nothing ran, nothing collected
 
   // A ref that is running cannot be adopted.
   Fifo ready(dir_ / "ready.fifo");
-  Exits more;
   core::Trial running = Waiting("ns", "exp", "r");
-  StartAndTrack(executor, running, more, ready);
-  EXPECT_EQ(executor.Adopt(running, more.For()).code(), absl::StatusCode::kAlreadyExists);
+  StartAndTrack(executor, running, ready);
+  EXPECT_EQ(executor.Adopt(running, exits_.For()).code(), absl::StatusCode::kAlreadyExists);
 }
 
 TEST_F(LocalExecutorScopeTest, ShutdownStopsEveryExperimentAndRefusesNewTrials) {
   LocalExecutor executor(Options(), sink_);
   Fifo ready(dir_ / "ready.fifo");
-  Exits exits;
-  StartAndTrack(executor, Waiting("ns", "a", "t1"), exits, ready);
-  StartAndTrack(executor, Waiting("ns", "b", "t2"), exits, ready);
+  StartAndTrack(executor, Waiting("ns", "a", "t1"), ready);
+  StartAndTrack(executor, Waiting("ns", "b", "t2"), ready);
   executor.Shutdown(StopReason::kInterrupt);
-  ASSERT_TRUE(exits.Has({"ns", "a", "t1"}));
-  ASSERT_TRUE(exits.Has({"ns", "b", "t2"}));
-  EXPECT_EQ(exits.Wait({"ns", "a", "t1"}).kind, TrialExit::Kind::kInterrupted);
-  EXPECT_EQ(exits.Wait({"ns", "b", "t2"}).kind, TrialExit::Kind::kInterrupted);
+  ASSERT_TRUE(exits_.Has({"ns", "a", "t1"}));
+  ASSERT_TRUE(exits_.Has({"ns", "b", "t2"}));
+  EXPECT_EQ(exits_.Wait({"ns", "a", "t1"}).kind, TrialExit::Kind::kInterrupted);
+  EXPECT_EQ(exits_.Wait({"ns", "b", "t2"}).kind, TrialExit::Kind::kInterrupted);
   EXPECT_EQ(executor.Running(), 0);
-  EXPECT_EQ(executor.Start(Waiting("ns", "a", "t3"), exits.For()).code(),
+  EXPECT_EQ(executor.Start(Waiting("ns", "a", "t3"), exits_.For()).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(executor.Adopt(Waiting("ns", "a", "t3"), exits.For()).code(),
+  EXPECT_EQ(executor.Adopt(Waiting("ns", "a", "t3"), exits_.For()).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -284,14 +277,13 @@ TEST_F(LocalExecutorScopeTest, ThreadCountStaysBoundedWith64Trials) {
     const int idle = ThreadCount();
     EXPECT_LE(idle - before, 3);
     Fifo ready(dir_ / "ready.fifo");
-    Exits exits;
     constexpr int kTrials = 64;
     for (int i = 0; i < kTrials; ++i) {
       const std::string name = "t" + std::to_string(i);
       StartAndTrack(executor,
                     Waiting("ns", i % 2 ? "odd" : "even", name, "ready.fifo",
                             "echo loss=" + std::to_string(i) + "; exec sleep 1000"),
-                    exits, ready);
+                    ready);
     }
     ASSERT_TRUE(sink_.WaitForSamples(kTrials));
     EXPECT_EQ(executor.Running(), kTrials);
@@ -301,7 +293,7 @@ TEST_F(LocalExecutorScopeTest, ThreadCountStaysBoundedWith64Trials) {
     EXPECT_EQ(ThreadCount(), idle);
     executor.Shutdown(StopReason::kKill);
     for (int i = 0; i < kTrials; ++i) {
-      EXPECT_EQ(exits.Wait({"ns", i % 2 ? "odd" : "even", "t" + std::to_string(i)}).kind,
+      EXPECT_EQ(exits_.Wait({"ns", i % 2 ? "odd" : "even", "t" + std::to_string(i)}).kind,
                 TrialExit::Kind::kKilled);
     }
   }
@@ -323,10 +315,8 @@ TEST_F(LocalExecutorScopeTest, MetricEventsReachAListenerWhileTheTrialRuns) {
   LocalExecutor executor(Options(), fan_out);
   Fifo ready(dir_ / "ready.fifo");
   Fifo go(dir_ / "go.fifo");
-  Exits exits;
   StartAndTrack(executor,
-                Waiting("ns", "exp", "t", "ready.fifo", "echo loss=0.5; read x < go.fifo"), exits,
-                ready);
+                Waiting("ns", "exp", "t", "ready.fifo", "echo loss=0.5; read x < go.fifo"), ready);
   {
     MutexLock lock(mu);
     while (heard.empty()) heard_cv.Wait(mu);
@@ -335,19 +325,19 @@ TEST_F(LocalExecutorScopeTest, MetricEventsReachAListenerWhileTheTrialRuns) {
   }
   EXPECT_EQ(executor.Running(), 1);  // still running
   go.Write("\n");
-  EXPECT_EQ(exits.Wait({"ns", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(exits_.Wait({"ns", "exp", "t"}).kind, TrialExit::Kind::kSucceeded);
 }
 
 // Katib's unavailable rule is the collector's: a trial that succeeded without its objective
 // gets the "unavailable" log before its exit is reported; a failed one does not.
 TEST_F(LocalExecutorScopeTest, SucceededWithoutTheObjectiveIsUnavailable) {
   LocalExecutor executor(Options(), sink_);
-  Exits exits;
-  ASSERT_TRUE(executor.Start(In(ShellTrial("ok", "echo acc=0.9"), "ns", "exp"), exits.For()).ok());
+  ASSERT_TRUE(executor.Start(In(ShellTrial("ok", "echo acc=0.9"), "ns", "exp"), exits_.For()).ok());
   ASSERT_TRUE(
-      executor.Start(In(ShellTrial("bad", "echo acc=0.9; exit 1"), "ns", "exp"), exits.For()).ok());
-  EXPECT_EQ(exits.Wait({"ns", "exp", "ok"}).kind, TrialExit::Kind::kSucceeded);
-  EXPECT_EQ(exits.Wait({"ns", "exp", "bad"}).kind, TrialExit::Kind::kFailed);
+      executor.Start(In(ShellTrial("bad", "echo acc=0.9; exit 1"), "ns", "exp"), exits_.For())
+          .ok());
+  EXPECT_EQ(exits_.Wait({"ns", "exp", "ok"}).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(exits_.Wait({"ns", "exp", "bad"}).kind, TrialExit::Kind::kFailed);
   EXPECT_THAT(sink_.of("ok"), ElementsAre("acc=0.9", "loss=unavailable"));
   EXPECT_THAT(sink_.of("bad"), ElementsAre("acc=0.9"));
   std::vector<core::MetricLog> logs = sink_.logs();
@@ -359,10 +349,9 @@ TEST_F(LocalExecutorScopeTest, SucceededWithoutTheObjectiveIsUnavailable) {
 
 TEST_F(LocalExecutorScopeTest, NamesThatAreNotFileNamesAreRefused) {
   LocalExecutor executor(Options(), sink_);
-  Exits exits;
   for (const auto& [ns, name] : std::vector<std::pair<std::string, std::string>>{
            {"ns", "../escape"}, {"..", "t"}, {"ns", ""}}) {
-    absl::Status st = executor.Start(In(ShellTrial(name, "true"), ns, "exp"), exits.For());
+    absl::Status st = executor.Start(In(ShellTrial(name, "true"), ns, "exp"), exits_.For());
     EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << ns << "/" << name;
   }
 }
