@@ -132,7 +132,7 @@ void MetricsReporter::DropOldest(Queue& q) {
 void MetricsReporter::Push(uint64_t id, std::vector<core::MetricLog>& logs) {
   if (logs.empty()) return;
   MutexLock lock(mu_);
-  Queue& q = queues_.at(id);
+  Queue& q = queues_.find(id)->second;  // a live collector's queue
   for (auto& log : logs) q.pending.push_back(std::move(log));
   logs.clear();
   DropOldest(q);
@@ -141,7 +141,7 @@ void MetricsReporter::Push(uint64_t id, std::vector<core::MetricLog>& logs) {
 
 void MetricsReporter::Close(uint64_t id, CollectorResult partial, FinishCallback done) {
   MutexLock lock(mu_);
-  Queue& q = queues_.at(id);
+  Queue& q = queues_.find(id)->second;  // a live collector's queue
   q.finished = true;
   q.flush_deadline = Clock::now() + options_.flush_timeout;
   q.result = std::move(partial);
@@ -177,7 +177,7 @@ void MetricsReporter::Loop() {
       order.push_back(it->first);
     }
     for (uint64_t id : order) {
-      Queue& q = queues_.at(id);
+      Queue& q = queues_.find(id)->second;  // a live collector's queue
       if (q.abandoned) {
         queues_.erase(id);
         continue;
@@ -220,7 +220,7 @@ void MetricsReporter::Loop() {
     }
     if (due) {
       last_served_ = *due;
-      Queue& q = queues_.at(*due);
+      Queue& q = queues_.find(*due)->second;
       const size_t n = std::min(q.pending.size(), std::max<size_t>(1, options_.max_batch_samples));
       std::vector<core::MetricLog> batch(std::make_move_iterator(q.pending.begin()),
                                          std::make_move_iterator(q.pending.begin() + n));
