@@ -1,5 +1,5 @@
 #pragma once
-// Starting a trial process: fork + exec without a shell, in its own process group, with
+// Starting a trial process: a new process (see StartChild in spawn.cc) + exec without a shell, in its own process group, with
 // stdin from /dev/null, stdout and stderr to one descriptor, a clean signal state, every
 // other inherited descriptor closed at exec, PR_SET_PDEATHSIG(SIGKILL) (the trial leader dies
 // with the thread that started it, so a `kill -9` of ktune does not leave it running), and,
