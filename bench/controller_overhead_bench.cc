@@ -26,8 +26,8 @@
 #include <string>
 
 #include "controller/experiment_controller.h"
-#include "controller/manager.h"
 #include "controller/local/local_executor.h"
+#include "controller/manager.h"
 #include "core/codec.h"
 #include "core/defaults.h"
 #include "db-manager/store.h"
@@ -72,7 +72,8 @@ int ThreadCount() {
 ktune::core::Experiment MakeExperiment(int trials, int parallel,
                                        const std::string& name = "overhead") {
   std::string yaml = R"(
-metadata: {name: )" + name + R"(}
+metadata: {name: )" + name +
+                     R"(}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "1"}]}

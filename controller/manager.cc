@@ -163,8 +163,8 @@ struct ControllerManager::Entry {
 
 ControllerManager::ControllerManager(db::ExperimentStore& experiments,
                                      db::ObservationStore& observations,
-                                     suggestion::SuggestionService& suggestions,
-                                     Executor& executor, ManagerOptions options)
+                                     suggestion::SuggestionService& suggestions, Executor& executor,
+                                     ManagerOptions options)
     : experiments_(experiments),
       observations_(observations),
       suggestions_(suggestions),
@@ -301,7 +301,7 @@ absl::Status ControllerManager::Delete(const ExperimentKey& key) {
 }
 
 absl::StatusOr<core::Experiment> ControllerManager::UpdateBudget(const ExperimentKey& key,
-                                                                const Budget& budget) {
+                                                                 const Budget& budget) {
   auto positive = [](const std::optional<int32_t>& v, const char* field) -> absl::Status {
     if (v && *v <= 0) {
       return absl::InvalidArgumentError(
@@ -328,10 +328,9 @@ absl::StatusOr<core::Experiment> ControllerManager::UpdateBudget(const Experimen
     }
     if (spec.max_trial_count && spec.parallel_trial_count &&
         *spec.parallel_trial_count > *spec.max_trial_count) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("spec.parallelTrialCount (", *spec.parallel_trial_count,
-                       ") must not be greater than spec.maxTrialCount (", *spec.max_trial_count,
-                       ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec.parallelTrialCount (", *spec.parallel_trial_count,
+          ") must not be greater than spec.maxTrialCount (", *spec.max_trial_count, ")"));
     }
     absl::StatusOr<core::Experiment> written = experiments_.UpdateExperimentSpec(*stored);
     if (absl::IsAborted(written.status()) && attempt < 10) continue;
@@ -741,8 +740,7 @@ absl::Status ControllerManager::Load(Entry& e) {
     }
   }
   if (!core::IsExperimentCompleted(e.experiment)) OpenSuggester(e, plugin_state);
-  spdlog::info("experiment {}/{}: running ({} trials so far)", key.ns, key.name,
-               e.trials.size());
+  spdlog::info("experiment {}/{}: running ({} trials so far)", key.ns, key.name, e.trials.size());
   return absl::OkStatus();
 }
 
@@ -884,8 +882,8 @@ absl::Status ControllerManager::ApplyExit(Entry& e, const TrialExit& exit) {
       if (!core::IsObservationAvailable(t->spec.objective, *obs)) {
         // The metrics collector recorded the objective as `unavailable` (Katib's rule).
         const std::string& name = t->spec.objective.objective_metric_name;
-        t->status.observation = core::Observation{
-            {{name, core::kUnavailable, core::kUnavailable, core::kUnavailable}}};
+        t->status.observation =
+            core::Observation{{{name, core::kUnavailable, core::kUnavailable, core::kUnavailable}}};
         core::SetCondition(
             conditions, core::kMetricsUnavailable, "True", "MetricsUnavailable",
             absl::StrCat("Metrics are not available: the trial printed no \"", name, "\" metric"),
@@ -1011,9 +1009,9 @@ absl::Status ControllerManager::CreateTrials(Entry& e, int32_t count, int32_t& b
     if (problem.empty() && e.index.count(n)) problem = "a trial of that name already exists";
     if (problem.empty() && !in_reply.insert(n).second) problem = "the reply names two trials so";
     if (!problem.empty()) {
-      MarkFailed(e, absl::StrCat("Suggestion has failed: the algorithm returned trial name ",
-                                 Quoted(n), ": ", problem,
-                                 " (trial names must be unique DNS-1123 subdomains)"));
+      MarkFailed(
+          e, absl::StrCat("Suggestion has failed: the algorithm returned trial name ", Quoted(n),
+                          ": ", problem, " (trial names must be unique DNS-1123 subdomains)"));
       return absl::OkStatus();
     }
   }
@@ -1055,8 +1053,7 @@ absl::Status ControllerManager::CreateTrials(Entry& e, int32_t count, int32_t& b
   return absl::OkStatus();
 }
 
-absl::Status ControllerManager::StartTrial(Entry& e, core::Trial& trial,
-                                           std::string& start_error) {
+absl::Status ControllerManager::StartTrial(Entry& e, core::Trial& trial, std::string& start_error) {
   const std::string name = trial.metadata.name;
   if (!trial.status.start_time.empty() ||
       core::FindCondition(trial.status.conditions, core::kRunning) != nullptr) {

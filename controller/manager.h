@@ -99,8 +99,7 @@ struct ManagerOptions {
   std::function<void(const core::Experiment&, const std::vector<core::Trial>&)> on_progress;
   // Called on a worker once an experiment's data was deleted (Delete, or a deletion seen in
   // the change feed), e.g. to remove its trials' log files.
-  std::function<void(const ExperimentKey&, const std::vector<std::string>& trial_names)>
-      on_deleted;
+  std::function<void(const ExperimentKey&, const std::vector<std::string>& trial_names)> on_deleted;
 };
 
 // Reason and message of a trial interrupted by its controller stopping (not final).

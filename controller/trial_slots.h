@@ -44,9 +44,8 @@ class TrialSlots {
       const bool my_turn =
           in_line ? it - waiting_.begin() < free : static_cast<int32_t>(waiting_.size()) < free;
       if (my_turn) {
-        const int32_t others_first =
-            in_line ? static_cast<int32_t>(it - waiting_.begin())
-                    : static_cast<int32_t>(waiting_.size());
+        const int32_t others_first = in_line ? static_cast<int32_t>(it - waiting_.begin())
+                                             : static_cast<int32_t>(waiting_.size());
         granted = std::min(want, free - others_first);
         if (in_line) waiting_.erase(it);
       }

@@ -40,7 +40,7 @@ class NamedSuggestions : public suggestion::SuggestionService {
   }
   std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
   absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&,
-                                                          const std::string&) override {
+                                                              const std::string&) override {
     return std::unique_ptr<suggestion::Suggester>(new Session(*this));
   }
 
@@ -258,7 +258,8 @@ TEST_F(ControllerRulesTest, Review16StopWhileFinishingAfterTheGoalResumesTheRunn
   {
     ExperimentController* self = nullptr;
     ExperimentController controller(
-        *faulty_, *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment& e, auto&) {
+        *faulty_, *faulty_, suggestions, *executor_,
+        OnProgress([&](const core::Experiment& e, auto&) {
           if (!core::IsExperimentCompleted(e)) {
             executor_->Succeed(executor_->running()[0], {{"loss", "4"}});  // goal reached
           } else {
@@ -314,7 +315,8 @@ TEST_F(ControllerRulesTest, Review16InterruptedTrialsRunAgainWithTheSameAssignme
   {
     ExperimentController* self = nullptr;
     ExperimentController controller(
-        *faulty_, *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment&, auto&) {
+        *faulty_, *faulty_, suggestions, *executor_,
+        OnProgress([&](const core::Experiment&, auto&) {
           if (executor_->Running() != 2 || !interrupted.empty()) return;
           interrupted = executor_->running();
           // A partial metric that must not survive into the re-run.

@@ -412,8 +412,8 @@ TEST_F(ManagerTest, EarlyStoppedTrialKeepsItsObservation) {
   Create(Exp("a", 1, 1));
   manager_->WaitIdle();
   const std::string trial = fake_->running().front();
-  ASSERT_TRUE(fake_->Exit(trial, TrialExit::Kind::kEarlyStopped, {{"loss", "0.25"}},
-                          "EarlyStopped", "stopped by a rule"));
+  ASSERT_TRUE(fake_->Exit(trial, TrialExit::Kind::kEarlyStopped, {{"loss", "0.25"}}, "EarlyStopped",
+                          "stopped by a rule"));
   manager_->WaitIdle();
   std::vector<core::Trial> trials = Trials("a");
   ASSERT_EQ(trials.size(), 1u);

@@ -32,7 +32,7 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
   }
   std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
   absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&,
-                                                          const std::string&) override {
+                                                              const std::string&) override {
     return std::unique_ptr<suggestion::Suggester>(new Session(*this));
   }
   int calls() const { return calls_; }
