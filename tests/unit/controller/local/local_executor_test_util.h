@@ -151,14 +151,23 @@ class Fifo {
     EXPECT_EQ(mkfifo(path_.c_str(), 0666), 0) << path_;
   }
   const std::filesystem::path& path() const { return path_; }
-  // Reads one line (blocks until a writer opened and wrote it, or closed).
+  // Reads one line (blocks until a writer opened and wrote it). An open can return at once
+  // while the previous line's writer still holds the FIFO, and then see its close as an end
+  // with nothing to read: such an empty read is not a line, the FIFO is opened again. A
+  // writer's line (one small write) arrives whole.
   std::string ReadLine() const {
-    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    std::string line;
-    char c;
-    while (fd >= 0 && read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-    if (fd >= 0) close(fd);
-    return line;
+    while (true) {
+      int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 && errno == EINTR) continue;
+      if (fd < 0) return "";
+      std::string line;
+      char c;
+      ssize_t n;
+      while ((n = read(fd, &c, 1)) == 1 && c != '\n') line.push_back(c);
+      const bool ended_empty = n == 0 && line.empty();
+      close(fd);
+      if (!ended_empty) return line;
+    }
   }
   // Writes `text` (blocks until a reader opened).
   void Write(const std::string& text) const {
