@@ -477,3 +477,74 @@ TEST(TrialSlotsTest, WaitingExperimentsGetFreedSlotsInTurn) {
 
 }  // namespace
 }  // namespace ktune::controller
+
+namespace ktune::controller {
+namespace {
+
+// An algorithm with state of its own (ABI 1.1 save_state): the manager stores what SaveState
+// returns with the suggestion state, and a later session of the experiment opens with it.
+class StatefulSuggestions : public suggestion::SuggestionService {
+ public:
+  absl::Status ValidateAlgorithmSettings(const core::Experiment&) override {
+    return absl::OkStatus();
+  }
+  std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
+  absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(
+      const core::Experiment&, const std::string& saved_state) override {
+    opened_with.push_back(saved_state);
+    return std::unique_ptr<suggestion::Suggester>(new Session(saved_state));
+  }
+  std::vector<std::string> opened_with;
+
+ private:
+  class Session : public suggestion::Suggester {
+   public:
+    explicit Session(std::string state) : calls_(state.empty() ? 0 : std::stoi(state.substr(6))) {}
+    absl::StatusOr<suggestion::SuggestionReply> GetSuggestions(
+        const core::Experiment&, const std::vector<core::Trial>&, int32_t count, int32_t,
+        const suggestion::CallOptions& options) override {
+      EXPECT_LT(absl::Now(), options.deadline);
+      EXPECT_NE(options.cancelled, nullptr);
+      suggestion::SuggestionReply reply;
+      for (int32_t i = 0; i < count; ++i) {
+        reply.trials.push_back({"", {{"x", std::to_string(++calls_)}}, {}});
+      }
+      return reply;
+    }
+    absl::StatusOr<std::string> SaveState() override {
+      return "calls=" + std::to_string(calls_) + std::string(1, '\0');
+    }
+
+   private:
+    int calls_;
+  };
+};
+
+TEST_F(ManagerTest, AlgorithmStateIsPersistedAndHandedToTheNextSession) {
+  StatefulSuggestions stateful;
+  ManagerOptions options;
+  options.watch_store = false;
+  manager_ = std::make_unique<ControllerManager>(*store_, *store_, stateful, *fake_, options);
+  manager_->Start();
+  Create(Exp("a", 1, 3));
+  manager_->WaitIdle();
+  ASSERT_TRUE(fake_->Succeed(fake_->running().front(), {{"loss", "1"}}));
+  manager_->WaitIdle();
+  manager_->Shutdown();  // one trial interrupted, two created so far
+  absl::StatusOr<std::string> state = store_->GetSuggestionState("default", "a");
+  ASSERT_TRUE(state.ok()) << state.status();
+  EXPECT_NE(state->find("pluginState"), std::string::npos) << *state;
+
+  manager_ = std::make_unique<ControllerManager>(*store_, *store_, stateful, *fake_, options);
+  manager_->Start();
+  manager_->Enqueue({"default", "a"});
+  DrainAll();
+  ASSERT_EQ(stateful.opened_with.size(), 2u);
+  EXPECT_EQ(stateful.opened_with[0], "");
+  // Bytes survive as they were, a NUL included.
+  EXPECT_EQ(stateful.opened_with[1], std::string("calls=2") + std::string(1, '\0'));
+  EXPECT_EQ(Stored("a").status.trials_succeeded, 3);
+}
+
+}  // namespace
+}  // namespace ktune::controller
