@@ -195,8 +195,8 @@ class LocalExecutor::Supervisor {
     // A copy of its own (not a second reference to this thread's status): absl::Status counts
     // references with atomics in libabsl, which ThreadSanitizer does not see, so a status
     // shared across threads reads as a race when the last reference goes.
-    absl::Status own = status.ok() ? absl::OkStatus()
-                                   : absl::Status(status.code(), std::string(status.message()));
+    absl::Status own =
+        status.ok() ? absl::OkStatus() : absl::Status(status.code(), std::string(status.message()));
     MutexLock lock(ex_.mu_);
     ex_.spawned_[id] = std::move(own);
     ex_.changed_.SignalAll();
