@@ -182,7 +182,12 @@ void ControllerManager::Start() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this] { Work(); });
   }
-  if (options_.watch_store) follower_ = std::thread([this] { FollowChanges(); });
+  if (options_.watch_store) {
+    // Read here, not on the follower's thread: every write after Start() is then seen.
+    absl::StatusOr<int64_t> revision = experiments_.Revision();
+    const int64_t from = revision.ok() ? *revision : 0;
+    follower_ = std::thread([this, from] { FollowChanges(from); });
+  }
 }
 
 absl::Status ControllerManager::EnqueueAll() {
@@ -411,9 +416,7 @@ void ControllerManager::Work() {
   }
 }
 
-void ControllerManager::FollowChanges() {
-  absl::StatusOr<int64_t> revision = experiments_.Revision();
-  int64_t seen = revision.ok() ? *revision : 0;
+void ControllerManager::FollowChanges(int64_t seen) {
   while (!stop_following_) {
     const int64_t now = experiments_.WaitForChanges(seen, absl::Milliseconds(200));
     if (stop_following_) break;

@@ -174,7 +174,7 @@ class ControllerManager {
   struct Event;
 
   void Work();
-  void FollowChanges();
+  void FollowChanges(int64_t seen);
   void ProcessKey(const ExperimentKey& key);
   absl::Status Reconcile(Entry& e);
   absl::Status Load(Entry& e);
