@@ -5,6 +5,12 @@
 //
 // where the trial run time is measured in the same run by spawning and reaping the same
 // command directly (what the trial itself costs, without ktune). Target: < 5 ms per trial.
+//
+// BM_ManyExperiments (issue 7): E experiments of T trials each, all submitted at once to one
+// ControllerManager with a global cap of C running trials (each experiment's parallelTrialCount
+// is 3). overhead per trial = (wall - E * T * trial run time / C) / (E * T). It also checks that
+// every experiment ended with exactly T trials, and reports the process's peak thread count
+// (sampled after reconciles) against the manager's workers.
 
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,12 +18,16 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <string>
 
 #include "controller/experiment_controller.h"
 #include "controller/local/local_executor.h"
+#include "controller/manager.h"
 #include "core/codec.h"
 #include "core/defaults.h"
 #include "db-manager/store.h"
@@ -50,9 +60,20 @@ double DirectRunSeconds() {
   return samples[samples.size() / 2];
 }
 
-ktune::core::Experiment MakeExperiment(int trials, int parallel) {
+int ThreadCount() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+ktune::core::Experiment MakeExperiment(int trials, int parallel,
+                                       const std::string& name = "overhead") {
   std::string yaml = R"(
-metadata: {name: overhead}
+metadata: {name: )" + name +
+                     R"(}
 spec:
   objective: {type: minimize, objectiveMetricName: loss}
   algorithm: {algorithmName: random, algorithmSettings: [{name: random_state, value: "1"}]}
@@ -86,11 +107,11 @@ void BM_ControllerOverhead(benchmark::State& state) {
     fs::path dir = fs::temp_directory_path() / ("ktune-bench-" + std::to_string(rd()));
     fs::create_directories(dir);
     auto store = ktune::db::OpenStore((dir / "ktune.db").string());
-    ktune::controller::StoreMetricsSink sink(**store);
+    ktune::controller::MetricsTap sink(**store);
     ktune::controller::LocalExecutor executor({.work_dir = dir, .log_dir = dir / "logs"}, sink);
     ktune::core::Experiment experiment = MakeExperiment(trials, parallel);
     (void)(*store)->CreateExperiment(experiment);
-    ktune::controller::ExperimentController controller(**store, suggestions, executor);
+    ktune::controller::ExperimentController controller(**store, **store, suggestions, executor);
     auto start = Clock::now();
     auto result = controller.Run("default", "overhead");
     double wall = std::chrono::duration<double>(Clock::now() - start).count();
@@ -116,6 +137,80 @@ BENCHMARK(BM_ControllerOverhead)
     ->Args({200, 1})
     ->Args({200, 4})
     ->Args({1000, 8})
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+
+void BM_ManyExperiments(benchmark::State& state) {
+  const int experiments = static_cast<int>(state.range(0));
+  const int trials = static_cast<int>(state.range(1));
+  const int cap = static_cast<int>(state.range(2));
+  const int workers = 2;
+  const double direct = DirectRunSeconds();
+  auto registry = ktune::suggestion::AlgorithmRegistry::CreateDefault();
+  ktune::suggestion::InProcessSuggestionService suggestions(*registry);
+  std::vector<double> overheads;
+  int peak_threads = 0;
+  const int threads_before = ThreadCount();
+  for (auto _ : state) {
+    std::random_device rd;
+    fs::path dir = fs::temp_directory_path() / ("ktune-bench-" + std::to_string(rd()));
+    fs::create_directories(dir);
+    auto store = ktune::db::OpenStore((dir / "ktune.db").string());
+    ktune::controller::MetricsTap sink(**store);
+    ktune::controller::LocalExecutor executor({.work_dir = dir, .log_dir = dir / "logs"}, sink);
+    std::atomic<int> peak{0};
+    std::atomic<int64_t> reconciles{0};
+    ktune::controller::ManagerOptions options;
+    options.workers = workers;
+    options.max_running_trials = cap;
+    options.on_progress = [&](const ktune::core::Experiment&,
+                              const std::vector<ktune::core::Trial>&) {
+      if (reconciles++ % 64 == 0) peak = std::max(peak.load(), ThreadCount());
+    };
+    ktune::controller::ControllerManager manager(**store, **store, suggestions, executor,
+                                                 std::move(options));
+    std::vector<std::string> names;
+    for (int i = 0; i < experiments; ++i) {
+      names.push_back("exp-" + std::to_string(i));
+      (void)(*store)->CreateExperiment(MakeExperiment(trials, 3, names.back()));
+    }
+    auto start = Clock::now();
+    manager.Start();
+    for (const std::string& name : names) manager.Enqueue({"default", name});
+    bool all_exact = true;
+    for (const std::string& name : names) {
+      auto result = manager.Wait({"default", name});
+      auto stored = (*store)->ListTrials("default", name);
+      if (!result.ok() || result->status.trials_succeeded != trials || !stored.ok() ||
+          static_cast<int>(stored->size()) != trials) {
+        all_exact = false;
+      }
+    }
+    double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    manager.Shutdown();
+    if (!all_exact) {
+      state.SkipWithError("an experiment did not end with exactly its trials");
+      break;
+    }
+    peak_threads = std::max(peak_threads, peak.load());
+    const double total = static_cast<double>(experiments) * trials;
+    state.SetIterationTime(wall);
+    overheads.push_back((wall - total * direct / cap) / total);
+    fs::remove_all(dir);
+  }
+  if (overheads.empty()) return;
+  std::sort(overheads.begin(), overheads.end());
+  state.counters["overhead_ms_per_trial"] = overheads[overheads.size() / 2] * 1e3;
+  state.counters["trial_run_ms"] = direct * 1e3;
+  state.counters["threads_before"] = threads_before;
+  state.counters["peak_threads"] = peak_threads;
+  state.counters["workers"] = workers;
+}
+
+BENCHMARK(BM_ManyExperiments)
+    ->ArgNames({"experiments", "trials", "cap"})
+    ->Args({200, 10, 16})
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);

@@ -23,9 +23,9 @@
 #include "controller/experiment_controller.h"
 #include "controller/local/local_executor.h"
 #include "core/codec.h"
+#include "core/conditions.h"
 #include "core/configmap.h"
 #include "core/defaults.h"
-#include "core/status.h"
 #include "core/template.h"
 #include "core/time_util.h"
 #include "cxxopts.hpp"
@@ -137,9 +137,7 @@ class SignalWatcher {
 std::string BestSummary(const core::Experiment& e) {
   const auto& best = e.status.current_optimal_trial;
   if (best.best_trial_name.empty() || !e.spec.objective) return "no result yet";
-  core::Trial probe;
-  probe.status.observation = best.observation;
-  auto value = core::ObjectiveValue(*e.spec.objective, probe);
+  auto value = core::ObjectiveValue(*e.spec.objective, best.observation);
   return absl::StrCat(e.spec.objective->objective_metric_name, "=", value.value_or("?"), " (",
                       best.best_trial_name, ")");
 }
@@ -230,15 +228,9 @@ std::string ReadFile(const fs::path& path, std::string& error) {
 // `ktune-logs` in the current directory. Any other location (a DSN) is never turned into a
 // path: it may hold a host name or a password.
 fs::path DefaultLogDir(const std::string& db) {
-  std::string path;
-  if (db.rfind("sqlite://", 0) == 0) {
-    path = db.substr(9);
-  } else if (db.find("://") == std::string::npos) {
-    path = db;
-  } else {
-    return "ktune-logs";
-  }
-  fs::path parent = fs::path(path).parent_path();
+  absl::StatusOr<std::string> path = db::StoreFilePath(db);
+  if (!path.ok()) return "ktune-logs";
+  fs::path parent = fs::path(*path).parent_path();
   return (parent.empty() ? fs::path(".") : parent) / "ktune-logs";
 }
 
@@ -453,7 +445,7 @@ int RunCommand(int argc, char** argv) {
       }
       const bool restart = core::IsExperimentCompleted(*existing);
       existing->spec = experiment.spec;
-      if (absl::Status st = store.UpdateExperiment(*existing); !st.ok()) {
+      if (absl::Status st = store.UpdateExperimentSpec(*existing).status(); !st.ok()) {
         std::cerr << "ktune run: " << st.message() << "\n";
         return kExitFailed;
       }
@@ -469,7 +461,7 @@ int RunCommand(int argc, char** argv) {
     }
   } else if (absl::IsNotFound(existing.status())) {
     experiment.metadata.creation_timestamp = core::NowRfc3339();
-    if (absl::Status st = store.CreateExperiment(experiment); !st.ok()) {
+    if (absl::Status st = store.CreateExperiment(experiment).status(); !st.ok()) {
       std::cerr << "ktune run: " << st.message() << "\n";
       return kExitFailed;
     }
@@ -482,7 +474,7 @@ int RunCommand(int argc, char** argv) {
   // then the controller (which waits for its trials' exits), then the executor, then the sink
   // and the store they both use.
   SignalWatcher::BlockInThisProcess();
-  controller::StoreMetricsSink sink(store);
+  controller::MetricsTap sink(store);
   controller::LocalExecutorOptions executor_options;
   executor_options.work_dir = work_dir;
   executor_options.log_dir = log_dir;
@@ -502,7 +494,7 @@ int RunCommand(int argc, char** argv) {
               << *experiment.spec.parallel_trial_count << "\n";
     controller_options.max_parallel_trials = 1;
   }
-  controller::ExperimentController controller(store, suggestions, executor,
+  controller::ExperimentController controller(store, store, suggestions, executor,
                                               std::move(controller_options));
   SignalWatcher watcher(controller, executor);
 

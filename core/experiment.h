@@ -29,6 +29,12 @@ struct ObjectMeta {
   std::map<std::string, std::string> annotations;
   std::string uid;
   std::string creation_timestamp;  // RFC3339, empty when unknown
+  // Set by the store on every read and write: the store-wide revision of the object's last
+  // write, in decimal (Kubernetes' opaque metadata.resourceVersion). Empty: not stored yet, or
+  // "no precondition" when writing.
+  std::string resource_version;
+  // Bumped by the store when the spec changes (Kubernetes' metadata.generation); 0: unknown.
+  int64_t generation = 0;
 };
 
 // ---- spec -----------------------------------------------------------------------------------
@@ -165,7 +171,7 @@ struct Condition {
 
 // Values as text, as Katib stores them. min and max are finite numbers (core/number.h) or
 // kUnavailable when the metric had no finite value; latest is the newest value as reported,
-// which may be `nan`, `inf` or other text (see core/status.h, ComputeObservation).
+// which may be `nan`, `inf` or other text (see core/conditions.h, ComputeObservation).
 struct MetricObservation {
   std::string name;
   std::string min;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/internal/strings.h"
 
 namespace ktune::core {
 namespace {
@@ -101,35 +102,6 @@ bool IsZero(const json& v) {
   return v.empty();
 }
 
-std::string JoinPointer(const std::string& pointer, std::string_view token) {
-  std::string out = pointer + "/";
-  for (char c : token) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 class Checker {
  public:
   explicit Checker(size_t max_problems) : max_(max_problems) {}
@@ -147,14 +119,14 @@ class Checker {
         ++result.more_unknown;
         continue;
       }
-      result.unknown.push_back(
-          {JoinPointer(pointer, it.key()), &it.value(), "", UnknownHint(type, it.key())});
+      result.unknown.push_back({internal::JsonPointerJoin(pointer, it.key()), &it.value(), "",
+                                UnknownHint(type, it.key())});
     }
     for (int f = 0; f < type.count; ++f) {
       const JobField& field = fields[f];
       auto it = object.find(field.name);
       const bool present = it != object.end() && !it->is_null();
-      const std::string child = JoinPointer(pointer, field.name);
+      const std::string child = internal::JsonPointerJoin(pointer, field.name);
       if (!present) {
         if (field.emit == JobEmit::kAlways) {
           if (field.kind == JobKind::kStruct) {
@@ -176,25 +148,14 @@ class Checker {
 
  private:
   static std::string UnknownHint(const JobType& type, const std::string& key) {
-    std::string best;
-    if (key.size() <= 64) {
-      size_t best_distance = std::max<size_t>(2, key.size() / 3) + 1;
-      for (int f = 0; f < type.count; ++f) {
-        const char* name = kJobFields[type.first + f].name;
-        const size_t d = EditDistance(key, name);
-        if (d < best_distance) {
-          best_distance = d;
-          best = name;
-        }
-      }
-    }
+    std::vector<std::string> names;
+    for (int f = 0; f < type.count; ++f) names.push_back(kJobFields[type.first + f].name);
+    const std::string best = key.size() <= 64 ? internal::Closest(key, names) : "";
     const std::string quoted_key = key.size() <= 64 ? key : key.substr(0, 64) + "...";
     if (!best.empty()) {
       return absl::StrCat(type.name, " has no field \"", quoted_key, "\"; did you mean \"", best,
                           "\"?");
     }
-    std::vector<std::string> names;
-    for (int f = 0; f < type.count; ++f) names.push_back(kJobFields[type.first + f].name);
     return absl::StrCat(type.name, " has no field \"", quoted_key,
                         "\"; its fields are: ", absl::StrJoin(names, ", "));
   }
@@ -261,7 +222,7 @@ class Checker {
             continue;
           }
           if (!it->is_string()) {
-            TypeError(JoinPointer(pointer, it.key()), *it,
+            TypeError(internal::JsonPointerJoin(pointer, it.key()), *it,
                       absl::StrCat("cannot convert ", GoTypeOf(*it), " to ", f.go_type),
                       "a string (quote it)");
             return std::nullopt;

@@ -1,6 +1,6 @@
 #include "core/proto_convert.h"
 
-#include "core/status.h"
+#include "core/conditions.h"
 #include "core/time_util.h"
 
 namespace ktune::core {
@@ -132,11 +132,7 @@ api::Trial TrialToProto(const Trial& t) {
   if (t.status.observation) {
     // One value per metric, chosen by its strategy (min/max fall back to latest).
     for (const auto& m : t.status.observation->metrics) {
-      ObjectiveSpec single = t.spec.objective;
-      single.objective_metric_name = m.name;
-      Trial probe;
-      probe.status.observation = Observation{{m}};
-      std::optional<std::string> value = ObjectiveValue(single, probe);
+      std::optional<std::string> value = MetricValue(t.spec.objective, m);
       auto* metric = status->mutable_observation()->add_metrics();
       metric->set_name(m.name);
       metric->set_value(value.value_or(kUnavailable));

@@ -28,6 +28,11 @@
 //
 // Validation runs on the defaulted experiment (SetDefaults first), as Katib's validating
 // webhook sees it after the mutating one.
+//
+// Where it lives: the rules in core/validation.cc and core/validation_trial_template.cc (one
+// run is core/internal/validator.h), Go's formatting of Katib's messages in
+// core/internal/go_format.h, Katib's Experiment struct schema (and KatibDefaulterRemovals) in
+// core/katib_schema.cc, the batch/v1 Job schema in core/job_schema.h.
 
 #include <functional>
 #include <string>

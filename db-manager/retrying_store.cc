@@ -57,14 +57,19 @@ Result RetryingStore::Retry(const char* method, const std::function<Result()>& c
   }
 }
 
-absl::Status RetryingStore::CreateExperiment(const core::Experiment& experiment) {
-  return Retry<absl::Status>("CreateExperiment",
-                             [&] { return base_.CreateExperiment(experiment); });
+absl::StatusOr<core::Experiment> RetryingStore::CreateExperiment(const core::Experiment& e) {
+  return Retry<absl::StatusOr<core::Experiment>>("CreateExperiment",
+                                                 [&] { return base_.CreateExperiment(e); });
 }
 
-absl::Status RetryingStore::UpdateExperiment(const core::Experiment& experiment) {
-  return Retry<absl::Status>("UpdateExperiment",
-                             [&] { return base_.UpdateExperiment(experiment); });
+absl::StatusOr<core::Experiment> RetryingStore::UpdateExperimentSpec(const core::Experiment& e) {
+  return Retry<absl::StatusOr<core::Experiment>>("UpdateExperimentSpec",
+                                                 [&] { return base_.UpdateExperimentSpec(e); });
+}
+
+absl::StatusOr<core::Experiment> RetryingStore::UpdateExperimentStatus(const core::Experiment& e) {
+  return Retry<absl::StatusOr<core::Experiment>>("UpdateExperimentStatus",
+                                                 [&] { return base_.UpdateExperimentStatus(e); });
 }
 
 absl::StatusOr<core::Experiment> RetryingStore::GetExperiment(const std::string& ns,
@@ -73,22 +78,22 @@ absl::StatusOr<core::Experiment> RetryingStore::GetExperiment(const std::string&
                                                  [&] { return base_.GetExperiment(ns, name); });
 }
 
-absl::StatusOr<std::vector<core::Experiment>> RetryingStore::ListExperiments(
-    const std::string& ns) {
-  return Retry<absl::StatusOr<std::vector<core::Experiment>>>(
-      "ListExperiments", [&] { return base_.ListExperiments(ns); });
+absl::StatusOr<Page<core::Experiment>> RetryingStore::ListExperiments(const ListOptions& options) {
+  return Retry<absl::StatusOr<Page<core::Experiment>>>(
+      "ListExperiments", [&] { return base_.ListExperiments(options); });
 }
 
 absl::Status RetryingStore::DeleteExperiment(const std::string& ns, const std::string& name) {
   return Retry<absl::Status>("DeleteExperiment", [&] { return base_.DeleteExperiment(ns, name); });
 }
 
-absl::Status RetryingStore::CreateTrial(const core::Trial& trial) {
-  return Retry<absl::Status>("CreateTrial", [&] { return base_.CreateTrial(trial); });
+absl::StatusOr<core::Trial> RetryingStore::CreateTrial(const core::Trial& t) {
+  return Retry<absl::StatusOr<core::Trial>>("CreateTrial", [&] { return base_.CreateTrial(t); });
 }
 
-absl::Status RetryingStore::UpdateTrial(const core::Trial& trial) {
-  return Retry<absl::Status>("UpdateTrial", [&] { return base_.UpdateTrial(trial); });
+absl::StatusOr<core::Trial> RetryingStore::UpdateTrialStatus(const core::Trial& t) {
+  return Retry<absl::StatusOr<core::Trial>>("UpdateTrialStatus",
+                                            [&] { return base_.UpdateTrialStatus(t); });
 }
 
 absl::StatusOr<core::Trial> RetryingStore::GetTrial(const std::string& ns,
@@ -100,6 +105,38 @@ absl::StatusOr<std::vector<core::Trial>> RetryingStore::ListTrials(const std::st
                                                                    const std::string& experiment) {
   return Retry<absl::StatusOr<std::vector<core::Trial>>>(
       "ListTrials", [&] { return base_.ListTrials(ns, experiment); });
+}
+
+absl::StatusOr<Page<TrialSummary>> RetryingStore::ListTrialSummaries(const std::string& ns,
+                                                                     const std::string& experiment,
+                                                                     const ListOptions& options) {
+  return Retry<absl::StatusOr<Page<TrialSummary>>>(
+      "ListTrialSummaries", [&] { return base_.ListTrialSummaries(ns, experiment, options); });
+}
+
+absl::Status RetryingStore::PutSuggestionState(const std::string& ns, const std::string& experiment,
+                                               const std::string& state) {
+  return Retry<absl::Status>("PutSuggestionState",
+                             [&] { return base_.PutSuggestionState(ns, experiment, state); });
+}
+
+absl::StatusOr<std::string> RetryingStore::GetSuggestionState(const std::string& ns,
+                                                              const std::string& experiment) {
+  return Retry<absl::StatusOr<std::string>>(
+      "GetSuggestionState", [&] { return base_.GetSuggestionState(ns, experiment); });
+}
+
+absl::StatusOr<int64_t> RetryingStore::Revision() {
+  return Retry<absl::StatusOr<int64_t>>("Revision", [&] { return base_.Revision(); });
+}
+
+absl::StatusOr<ChangeBatch> RetryingStore::ChangesSince(int64_t revision, int64_t limit) {
+  return Retry<absl::StatusOr<ChangeBatch>>("ChangesSince",
+                                            [&] { return base_.ChangesSince(revision, limit); });
+}
+
+int64_t RetryingStore::WaitForChanges(int64_t revision, absl::Duration timeout) {
+  return base_.WaitForChanges(revision, timeout);
 }
 
 absl::Status RetryingStore::ReportObservationLog(const std::string& trial_name,
@@ -119,16 +156,11 @@ absl::Status RetryingStore::DeleteObservationLog(const std::string& trial_name) 
                              [&] { return base_.DeleteObservationLog(trial_name); });
 }
 
-absl::Status RetryingStore::PutSuggestionState(const std::string& ns, const std::string& experiment,
-                                               const std::string& state) {
-  return Retry<absl::Status>("PutSuggestionState",
-                             [&] { return base_.PutSuggestionState(ns, experiment, state); });
-}
-
-absl::StatusOr<std::string> RetryingStore::GetSuggestionState(const std::string& ns,
-                                                              const std::string& experiment) {
-  return Retry<absl::StatusOr<std::string>>(
-      "GetSuggestionState", [&] { return base_.GetSuggestionState(ns, experiment); });
+absl::StatusOr<std::map<std::string, std::vector<core::MetricLog>>>
+RetryingStore::GetObservationLogs(const std::vector<std::string>& trial_names,
+                                  const std::string& metric_name) {
+  return Retry<absl::StatusOr<std::map<std::string, std::vector<core::MetricLog>>>>(
+      "GetObservationLogs", [&] { return base_.GetObservationLogs(trial_names, metric_name); });
 }
 
 }  // namespace ktune::db

@@ -9,19 +9,24 @@
 //
 // What is retried: only Unavailable, the code the Store contract reserves for "the database
 // cannot be reached right now". Every other code is returned at once: NotFound, AlreadyExists,
-// InvalidArgument and FailedPrecondition are answers, not outages; ResourceExhausted (a full
-// disk) does not go away by waiting a few seconds; Internal is a bug. DeadlineExceeded is not
-// retried either: a backend that times out cannot know whether the call committed (see below).
-// When every attempt failed, the last error is returned with its code and the message prefixed
-// by "<Method> failed after N attempts: ".
+// InvalidArgument and FailedPrecondition are answers, not outages; Aborted (a compare-and-swap
+// lost to another writer) is the caller's to resolve: it must read the object again and
+// decide what to write, which a blind retry of the same stale write could never succeed at;
+// OutOfRange (a change feed revision older than the window) asks the caller to list again;
+// ResourceExhausted (a full disk) does not go away by waiting a few seconds; Internal is a bug.
+// DeadlineExceeded is not retried either: a backend that times out cannot know whether the call
+// committed (see below). When every attempt failed, the last error is returned with its code and
+// the message prefixed by "<Method> failed after N attempts: ".
 //
 // Why retrying is safe: the Store contract says that a failed call changes nothing. Under that
 // contract every method can be repeated after an Unavailable failure, including the ones that
 // are not idempotent by themselves: ReportObservationLog appends rows (a retry after a failure
 // that had stored them would store them twice) and CreateExperiment/CreateTrial would answer a
-// spurious AlreadyExists if the failed attempt had in fact created the object. The reads, the
-// Update* calls, PutSuggestionState, DeleteObservationLog and DeleteExperiment (NotFound is only
-// spurious if the failed attempt had deleted) rely on it the same way.
+// spurious AlreadyExists if the failed attempt had in fact created the object. A
+// compare-and-swap Update* retried after a failed attempt that had in fact written would get a
+// spurious Aborted (its resource_version is then stale), and every write would bump the
+// revision twice. The reads, the other writes, DeleteObservationLog and DeleteExperiment
+// (NotFound is only spurious if the failed attempt had deleted) rely on it the same way.
 //   - SQLite meets the contract: every write is one statement or one BEGIN IMMEDIATE ...
 //     COMMIT transaction, which SQLite rolls back when it fails (SqliteStore rolls back a failed
 //     COMMIT itself), and BUSY/LOCKED are reported before anything was written.
@@ -37,12 +42,15 @@
 // and `policy.sleep` is. A call that is being retried blocks its caller's thread only.
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "core/experiment.h"
 #include "db-manager/store.h"
 
@@ -72,30 +80,43 @@ class RetryingStore : public Store {
   RetryingStore(const RetryingStore&) = delete;
   RetryingStore& operator=(const RetryingStore&) = delete;
 
-  absl::Status CreateExperiment(const core::Experiment& experiment) override;
-  absl::Status UpdateExperiment(const core::Experiment& experiment) override;
+  // ---- ExperimentStore ----
+  absl::StatusOr<core::Experiment> CreateExperiment(const core::Experiment& e) override;
+  absl::StatusOr<core::Experiment> UpdateExperimentSpec(const core::Experiment& e) override;
+  absl::StatusOr<core::Experiment> UpdateExperimentStatus(const core::Experiment& e) override;
   absl::StatusOr<core::Experiment> GetExperiment(const std::string& ns,
                                                  const std::string& name) override;
-  absl::StatusOr<std::vector<core::Experiment>> ListExperiments(
-      const std::string& ns = "") override;
+  absl::StatusOr<Page<core::Experiment>> ListExperiments(const ListOptions& options) override;
   absl::Status DeleteExperiment(const std::string& ns, const std::string& name) override;
 
-  absl::Status CreateTrial(const core::Trial& trial) override;
-  absl::Status UpdateTrial(const core::Trial& trial) override;
+  absl::StatusOr<core::Trial> CreateTrial(const core::Trial& t) override;
+  absl::StatusOr<core::Trial> UpdateTrialStatus(const core::Trial& t) override;
   absl::StatusOr<core::Trial> GetTrial(const std::string& ns, const std::string& name) override;
   absl::StatusOr<std::vector<core::Trial>> ListTrials(const std::string& ns,
                                                       const std::string& experiment) override;
-
-  absl::Status ReportObservationLog(const std::string& trial_name,
-                                    const std::vector<core::MetricLog>& logs) override;
-  absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(
-      const ObservationQuery& query) override;
-  absl::Status DeleteObservationLog(const std::string& trial_name) override;
+  absl::StatusOr<Page<TrialSummary>> ListTrialSummaries(const std::string& ns,
+                                                        const std::string& experiment,
+                                                        const ListOptions& options) override;
 
   absl::Status PutSuggestionState(const std::string& ns, const std::string& experiment,
                                   const std::string& state) override;
   absl::StatusOr<std::string> GetSuggestionState(const std::string& ns,
                                                  const std::string& experiment) override;
+
+  absl::StatusOr<int64_t> Revision() override;
+  // OutOfRange (a window overflow) is an answer, not an outage: not retried.
+  absl::StatusOr<ChangeBatch> ChangesSince(int64_t revision, int64_t limit = 0) override;
+  // Forwarded as is: it cannot fail.
+  int64_t WaitForChanges(int64_t revision, absl::Duration timeout) override;
+
+  // ---- ObservationStore ----
+  absl::Status ReportObservationLog(const std::string& trial_name,
+                                    const std::vector<core::MetricLog>& logs) override;
+  absl::StatusOr<std::vector<core::MetricLog>> GetObservationLog(
+      const ObservationQuery& query) override;
+  absl::Status DeleteObservationLog(const std::string& trial_name) override;
+  absl::StatusOr<std::map<std::string, std::vector<core::MetricLog>>> GetObservationLogs(
+      const std::vector<std::string>& trial_names, const std::string& metric_name) override;
 
  private:
   // Calls `call` until it succeeds, fails with a code that is not retried, or max_attempts is

@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/defaults.h"
 #include "core/number.h"
+#include "metrics-collector/internal/line_splitter.h"
+#include "metrics-collector/internal/time_cache.h"
 
 namespace ktune::metrics {
 namespace {
@@ -202,7 +204,54 @@ class TopLevelMembers {
   std::string error_;
 };
 
-}  // namespace
+class TextMetricsParser final : public MetricsParser {
+ public:
+  static absl::StatusOr<std::unique_ptr<TextMetricsParser>> Create(
+      std::vector<std::string> metric_names, const std::vector<std::string>& filters,
+      ParserOptions options);
+
+  absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                    std::vector<core::MetricLog>& out) override;
+  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
+  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+  uint64_t rejected_values() const override { return rejected_values_; }
+  uint64_t bad_lines() const override { return 0; }
+
+ private:
+  TextMetricsParser(std::vector<std::string> metric_names,
+                    std::vector<std::unique_ptr<re2::RE2>> filters, ParserOptions options);
+  void ParseLine(std::string_view line, core::Timestamp now, std::vector<core::MetricLog>& out);
+
+  const std::vector<std::string> metric_names_;
+  const std::vector<std::unique_ptr<re2::RE2>> filters_;
+  internal::LineSplitter lines_;
+  internal::TimeCache time_cache_;
+  uint64_t rejected_values_ = 0;
+};
+
+class JsonMetricsParser final : public MetricsParser {
+ public:
+  static absl::StatusOr<std::unique_ptr<JsonMetricsParser>> Create(
+      std::vector<std::string> metric_names, ParserOptions options);
+
+  absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                    std::vector<core::MetricLog>& out) override;
+  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
+  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
+  uint64_t rejected_values() const override { return rejected_values_; }
+  uint64_t bad_lines() const override { return bad_lines_; }
+
+ private:
+  JsonMetricsParser(std::vector<std::string> metric_names, ParserOptions options);
+  absl::Status ParseLine(std::string_view line, uint64_t line_number, core::Timestamp now,
+                         std::vector<core::MetricLog>& out);
+
+  const std::vector<std::string> metric_names_;
+  internal::LineSplitter lines_;
+  internal::TimeCache time_cache_;
+  uint64_t bad_lines_ = 0;
+  uint64_t rejected_values_ = 0;
+};
 
 // ---- TextMetricsParser -----------------------------------------------------------------------
 
@@ -239,8 +288,6 @@ TextMetricsParser::TextMetricsParser(std::vector<std::string> metric_names,
     : metric_names_(std::move(metric_names)),
       filters_(std::move(filters)),
       lines_(options.max_line_bytes) {}
-
-TextMetricsParser::~TextMetricsParser() = default;
 
 absl::Status TextMetricsParser::Feed(std::string_view chunk, core::Timestamp now,
                                      std::vector<core::MetricLog>& out) {
@@ -392,6 +439,8 @@ absl::Status JsonMetricsParser::ParseLine(std::string_view line, uint64_t line_n
   return absl::OkStatus();
 }
 
+}  // namespace
+
 // ---- factory and "unavailable" -----------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<MetricsParser>> NewMetricsParser(
@@ -407,20 +456,8 @@ absl::StatusOr<std::unique_ptr<MetricsParser>> NewMetricsParser(
   return std::unique_ptr<MetricsParser>(*std::move(parser));
 }
 
-bool HasMetric(const std::vector<core::MetricLog>& logs, std::string_view objective_metric) {
-  return std::any_of(logs.begin(), logs.end(),
-                     [&](const core::MetricLog& log) { return log.name == objective_metric; });
-}
-
 core::MetricLog UnavailableLog(std::string_view objective_metric) {
   return core::MetricLog{core::kZeroTime, std::string(objective_metric), core::kUnavailable};
-}
-
-bool ApplyUnavailable(std::string_view objective_metric, std::vector<core::MetricLog>& logs) {
-  if (HasMetric(logs, objective_metric)) return true;
-  logs.clear();
-  logs.push_back(UnavailableLog(objective_metric));
-  return false;
 }
 
 }  // namespace ktune::metrics

@@ -1,6 +1,6 @@
 #pragma once
 // Streaming parsers for a trial's metrics output, in Katib's TEXT and JSON formats
-// (KATIB.md §6.2, §6.3), and the "unavailable" rule applied after parsing (§6.4).
+// (KATIB.md §6.2, §6.3), and Katib's "unavailable" log (§6.4).
 //
 // Katib parses the whole metrics file once the training process has exited; ktune parses the
 // output while the trial runs. Bytes arrive in arbitrary chunks: a line may be split across
@@ -22,12 +22,6 @@
 #include "absl/status/statusor.h"
 #include "core/experiment.h"
 #include "core/time_util.h"
-#include "metrics-collector/internal/line_splitter.h"
-#include "metrics-collector/internal/time_cache.h"
-
-namespace re2 {
-class RE2;
-}
 
 namespace ktune::metrics {
 
@@ -37,35 +31,14 @@ struct ParserOptions {
   size_t max_line_bytes = size_t{1} << 20;
 };
 
+// Katib's `fileSystemPath.format` values.
+enum class MetricsFormat { kText, kJson };
+
 // One metrics stream. Every MetricLog appended to `out` has time_stamp formatted by
 // core::FormatRfc3339Micros (UTC, microseconds), the requested metric name and the value as
-// text.
-class MetricsParser {
- public:
-  virtual ~MetricsParser() = default;
-
-  // Parses the lines completed by `chunk` and appends their metrics to `out` in line order.
-  // `now` is the time the chunk was read; it is the timestamp of metrics whose line carries
-  // none (a line split across chunks takes the `now` of the chunk that completes it).
-  // Errors: only the JSON parser returns one (InvalidArgument for a line that is not a JSON
-  // object). Every line of the chunk is parsed even then, so the caller may report the error
-  // and keep feeding.
-  [[nodiscard]] virtual absl::Status Feed(std::string_view chunk, core::Timestamp now,
-                                          std::vector<core::MetricLog>& out) = 0;
-  // Parses a last line that has no newline. Feed may not be called afterwards.
-  [[nodiscard]] virtual absl::Status Finish(core::Timestamp now,
-                                            std::vector<core::MetricLog>& out) = 0;
-
-  // Lines completed so far, dropped ones included.
-  virtual uint64_t lines() const = 0;
-  // Lines dropped for exceeding ParserOptions::max_line_bytes.
-  virtual uint64_t dropped_lines() const = 0;
-  // Values of requested metrics that were found but not stored, because they cannot be a
-  // metric value (see each parser), over the whole stream.
-  virtual uint64_t rejected_values() const = 0;
-};
-
-// Katib's TEXT format (§6.2). For each line:
+// text. Created by NewMetricsParser.
+//
+// kText, Katib's TEXT format (§6.2). For each line:
 //  - the line is considered only if it contains one of the metric names as a substring;
 //  - if the text before the first space parses as RFC3339, it is the timestamp; otherwise
 //    the timestamp is `now` (ktune difference: Katib uses its zero time
@@ -78,100 +51,59 @@ class MetricsParser {
 //    with no digit that is not such a word (`-`, an empty one, `abc`) is dropped and counted
 //    in rejected_values() (ktune difference: Katib stores it, e.g. the empty value and the `-`
 //    that its default filter matches in `loss=nan` and `loss=-nan`, and then ranks that
-//    non-float value as the best trial).
-class TextMetricsParser final : public MetricsParser {
- public:
-  // `filters` are RE2 patterns (Go regexp syntax), each with at least 2 capture groups;
-  // empty means Katib's default filter (core::kDefaultMetricsFilter).
-  // Errors: InvalidArgument for no metric names, an empty metric name, or a filter that does
-  // not compile or has fewer than 2 capture groups (the message names the filter).
-  static absl::StatusOr<std::unique_ptr<TextMetricsParser>> Create(
-      std::vector<std::string> metric_names, const std::vector<std::string>& filters,
-      ParserOptions options = {});
-  ~TextMetricsParser() override;
-
-  // Never fails.
-  absl::Status Feed(std::string_view chunk, core::Timestamp now,
-                    std::vector<core::MetricLog>& out) override;
-  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
-  uint64_t lines() const override { return lines_.lines(); }
-  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
-  uint64_t rejected_values() const override { return rejected_values_; }
-
- private:
-  TextMetricsParser(std::vector<std::string> metric_names,
-                    std::vector<std::unique_ptr<re2::RE2>> filters, ParserOptions options);
-  void ParseLine(std::string_view line, core::Timestamp now, std::vector<core::MetricLog>& out);
-
-  const std::vector<std::string> metric_names_;
-  const std::vector<std::unique_ptr<re2::RE2>> filters_;
-  internal::LineSplitter lines_;
-  internal::TimeCache time_cache_;
-  uint64_t rejected_values_ = 0;
-};
-
-// Katib's JSON format (§6.3): one JSON object per line; blank lines are skipped. For each
-// metric name, in the order given, a top-level member with that name gives a log when its
+//    non-float value as the best trial). Feed never fails.
+//
+// kJson, Katib's JSON format (§6.3): one JSON object per line; blank lines are skipped. For
+// each metric name, in the order given, a top-level member with that name gives a log when its
 // value is a JSON string (taken verbatim, as Katib does) or a JSON number (ktune difference:
 // Katib ignores numbers; ktune takes the number's text as written in the line). Other value
 // types and empty strings are ignored (Katib stores "") and counted in rejected_values().
-// Strings are otherwise stored verbatim, `"nan"` included: the status rules (core/status.h)
+// Strings are otherwise stored verbatim, `"nan"` included: the status rules (core/conditions.h)
 // never take a non-finite or non-numeric value as min, max or best. The `timestamp` member is
-// an RFC3339
-// string or a number of seconds since the Unix epoch with a fraction (read exactly, to the
-// microsecond); when it is missing or invalid the timestamp is `now` (ktune difference: Katib
-// uses its zero time). Smaller differences: whitespace-only lines are skipped (Katib fails on
-// them), and invalid UTF-8 makes a line invalid (Go's decoder substitutes U+FFFD).
-class JsonMetricsParser final : public MetricsParser {
+// an RFC3339 string or a number of seconds since the Unix epoch with a fraction (read exactly,
+// to the microsecond); when it is missing or invalid the timestamp is `now` (ktune difference:
+// Katib uses its zero time). Smaller differences: whitespace-only lines are skipped (Katib
+// fails on them), and invalid UTF-8 makes a line invalid (Go's decoder substitutes U+FFFD).
+// Feed returns InvalidArgument naming the first line of the chunk that is not a JSON object,
+// with its 1-based line number and the number of further bad lines in the chunk (Katib fails
+// the whole collection there; the caller decides).
+class MetricsParser {
  public:
-  // Errors: InvalidArgument for no metric names or an empty metric name.
-  static absl::StatusOr<std::unique_ptr<JsonMetricsParser>> Create(
-      std::vector<std::string> metric_names, ParserOptions options = {});
+  virtual ~MetricsParser() = default;
 
-  // InvalidArgument naming the first line of the chunk that is not a JSON object, with its
-  // 1-based line number and the number of further bad lines in the chunk. (Katib fails the
-  // whole collection there; the caller decides.)
-  absl::Status Feed(std::string_view chunk, core::Timestamp now,
-                    std::vector<core::MetricLog>& out) override;
-  absl::Status Finish(core::Timestamp now, std::vector<core::MetricLog>& out) override;
-  uint64_t lines() const override { return lines_.lines(); }
-  uint64_t dropped_lines() const override { return lines_.dropped_lines(); }
-  uint64_t rejected_values() const override { return rejected_values_; }
-  // Lines that were not a JSON object, over the whole stream.
-  uint64_t bad_lines() const { return bad_lines_; }
+  // Parses the lines completed by `chunk` and appends their metrics to `out` in line order.
+  // `now` is the time the chunk was read; it is the timestamp of metrics whose line carries
+  // none (a line split across chunks takes the `now` of the chunk that completes it).
+  // Errors: only kJson returns one (see above). Every line of the chunk is parsed even then,
+  // so the caller may report the error and keep feeding.
+  [[nodiscard]] virtual absl::Status Feed(std::string_view chunk, core::Timestamp now,
+                                          std::vector<core::MetricLog>& out) = 0;
+  // Parses a last line that has no newline. Feed may not be called afterwards.
+  [[nodiscard]] virtual absl::Status Finish(core::Timestamp now,
+                                            std::vector<core::MetricLog>& out) = 0;
 
- private:
-  JsonMetricsParser(std::vector<std::string> metric_names, ParserOptions options);
-  absl::Status ParseLine(std::string_view line, uint64_t line_number, core::Timestamp now,
-                         std::vector<core::MetricLog>& out);
-
-  const std::vector<std::string> metric_names_;
-  internal::LineSplitter lines_;
-  internal::TimeCache time_cache_;
-  uint64_t bad_lines_ = 0;
-  uint64_t rejected_values_ = 0;
+  // Lines dropped for exceeding ParserOptions::max_line_bytes.
+  virtual uint64_t dropped_lines() const = 0;
+  // Values of requested metrics that were found but not stored, because they cannot be a
+  // metric value (see each format), over the whole stream.
+  virtual uint64_t rejected_values() const = 0;
+  // kJson: lines that were not a JSON object, over the whole stream; kText: 0.
+  virtual uint64_t bad_lines() const = 0;
 };
 
-// Katib's `fileSystemPath.format` values.
-enum class MetricsFormat { kText, kJson };
-
-// A parser for `format`; `filters` apply to kText only (Katib ignores them for JSON).
-// Errors as the Create functions above.
+// A parser for `format`. `metric_names` are the metrics to collect (duplicates are ignored);
+// `filters` apply to kText only (Katib ignores them for JSON): RE2 patterns (Go regexp
+// syntax), each with at least 2 capture groups; empty means Katib's default filter
+// (core::kDefaultMetricsFilter).
+// Errors: InvalidArgument for no metric names, an empty metric name, or a filter that does
+// not compile or has fewer than 2 capture groups (the message names the filter).
 absl::StatusOr<std::unique_ptr<MetricsParser>> NewMetricsParser(
     MetricsFormat format, std::vector<std::string> metric_names,
     const std::vector<std::string>& filters, ParserOptions options = {});
 
-// ---- "unavailable" (§6.4) --------------------------------------------------------------------
-// After a trial's output has been parsed, Katib reports, when no log of the objective metric
-// was found, a single log {time_stamp: 0001-01-01T00:00:00Z, name: objective, value:
-// "unavailable"} instead of all logs, dropping the additional metrics.
-
-// Whether `logs` holds a log named `objective_metric` (whatever its value).
-bool HasMetric(const std::vector<core::MetricLog>& logs, std::string_view objective_metric);
-// {core::kZeroTime, objective_metric, core::kUnavailable}.
+// Katib's "unavailable" log (§6.4): {core::kZeroTime, objective_metric, core::kUnavailable},
+// what a collector reports when the objective metric never appeared in a run that succeeded
+// (MetricsCollector applies the rule; see collector.h).
 core::MetricLog UnavailableLog(std::string_view objective_metric);
-// Katib's rule on all logs of a trial: returns true and leaves `logs` alone when the objective
-// was seen; otherwise replaces `logs` with the single UnavailableLog and returns false.
-bool ApplyUnavailable(std::string_view objective_metric, std::vector<core::MetricLog>& logs);
 
 }  // namespace ktune::metrics

@@ -1,18 +1,49 @@
 #include "suggestion/in_process.h"
 
+#include <string_view>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "core/proto_convert.h"
-#include "core/status.h"
 #include "spdlog/spdlog.h"
+#include "suggestion/trial_delta.h"
 
 namespace ktune::suggestion {
 namespace {
 
-// What of a trial can change after it is created: its status (the controller never edits a
-// trial's spec). Comparing this short string instead of the serialized proto keeps the cost of
-// finding the changed trials small next to the history (ARCHITECTURE.md, plugin ABI).
+// Saved state = kStateMagic, the algorithm name, '\n', then the plugin's bytes. The name keeps
+// one algorithm's bytes from ever reaching another's load_state (ktune_algorithm.h promises a
+// plugin only what its own save_state wrote).
+constexpr std::string_view kStateMagic = "ktune-algorithm-state/1 ";
+
+std::string WrapState(const std::string& algorithm, std::string_view bytes) {
+  std::string state(kStateMagic);
+  state += algorithm;
+  state += '\n';
+  state += bytes;
+  return state;
+}
+
+// The plugin's bytes of a wrapped state, or a reason for not using it.
+absl::StatusOr<std::string_view> UnwrapState(const std::string& algorithm, std::string_view saved) {
+  if (!saved.starts_with(kStateMagic)) {
+    return absl::InvalidArgumentError("it is not a saved algorithm state");
+  }
+  saved.remove_prefix(kStateMagic.size());
+  const size_t end = saved.find('\n');
+  if (end == std::string_view::npos) return absl::InvalidArgumentError("it is truncated");
+  if (saved.substr(0, end) != algorithm) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("it was saved by algorithm \"", absl::string_view(saved.data(), end), "\""));
+  }
+  return saved.substr(end + 1);
+}
+
+// The TrialDelta fingerprint of a trial, computed on the model so that only the trials that
+// changed are converted to api.proto: what can change after a trial is created, which is its
+// status (the controller never edits a trial's spec). It covers everything TrialToProto puts
+// into the status (times, last condition, each metric's min, max and latest), so the message
+// an algorithm receives never changes without it.
 std::string StatusFingerprint(const core::Trial& trial) {
   constexpr char kSep = '\x1f';
   const core::TrialStatus& s = trial.status;
@@ -30,57 +61,67 @@ std::string StatusFingerprint(const core::Trial& trial) {
   return f;
 }
 
-// Katib leaves out of the history it sends an algorithm the trials without a result to learn
-// from: MetricsUnavailable ones, and EarlyStopped ones without an observation (KATIB.md §2.3).
-bool SentToAlgorithm(const core::Trial& trial) {
-  switch (core::ClassifyTrial(trial)) {
-    case core::TrialPhase::kMetricsUnavailable:
-      return false;
-    case core::TrialPhase::kEarlyStopped:
-      return core::IsObservationAvailable(trial.spec.objective, trial.status.observation);
-    default:
-      return true;
-  }
+bool Interrupted(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kCancelled ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
 class InProcessSuggester final : public Suggester {
  public:
-  explicit InProcessSuggester(std::unique_ptr<AlgorithmInstance> instance)
-      : instance_(std::move(instance)) {}
+  // `state`: the wrapped state `instance` was loaded from (empty: none).
+  InProcessSuggester(AlgorithmPlugin plugin, HostInfo host,
+                     std::unique_ptr<AlgorithmInstance> instance, std::string state)
+      : plugin_(std::move(plugin)),
+        host_(std::move(host)),
+        instance_(std::move(instance)),
+        state_(std::move(state)) {}
 
   absl::StatusOr<SuggestionReply> GetSuggestions(const core::Experiment& experiment,
                                                  const std::vector<core::Trial>& trials,
-                                                 int32_t count, int32_t total) override {
+                                                 int32_t count, int32_t total,
+                                                 const CallOptions& options) override {
     if (count <= 0) return SuggestionReply{};
+    if (instance_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<AlgorithmInstance>> instance =
+          OpenInstance(plugin_, host_, core::ExperimentToProto(experiment), &state_);
+      if (!instance.ok()) return instance.status();
+      instance_ = *std::move(instance);
+      delta_.Reset();
+    }
     api::v1::beta1::GetSuggestionsRequest request;
     *request.mutable_experiment() = core::ExperimentToProto(experiment);
     request.set_current_request_number(count);
     request.set_total_request_number(total);
-    // Trials to remember as sent once the plugin has accepted them; a failed call sends them
-    // again next time (plugins upsert, so a repeat is harmless).
-    std::vector<std::pair<std::string, std::string>> sent;
     for (const core::Trial& trial : trials) {
-      if (!SentToAlgorithm(trial)) continue;
       std::string fingerprint = StatusFingerprint(trial);
-      auto it = sent_.find(trial.metadata.name);
-      if (it != sent_.end() && it->second == fingerprint) continue;
-      *request.add_trials() = core::TrialToProto(trial);
-      sent.emplace_back(trial.metadata.name, std::move(fingerprint));
+      if (!delta_.Changed(trial.metadata.name, fingerprint)) continue;
+      api::v1::beta1::Trial proto = core::TrialToProto(trial);
+      if (delta_.Offer(proto, std::move(fingerprint))) *request.add_trials() = std::move(proto);
     }
     spdlog::debug("experiment {}: asking {} for {} assignment(s), sending {} of {} trial(s)",
-                  experiment.metadata.name, instance_->algorithm_name(), count,
-                  request.trials_size(), trials.size());
+                  experiment.metadata.name, plugin_.name(), count, request.trials_size(),
+                  trials.size());
 
-    absl::StatusOr<api::v1::beta1::GetSuggestionsReply> reply = instance_->GetSuggestions(request);
-    if (!reply.ok()) return reply.status();
-    for (auto& [name, bytes] : sent) sent_[name] = std::move(bytes);
+    absl::StatusOr<api::v1::beta1::GetSuggestionsReply> reply =
+        instance_->GetSuggestions(request, options);
+    if (!reply.ok()) {
+      delta_.Abandon();
+      if (Interrupted(reply.status())) {
+        spdlog::debug("experiment {}: {}; the next call starts a new instance of {}",
+                      experiment.metadata.name, std::string(reply.status().message()),
+                      plugin_.name());
+        instance_.reset();
+      }
+      return reply.status();
+    }
+    delta_.Commit();
 
     SuggestionReply result;
     for (const auto& assignments : reply->parameter_assignments()) {
       if (static_cast<int32_t>(result.trials.size()) == count) {
         spdlog::warn("experiment {}: {} returned {} assignments, {} asked for; extra ones dropped",
-                     experiment.metadata.name, instance_->algorithm_name(),
-                     reply->parameter_assignments_size(), count);
+                     experiment.metadata.name, plugin_.name(), reply->parameter_assignments_size(),
+                     count);
         break;
       }
       SuggestedTrial& trial = result.trials.emplace_back();
@@ -97,16 +138,66 @@ class InProcessSuggester final : public Suggester {
     return result;
   }
 
+  absl::StatusOr<std::string> SaveState() override {
+    // After an interrupted call, what the next instance will load.
+    if (instance_ == nullptr) return state_;
+    absl::StatusOr<std::string> bytes = instance_->SaveState();
+    if (!bytes.ok()) return bytes.status();
+    state_ = bytes->empty() ? std::string() : WrapState(plugin_.name(), *bytes);
+    return state_;
+  }
+
+  // A new instance of `plugin` with the wrapped state `*state` loaded, if any. A state it
+  // cannot use is dropped (cleared in *state) with a warning, and the instance starts from
+  // the history alone.
+  static absl::StatusOr<std::unique_ptr<AlgorithmInstance>> OpenInstance(
+      const AlgorithmPlugin& plugin, const HostInfo& host,
+      const api::v1::beta1::Experiment& experiment, std::string* state) {
+    absl::StatusOr<std::unique_ptr<AlgorithmInstance>> instance = plugin.Create(experiment, host);
+    if (!instance.ok() || state->empty()) return instance;
+    absl::StatusOr<std::string_view> bytes = UnwrapState(plugin.name(), *state);
+    absl::Status loaded = bytes.status();
+    const bool keeps_state = (*instance)->keeps_state();
+    if (loaded.ok() && !keeps_state) {
+      loaded = absl::FailedPreconditionError("the algorithm has no load_state");
+    }
+    if (loaded.ok()) loaded = (*instance)->LoadState(*bytes);
+    if (loaded.ok()) return instance;
+    spdlog::warn(
+        "experiment {}: the saved state of algorithm {} is not used ({}); it starts "
+        "from the trial history alone",
+        experiment.name(), plugin.name(), std::string(loaded.message()));
+    state->clear();
+    if (!keeps_state || !bytes.ok()) return instance;  // load_state never ran
+    // A refused load_state leaves the instance unusable (ktune_algorithm.h).
+    instance->reset();
+    return plugin.Create(experiment, host);
+  }
+
  private:
-  std::unique_ptr<AlgorithmInstance> instance_;
-  // Trial name -> the bytes of its api.proto form last accepted by the plugin.
-  absl::flat_hash_map<std::string, std::string> sent_;
+  const AlgorithmPlugin plugin_;
+  const HostInfo host_;
+  std::unique_ptr<AlgorithmInstance> instance_;  // null after an interrupted call
+  // The wrapped state instance_ was loaded from or last saved (empty: none): what a new
+  // instance is given after an interrupted call.
+  std::string state_;
+  TrialDelta delta_;  // what instance_ has been sent, by StatusFingerprint
 };
+
+HostInfo HostInfoFor(const InProcessSuggestionService::Options& options) {
+  HostInfo host = DefaultHostInfo();
+  if (options.thread_budget > 0) host.thread_budget = options.thread_budget;
+  return host;
+}
 
 }  // namespace
 
 InProcessSuggestionService::InProcessSuggestionService(const AlgorithmRegistry& registry)
-    : registry_(registry) {}
+    : InProcessSuggestionService(registry, Options{}) {}
+
+InProcessSuggestionService::InProcessSuggestionService(const AlgorithmRegistry& registry,
+                                                       Options options)
+    : registry_(registry), host_(HostInfoFor(options)) {}
 
 absl::StatusOr<const AlgorithmPlugin*> InProcessSuggestionService::FindAlgorithm(
     const core::Experiment& experiment) const {
@@ -123,15 +214,20 @@ absl::Status InProcessSuggestionService::ValidateAlgorithmSettings(
 }
 
 absl::StatusOr<std::unique_ptr<Suggester>> InProcessSuggestionService::Open(
-    const core::Experiment& experiment) {
+    const core::Experiment& experiment, const std::string& saved_state) {
   absl::StatusOr<const AlgorithmPlugin*> algorithm = FindAlgorithm(experiment);
   if (!algorithm.ok()) return algorithm.status();
-  absl::StatusOr<std::unique_ptr<AlgorithmInstance>> instance =
-      (*algorithm)->Create(core::ExperimentToProto(experiment));
+  std::string state = saved_state;
+  absl::StatusOr<std::unique_ptr<AlgorithmInstance>> instance = InProcessSuggester::OpenInstance(
+      **algorithm, host_, core::ExperimentToProto(experiment), &state);
   if (!instance.ok()) return instance.status();
-  spdlog::debug("experiment {}: opened algorithm {} from {}", experiment.metadata.name,
-                (*algorithm)->name(), (*algorithm)->origin());
-  return std::make_unique<InProcessSuggester>(*std::move(instance));
+  spdlog::debug("experiment {}: opened algorithm {} (ABI {}.{}) from {}{}",
+                experiment.metadata.name, (*algorithm)->name(),
+                KTUNE_ALGORITHM_ABI_VERSION_MAJOR_OF((*algorithm)->abi_version()),
+                KTUNE_ALGORITHM_ABI_VERSION_MINOR_OF((*algorithm)->abi_version()),
+                (*algorithm)->origin(), state.empty() ? "" : " with its saved state");
+  return std::make_unique<InProcessSuggester>(**algorithm, host_, *std::move(instance),
+                                              std::move(state));
 }
 
 std::vector<std::string> InProcessSuggestionService::AlgorithmNames() const {

@@ -3,16 +3,24 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "spdlog/spdlog.h"
+#include "suggestion/gpu_probe.h"
+
+#ifndef KTUNE_VERSION
+#define KTUNE_VERSION "0.0.0"
+#endif
 
 namespace ktune::suggestion {
 namespace {
@@ -64,6 +72,132 @@ std::string VersionText(uint32_t version) {
                       KTUNE_ALGORITHM_ABI_VERSION_MINOR_OF(version));
 }
 
+// Plugin log lines per call before the rest are dropped, and the longest line kept.
+constexpr int kMaxLogLinesPerCall = 100;
+constexpr size_t kMaxLogLineBytes = 4096;
+
+// The host table of one plugin call (ktune_algorithm.h, struct ktune_host_v1) and what its
+// functions need. Lives on the stack of the call; the plugin may use it from several threads
+// until the call returns, so every entry point is noexcept and touches only atomics, the clock
+// and spdlog (itself thread-safe).
+class HostCall {
+ public:
+  HostCall(const HostInfo& info, const std::string& algorithm, const std::string& experiment,
+           const CallOptions& options)
+      : algorithm_(algorithm), experiment_(experiment), options_(options) {
+    table_.struct_size = sizeof(ktune_host_v1);
+    table_.abi_version = KTUNE_ALGORITHM_ABI_VERSION;
+    table_.host_version = info.version.c_str();
+    table_.capabilities = info.gpu_present ? KTUNE_HOST_CAPABILITY_GPU : 0u;
+    table_.thread_budget = std::max<uint32_t>(info.thread_budget, 1);
+    table_.context = this;
+    table_.log = &Log;
+    table_.cancelled = &Cancelled;
+    table_.remaining_ms = &RemainingMs;
+  }
+  HostCall(const HostCall&) = delete;
+  HostCall& operator=(const HostCall&) = delete;
+
+  ~HostCall() {
+    const int dropped = lines_.load() - kMaxLogLinesPerCall;
+    if (dropped > 0) {
+      spdlog::warn("{}: {} more log line(s) of this call dropped", Fields(), dropped);
+    }
+  }
+
+  const ktune_host_v1* table() const { return &table_; }
+
+  // OK while the call may go on; otherwise Cancelled or DeadlineExceeded naming the
+  // algorithm, `when` saying at which point the host noticed.
+  absl::Status Judge(std::string_view when) {
+    switch (State()) {
+      case KTUNE_STATUS_CANCELLED:
+        return absl::CancelledError(
+            absl::StrCat(algorithm_, ": the call was cancelled ", AV(when)));
+      case KTUNE_STATUS_DEADLINE_EXCEEDED:
+        return absl::DeadlineExceededError(
+            absl::StrCat(algorithm_, ": the call's deadline passed ", AV(when)));
+      default:
+        return absl::OkStatus();
+    }
+  }
+
+ private:
+  // Latched: once the call is cancelled or past its deadline it stays so, even if the
+  // caller's flag is reset or the clock steps back.
+  ktune_status_code State() {
+    ktune_status_code state = state_.load(std::memory_order_acquire);
+    if (state != KTUNE_STATUS_OK) return state;
+    if (options_.cancelled != nullptr && options_.cancelled->load(std::memory_order_acquire)) {
+      state = KTUNE_STATUS_CANCELLED;
+    } else if (options_.deadline != absl::InfiniteFuture() && absl::Now() >= options_.deadline) {
+      state = KTUNE_STATUS_DEADLINE_EXCEEDED;
+    } else {
+      return KTUNE_STATUS_OK;
+    }
+    ktune_status_code expected = KTUNE_STATUS_OK;
+    state_.compare_exchange_strong(expected, state, std::memory_order_acq_rel);
+    return state_.load(std::memory_order_acquire);
+  }
+
+  std::string Fields() const {
+    if (experiment_.empty()) return absl::StrCat("algorithm=", algorithm_);
+    return absl::StrCat("algorithm=", algorithm_, " experiment=", experiment_);
+  }
+
+  static void Log(void* context, int32_t level, const char* message, size_t size) noexcept {
+    try {
+      auto* call = static_cast<HostCall*>(context);
+      const auto spd_level = static_cast<spdlog::level::level_enum>(
+          std::clamp<int32_t>(level, KTUNE_LOG_TRACE, KTUNE_LOG_ERROR));
+      if (!spdlog::should_log(spd_level)) return;
+      if (call->lines_.fetch_add(1) >= kMaxLogLinesPerCall) return;
+      std::string text(message != nullptr ? message : "",
+                       message != nullptr ? std::min(size, kMaxLogLineBytes) : 0);
+      // One event, one line: no line breaks or terminal controls from a plugin.
+      for (char& c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+      }
+      if (size > kMaxLogLineBytes) text += " [truncated]";
+      spdlog::log(spd_level, "{}: {}", call->Fields(), text);
+    } catch (...) {
+      // Losing a log line beats throwing into the plugin's C frames.
+    }
+  }
+
+  static ktune_status_code Cancelled(void* context) noexcept {
+    return static_cast<HostCall*>(context)->State();
+  }
+
+  static int64_t RemainingMs(void* context) noexcept {
+    auto* call = static_cast<HostCall*>(context);
+    if (call->options_.deadline == absl::InfiniteFuture()) return KTUNE_NO_DEADLINE;
+    const int64_t ms = absl::ToInt64Milliseconds(call->options_.deadline - absl::Now());
+    // A deadline beyond int64 milliseconds is as good as none.
+    if (ms == std::numeric_limits<int64_t>::max()) return KTUNE_NO_DEADLINE;
+    return std::max<int64_t>(ms, 0);
+  }
+
+  ktune_host_v1 table_{};
+  const std::string& algorithm_;
+  const std::string& experiment_;
+  const CallOptions& options_;
+  std::atomic<ktune_status_code> state_{KTUNE_STATUS_OK};
+  std::atomic<int> lines_{0};
+};
+
+// get_suggestions_with_host when the table has it, else the 1.0 get_suggestions.
+ktune_status_code CallGetSuggestions(const ktune_algorithm_v1* table,
+                                     ktune_algorithm_instance* handle, const std::string& request,
+                                     const ktune_host_v1* host, CallOutput& out) {
+  if (KTUNE_ALGORITHM_V1_HAS(table, get_suggestions_with_host)) {
+    return table->get_suggestions_with_host(handle, request.data(), request.size(), host,
+                                            &WriteReply, &WriteError, &out);
+  }
+  return table->get_suggestions(handle, request.data(), request.size(), &WriteReply, &WriteError,
+                                &out);
+}
+
 bool IsPluginFileName(const std::string& name) {
   constexpr std::string_view kPrefix = "libktune_";
   constexpr std::string_view kSuffix = ".so";
@@ -73,30 +207,52 @@ bool IsPluginFileName(const std::string& name) {
 
 }  // namespace
 
+// ---- HostInfo ----------------------------------------------------------------------------
+
+HostInfo DefaultHostInfo() {
+  HostInfo info;
+  info.version = "ktune " KTUNE_VERSION;
+  info.gpu_present = CudaDevicePresent();
+  info.thread_budget = std::max(1u, std::thread::hardware_concurrency());
+  return info;
+}
+
 // ---- AlgorithmInstance -------------------------------------------------------------------
 
 AlgorithmInstance::AlgorithmInstance(const ktune_algorithm_v1* table,
                                      ktune_algorithm_instance* handle, std::string name,
-                                     bool serialize)
-    : table_(table), handle_(handle), name_(std::move(name)), serialize_(serialize) {}
+                                     std::string experiment, HostInfo host, bool serialize)
+    : table_(table),
+      handle_(handle),
+      name_(std::move(name)),
+      experiment_(std::move(experiment)),
+      host_(std::move(host)),
+      serialize_(serialize) {}
 
 AlgorithmInstance::~AlgorithmInstance() { table_->destroy(handle_); }
 
 absl::StatusOr<api::v1::beta1::GetSuggestionsReply> AlgorithmInstance::GetSuggestions(
-    const api::v1::beta1::GetSuggestionsRequest& request) {
+    const api::v1::beta1::GetSuggestionsRequest& request, const CallOptions& options) {
+  HostCall host(host_, name_, experiment_, options);
+  if (absl::Status s = host.Judge("before it started"); !s.ok()) return s;
   std::string bytes;
   if (!request.SerializeToString(&bytes)) {
     return absl::InternalError(absl::StrCat(name_, ": cannot serialize the request"));
   }
   CallOutput out;
   ktune_status_code code;
-  {
-    std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
-    if (serialize_) lock.lock();
-    code = table_->get_suggestions(handle_, bytes.data(), bytes.size(), &WriteReply, &WriteError,
-                                   &out);
+  if (serialize_) {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    code = CallGetSuggestions(table_, handle_, bytes, host.table(), out);
+  } else {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    code = CallGetSuggestions(table_, handle_, bytes, host.table(), out);
   }
   if (code != KTUNE_STATUS_OK) return PluginError(name_, code, out);
+  // A reply that comes too late is not used: the caller has given up on it.
+  if (absl::Status s = host.Judge("before it returned; its reply is discarded"); !s.ok()) {
+    return s;
+  }
   if (out.copy_failed) {
     return absl::ResourceExhaustedError(absl::StrCat(name_, ": cannot copy the reply"));
   }
@@ -107,10 +263,55 @@ absl::StatusOr<api::v1::beta1::GetSuggestionsReply> AlgorithmInstance::GetSugges
   return reply;
 }
 
+bool AlgorithmInstance::keeps_state() const {
+  return KTUNE_ALGORITHM_V1_HAS(table_, save_state) && KTUNE_ALGORITHM_V1_HAS(table_, load_state);
+}
+
+absl::StatusOr<std::string> AlgorithmInstance::SaveState() {
+  if (!KTUNE_ALGORITHM_V1_HAS(table_, save_state)) return std::string();
+  HostCall host(host_, name_, experiment_, CallOptions{});
+  CallOutput out;
+  ktune_status_code code;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    code = table_->save_state(handle_, host.table(), &WriteReply, &WriteError, &out);
+  }
+  if (code != KTUNE_STATUS_OK) return PluginError(name_, code, out);
+  if (out.copy_failed) {
+    return absl::ResourceExhaustedError(absl::StrCat(name_, ": cannot copy the saved state"));
+  }
+  return std::move(out.reply);
+}
+
+absl::Status AlgorithmInstance::LoadState(std::string_view state) {
+  if (!KTUNE_ALGORITHM_V1_HAS(table_, load_state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name_, ": the algorithm cannot load a saved state (it has no load_state)"));
+  }
+  HostCall host(host_, name_, experiment_, CallOptions{});
+  CallOutput out;
+  ktune_status_code code;
+  {
+    std::unique_lock<std::shared_mutex> lock(mu_);
+    code = table_->load_state(handle_, state.data(), state.size(), host.table(), &WriteError, &out);
+  }
+  if (code != KTUNE_STATUS_OK) return PluginError(name_, code, out);
+  return absl::OkStatus();
+}
+
 // ---- AlgorithmPlugin ---------------------------------------------------------------------
 
 AlgorithmPlugin::AlgorithmPlugin(const ktune_algorithm_v1* table, std::string origin)
     : table_(table), name_(table->name), origin_(std::move(origin)) {}
+
+bool AlgorithmPlugin::uses_host_services() const {
+  return KTUNE_ALGORITHM_V1_HAS(table_, create_with_host) ||
+         KTUNE_ALGORITHM_V1_HAS(table_, get_suggestions_with_host);
+}
+
+bool AlgorithmPlugin::keeps_state() const {
+  return KTUNE_ALGORITHM_V1_HAS(table_, save_state) && KTUNE_ALGORITHM_V1_HAS(table_, load_state);
+}
 
 absl::Status AlgorithmPlugin::ValidateSettings(const api::v1::beta1::Experiment& experiment) const {
   api::v1::beta1::ValidateAlgorithmSettingsRequest request;
@@ -128,14 +329,25 @@ absl::Status AlgorithmPlugin::ValidateSettings(const api::v1::beta1::Experiment&
 
 absl::StatusOr<std::unique_ptr<AlgorithmInstance>> AlgorithmPlugin::Create(
     const api::v1::beta1::Experiment& experiment) const {
+  return Create(experiment, DefaultHostInfo());
+}
+
+absl::StatusOr<std::unique_ptr<AlgorithmInstance>> AlgorithmPlugin::Create(
+    const api::v1::beta1::Experiment& experiment, const HostInfo& host) const {
   std::string bytes;
   if (!experiment.SerializeToString(&bytes)) {
     return absl::InternalError(absl::StrCat(name_, ": cannot serialize the experiment"));
   }
   CallOutput out;
   ktune_algorithm_instance* handle = nullptr;
-  const ktune_status_code code =
-      table_->create(bytes.data(), bytes.size(), &handle, &WriteError, &out);
+  ktune_status_code code;
+  if (KTUNE_ALGORITHM_V1_HAS(table_, create_with_host)) {
+    HostCall call(host, name_, experiment.name(), CallOptions{});
+    code = table_->create_with_host(bytes.data(), bytes.size(), call.table(), &handle, &WriteError,
+                                    &out);
+  } else {
+    code = table_->create(bytes.data(), bytes.size(), &handle, &WriteError, &out);
+  }
   if (code != KTUNE_STATUS_OK) {
     if (handle != nullptr) table_->destroy(handle);
     return PluginError(name_, code, out);
@@ -143,8 +355,8 @@ absl::StatusOr<std::unique_ptr<AlgorithmInstance>> AlgorithmPlugin::Create(
   if (handle == nullptr) {
     return absl::InternalError(absl::StrCat(name_, ": create succeeded without an instance"));
   }
-  return std::unique_ptr<AlgorithmInstance>(
-      new AlgorithmInstance(table_, handle, name_, /*serialize=*/!thread_safe()));
+  return std::unique_ptr<AlgorithmInstance>(new AlgorithmInstance(
+      table_, handle, name_, experiment.name(), host, /*serialize=*/!thread_safe()));
 }
 
 // ---- checks --------------------------------------------------------------------------------
@@ -171,6 +383,11 @@ absl::Status CheckAlgorithmTable(const ktune_algorithm_v1* table, std::string_vi
                         : table->get_suggestions == nullptr ? "get_suggestions"
                                                             : nullptr;
   if (missing != nullptr) return error("the algorithm table has no ", missing, " function");
+  if (KTUNE_ALGORITHM_V1_HAS(table, save_state) != KTUNE_ALGORITHM_V1_HAS(table, load_state)) {
+    return error("the algorithm table has ", KTUNE_ALGORITHM_V1_HAS(table, save_state)
+                                                 ? "save_state but no load_state"
+                                                 : "load_state but no save_state");
+  }
   return absl::OkStatus();
 }
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,11 +20,28 @@
 #include "absl/status/statusor.h"
 #include "algorithms/ktune_algorithm.h"
 #include "api/api.pb.h"
+#include "suggestion/call_options.h"
 
 namespace ktune::suggestion {
 
+// What the host tells ABI 1.1 plugins about itself (struct ktune_host_v1).
+struct HostInfo {
+  std::string version;         // "ktune 0.1.0"
+  bool gpu_present = false;    // KTUNE_HOST_CAPABILITY_GPU
+  uint32_t thread_budget = 1;  // threads a plugin may keep busy per call; 0 is taken as 1
+};
+// This process: ktune's version, CudaDevicePresent() (gpu_probe.h; probed on the first call)
+// and std::thread::hardware_concurrency() (at least 1).
+HostInfo DefaultHostInfo();
+
 // One experiment's instance of an algorithm. Destroying it destroys the plugin's instance.
-// Thread-safe: calls are serialized here unless the plugin declares itself thread-safe.
+// Thread-safe: calls are serialized here unless the plugin declares itself thread-safe (then
+// GetSuggestions may run concurrently; SaveState and LoadState never run concurrently with
+// any other call).
+//
+// Plugins of ABI 1.1 get a host table (ktune_algorithm.h) on every call: their log lines go
+// to spdlog as `algorithm=<name> experiment=<name>: <message>` (at most 100 lines per call,
+// then one line saying how many were dropped), and they see the call's CallOptions.
 class AlgorithmInstance {
  public:
   AlgorithmInstance(const AlgorithmInstance&) = delete;
@@ -32,21 +50,40 @@ class AlgorithmInstance {
 
   // The plugin's reply, or its error with its canonical code and the message prefixed with
   // the algorithm name ("random: ..."). See ktune_algorithm.h for what the request carries.
+  // DeadlineExceeded / Cancelled without calling the plugin when options.deadline has passed
+  // or *options.cancelled is set already, and instead of its reply when that happens before
+  // it returns (the reply is then discarded; a 1.1 plugin is told through the host table and
+  // usually returns early with that code itself). After either code the instance's state is
+  // unspecified (ktune_algorithm.h): the caller destroys it and starts a new one.
   absl::StatusOr<api::v1::beta1::GetSuggestionsReply> GetSuggestions(
-      const api::v1::beta1::GetSuggestionsRequest& request);
+      const api::v1::beta1::GetSuggestionsRequest& request, const CallOptions& options = {});
+
+  // Whether the plugin has save_state and load_state (ABI 1.1).
+  bool keeps_state() const;
+  // The plugin's save_state bytes: empty when it has none to save or no save_state at all;
+  // its error as GetSuggestions reports one.
+  absl::StatusOr<std::string> SaveState();
+  // Hands non-empty bytes of an earlier SaveState of this algorithm to the plugin's
+  // load_state; call it before the first GetSuggestions. FailedPrecondition when the plugin
+  // has no load_state; the plugin's error (usually InvalidArgument or FailedPrecondition) when
+  // it refuses them, after which the instance is unusable: destroy it.
+  absl::Status LoadState(std::string_view state);
 
   const std::string& algorithm_name() const { return name_; }
 
  private:
   friend class AlgorithmPlugin;
   AlgorithmInstance(const ktune_algorithm_v1* table, ktune_algorithm_instance* handle,
-                    std::string name, bool serialize);
+                    std::string name, std::string experiment, HostInfo host, bool serialize);
 
   const ktune_algorithm_v1* const table_;
   ktune_algorithm_instance* const handle_;
   const std::string name_;
+  const std::string experiment_;
+  const HostInfo host_;
   const bool serialize_;
-  std::mutex mu_;
+  // Shared by concurrent GetSuggestions of a thread-safe plugin; exclusive otherwise.
+  std::shared_mutex mu_;
 };
 
 // A loaded algorithm. Owned by the registry; thread-safe.
@@ -60,11 +97,19 @@ class AlgorithmPlugin {
   const std::string& origin() const { return origin_; }
   uint32_t abi_version() const { return table_->abi_version; }
   bool thread_safe() const { return (table_->flags & KTUNE_ALGORITHM_FLAG_THREAD_SAFE) != 0; }
+  // Whether the table has the ABI 1.1 entries that take the host table (create_with_host and
+  // get_suggestions_with_host); a 1.0 table has neither.
+  bool uses_host_services() const;
+  // Whether the table has save_state and load_state.
+  bool keeps_state() const;
 
   // OK, or the plugin's error (usually InvalidArgument) with its message prefixed with the
   // algorithm name.
   absl::Status ValidateSettings(const api::v1::beta1::Experiment& experiment) const;
-  // A new instance for one experiment, or the plugin's error as above.
+  // A new instance for one experiment, or the plugin's error as above. `host` (by default
+  // DefaultHostInfo()) is what the instance's host tables say about this process.
+  absl::StatusOr<std::unique_ptr<AlgorithmInstance>> Create(
+      const api::v1::beta1::Experiment& experiment, const HostInfo& host) const;
   absl::StatusOr<std::unique_ptr<AlgorithmInstance>> Create(
       const api::v1::beta1::Experiment& experiment) const;
 
@@ -76,7 +121,8 @@ class AlgorithmPlugin {
 
 // Checks a plugin table as the loader does: FailedPrecondition naming `origin` for a NULL
 // table, a different ABI major version, a table shorter than KTUNE_ALGORITHM_V1_MIN_SIZE, a
-// missing name or a missing function.
+// missing name, a missing function of ABI 1.0, or save_state without load_state (or the
+// reverse). Tables of ABI 1.0 and 1.1 pass.
 absl::Status CheckAlgorithmTable(const ktune_algorithm_v1* table, std::string_view origin);
 
 // Name -> algorithm. Thread-safe. Loading is additive; nothing is ever unloaded.

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/experiment.h"
+#include "suggestion/call_options.h"
 
 namespace ktune::suggestion {
 
@@ -41,7 +42,12 @@ class Suggester {
   // included (Katib's total_request_number).
   virtual absl::StatusOr<SuggestionReply> GetSuggestions(const core::Experiment& experiment,
                                                          const std::vector<core::Trial>& trials,
-                                                         int32_t count, int32_t total) = 0;
+                                                         int32_t count, int32_t total,
+                                                         const CallOptions& options = {}) = 0;
+  // The algorithm's own state to persist with the experiment (ABI 1.1 save_state), so that
+  // Open after a restart continues exactly where this session was. Empty when the algorithm
+  // keeps none (it then rebuilds itself from the trial history).
+  virtual absl::StatusOr<std::string> SaveState() { return std::string(); }
 };
 
 class SuggestionService {
@@ -50,7 +56,11 @@ class SuggestionService {
   // InvalidArgument with the algorithm's message when the settings are bad; InvalidArgument
   // listing the available algorithms when the name is unknown.
   virtual absl::Status ValidateAlgorithmSettings(const core::Experiment& experiment) = 0;
-  virtual absl::StatusOr<std::unique_ptr<Suggester>> Open(const core::Experiment& experiment) = 0;
+  // `saved_state`: what SaveState returned in an earlier session of this experiment (empty:
+  // none); handed to the algorithm's load_state, which may refuse it (the session then starts
+  // from the history alone, with a warning).
+  virtual absl::StatusOr<std::unique_ptr<Suggester>> Open(const core::Experiment& experiment,
+                                                          const std::string& saved_state = "") = 0;
   virtual std::vector<std::string> AlgorithmNames() const = 0;
 };
 

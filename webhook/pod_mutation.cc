@@ -14,8 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "core/conditions.h"
 #include "core/defaults.h"
 #include "core/json_access.h"
+#include "core/pod_template.h"
 
 namespace ktune::webhook {
 namespace {
@@ -94,13 +96,9 @@ bool IsPrimaryPod(const json& pod_labels, const std::map<std::string, std::strin
   return true;
 }
 
-// Go's %v of a []string, the closest readable stand-in for Katib's %v of []v1.Container.
-std::string ContainerNames(const json& containers) {
-  std::vector<std::string> names;
-  for (const json& c : containers) {
-    names.push_back(core::StringFieldOr(c, "name"));
-  }
-  return absl::StrCat("[", absl::StrJoin(names, " "), "]");
+// Go's %v of the names, the closest readable stand-in for Katib's %v of []v1.Container.
+std::string GoNames(const std::vector<core::PodContainer>& containers) {
+  return absl::StrCat("[", absl::StrJoin(core::ContainerNames(containers), " "), "]");
 }
 
 // Katib's getMountPath: the metrics file or directory, and its kind ("File" or the
@@ -170,13 +168,11 @@ absl::StatusOr<std::vector<std::string>> CollectorArgs(const PodTrial& owner,
                                                        const InjectionConfig& config) {
   const core::Trial& trial = owner.trial;
   const core::MetricsCollectorSpec& mc = trial.spec.metrics_collector;
-  std::vector<std::string> metric_names = {trial.spec.objective.objective_metric_name};
-  for (const std::string& m : trial.spec.objective.additional_metric_names) {
-    metric_names.push_back(m);
-  }
   std::vector<std::string> args = {
-      "-t",      trial.metadata.name,       "-m",    absl::StrJoin(metric_names, ";"),
-      "-o-type", trial.spec.objective.type, "-s-db", config.db_manager_address};
+      "-t",      trial.metadata.name,
+      "-m",      absl::StrJoin(core::MetricNames(trial.spec.objective), ";"),
+      "-o-type", trial.spec.objective.type,
+      "-s-db",   config.db_manager_address};
   if (std::string path = MountPath(mc, kind).first; !path.empty()) {
     args.insert(args.end(), {"-path", path});
   }
@@ -383,23 +379,26 @@ absl::StatusOr<json> Mutate(const json& pod, const PodTrial& owner, const Inject
 
   json& mutated_spec = EnsureMember(mutated, "spec", json::object());
   json& containers = EnsureMember(mutated_spec, "containers", json::array());
-  std::size_t primary = containers.size();
   for (std::size_t i = 0; i < containers.size(); ++i) {
     if (!containers[i].is_object() || !IsNullOr(containers[i], "env", json::value_t::array) ||
         !IsNullOr(containers[i], "volumeMounts", json::value_t::array)) {
       return absl::InvalidArgumentError(
           absl::StrCat("pod spec.containers[", i, "] must be a container object"));
     }
-    if (primary == containers.size() &&
-        core::StringFieldOf(containers[i], "name") == trial.spec.primary_container_name) {
-      primary = i;
-    }
   }
-  if (primary == containers.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Unable to find primary container ", trial.spec.primary_container_name,
-                     " in mutated pod containers ", ContainerNames(containers)));
+  absl::StatusOr<std::vector<core::PodContainer>> found =
+      core::PodSpecContainers(mutated_spec, "spec");
+  if (!found.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("pod ", found.status().message()));
   }
+  const core::PodContainer* primary_container =
+      core::FindContainer(*found, trial.spec.primary_container_name);
+  if (primary_container == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("Unable to find primary container ",
+                                                   trial.spec.primary_container_name,
+                                                   " in mutated pod containers ", GoNames(*found)));
+  }
+  const std::size_t primary = primary_container->index;
   EnsureMember(containers[primary], "env", json::array())
       .push_back(
           {{"name", kTrialNameEnvVar},

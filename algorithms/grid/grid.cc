@@ -23,20 +23,26 @@ using api::v1::beta1::GetSuggestionsReply;
 using api::v1::beta1::GetSuggestionsRequest;
 
 constexpr char kName[] = "grid";
+// Grid points visited between two polls of the host's cancellation flag.
+constexpr uint64_t kStepsPerCheck = 1024;
 
 class GridInstance final : public Algorithm::Instance {
  public:
   explicit GridInstance(SearchSpace space) : space_(std::move(space)) {}
 
-  absl::StatusOr<GetSuggestionsReply> GetSuggestions(
-      const GetSuggestionsRequest& request) override {
+  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
+                                                     const Host& host) override {
     history_.UpsertTrials(space_, request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     int64_t added = 0;
     // Points before next_ were suggested or found used already; a restarted instance starts
     // from 0 and skips what the trial history holds.
-    for (; added < count && next_ < space_.size(); ++next_) {
+    for (uint64_t steps = 0; added < count && next_ < space_.size(); ++next_, ++steps) {
+      // Skipping a long run of used points (a restart deep into a large grid) takes a while.
+      if (steps % kStepsPerCheck == 0) {
+        if (absl::Status s = host.Check(); !s.ok()) return s;
+      }
       auto* point = reply.add_parameter_assignments()->mutable_assignments();
       space_.GridPoint(next_, point);
       std::string key = space_.CanonicalKey(*point);
@@ -62,9 +68,11 @@ class GridAlgorithm final : public Algorithm {
     return Parse(experiment).status();
   }
 
-  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment) const override {
+  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
+                                                   const Host& host) const override {
     absl::StatusOr<SearchSpace> space = Parse(experiment);
     if (!space.ok()) return space.status();
+    host.Log(Host::LogLevel::kDebug, absl::StrCat("a grid of ", space->size(), " points"));
     return std::make_unique<GridInstance>(*std::move(space));
   }
 

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
@@ -155,8 +156,8 @@ class RandomInstance final : public Algorithm::Instance {
     }
   }
 
-  absl::StatusOr<GetSuggestionsReply> GetSuggestions(
-      const GetSuggestionsRequest& request) override {
+  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
+                                                     const Host& host) override {
     history_.UpsertTrials(space_, request.trials());
     if (taken_) taken_->UpsertTrials(request.trials());
     GetSuggestionsReply reply;
@@ -168,6 +169,8 @@ class RandomInstance final : public Algorithm::Instance {
     const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
     requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
     for (int64_t i = 0; i < count; ++i) {
+      // A draw can take long in a nearly used-up space; a large count takes long anyway.
+      if (absl::Status s = host.Check(); !s.ok()) return s;
       Rng rng(seed_, first + static_cast<uint64_t>(i));
       std::optional<RepeatedPtrField<ParameterAssignment>> point = Draw(rng);
       if (!point) break;  // every point of a finite space is used: exhausted
@@ -222,14 +225,23 @@ class RandomAlgorithm final : public Algorithm {
     return Parse(experiment).status();
   }
 
-  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment) const override {
-    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment);
+  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
+                                                   const Host& host) const override {
+    bool drawn = false;
+    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment, &drawn);
     if (!parsed.ok()) return parsed.status();
+    if (drawn) {
+      // The only way to reproduce such a run afterwards.
+      host.Log(Host::LogLevel::kInfo,
+               absl::StrCat("random_state is not set; drew seed ", parsed->second,
+                            " (set random_state to it to repeat this sequence)"));
+    }
     return std::make_unique<RandomInstance>(std::move(parsed->first), parsed->second);
   }
 
  private:
-  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment) {
+  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment,
+                                                                bool* drawn = nullptr) {
     if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
       return s;
     }
@@ -243,6 +255,7 @@ class RandomAlgorithm final : public Algorithm {
     } else {
       std::random_device device;
       seed = (uint64_t{device()} << 32) ^ device();
+      if (drawn != nullptr) *drawn = true;
     }
     return std::make_pair(*std::move(space), seed);
   }

@@ -1,11 +1,10 @@
 #pragma once
-// Small POSIX I/O pieces of the local executor: an owned file descriptor, a buffered
-// append-only writer for trial logs, and a follower that reads a growing file in bounded
-// chunks (the File collector's metrics file).
+// Small POSIX I/O pieces of the local executor: an owned file descriptor and a buffered
+// append-only writer for trial logs. (Following a metrics file is the metrics collector's.)
 //
 // Every descriptor opened here is O_CLOEXEC, so no trial inherits another trial's files.
 //
-// Thread safety: none of these classes is thread-safe; each is used by one supervisor thread.
+// Thread safety: none of these classes is thread-safe; each is used by one thread at a time.
 
 #include <sys/types.h>
 
@@ -14,7 +13,6 @@
 #include <string>
 #include <string_view>
 
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
@@ -73,36 +71,6 @@ class LogWriter {
   std::string path_;
   std::string buffer_;
   absl::Status status_;
-};
-
-// Follows a file that another process appends to: each Read() hands out what was added
-// since the previous call, in chunks of at most kChunkBytes, never holding more than one
-// chunk in memory. The file may not exist yet (then nothing is read), may be truncated (then
-// reading restarts at its beginning) and may be replaced by a new file under the same name
-// (then the rest of the old one is read first, then the new one from its beginning).
-class FileFollower {
- public:
-  static constexpr size_t kChunkBytes = 64 * 1024;
-
-  explicit FileFollower(std::filesystem::path path) : path_(std::move(path)) {}
-
-  // Reads at most `max_bytes` (rounded up to a chunk), calling on_chunk for each chunk read.
-  // Returns the number of bytes read; 0 means nothing new right now.
-  size_t Read(size_t max_bytes, absl::FunctionRef<void(std::string_view)> on_chunk);
-
-  // Whether the file has existed at some Read().
-  bool seen() const { return seen_; }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  bool OpenIfReplaced();
-
-  std::filesystem::path path_;
-  UniqueFd fd_;
-  dev_t dev_ = 0;
-  ino_t ino_ = 0;
-  off_t offset_ = 0;
-  bool seen_ = false;
 };
 
 // Maps an errno to the canonical code STYLE asks for (EMFILE/ENFILE/ENOMEM/ENOSPC:

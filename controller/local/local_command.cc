@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "controller/local/local_executor.h"
 #include "core/json_access.h"
+#include "core/pod_template.h"
 #include "spdlog/spdlog.h"
 
 namespace ktune::controller {
@@ -18,10 +19,7 @@ using core::FieldOf;
 using core::JsonType;
 using nlohmann::json;
 
-struct Container {
-  const json* node;
-  std::string path;  // e.g. spec.template.spec.containers[0]
-};
+using Container = core::PodContainer;
 
 std::string Join(const std::string& base, std::string_view key) {
   return base.empty() ? std::string(key) : absl::StrCat(base, ".", std::string(key));
@@ -31,46 +29,13 @@ absl::Status ShapeError(const std::string& path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", std::string(what)));
 }
 
-// Depth-first search for pod specs (objects with a "containers" list) anywhere in the runSpec:
-// a Job's spec.template.spec, a TFJob's replica templates, an Argo step, ... Containers that
-// are not objects are skipped.
-void CollectContainers(const json& node, const std::string& path, std::vector<Container>& out) {
-  if (node.is_object()) {
-    if (const json* list = FieldOf(node, "containers", JsonType::kArray)) {
-      const std::string list_path = Join(path, "containers");
-      for (size_t i = 0; i < list->size(); ++i) {
-        const json& c = (*list)[i];
-        if (c.is_object()) out.push_back({&c, absl::StrCat(list_path, "[", i, "]")});
-      }
-    }
-    for (const auto& [key, value] : node.items()) {
-      if (key != "containers") CollectContainers(value, Join(path, key), out);
-    }
-  } else if (node.is_array()) {
-    for (size_t i = 0; i < node.size(); ++i) {
-      CollectContainers(node[i], absl::StrCat(path, "[", i, "]"), out);
-    }
-  }
-}
-
-// The container named `primary`, or an error listing the names there are.
+// The container named `primary` (core/pod_template.h: the one lookup validation and the pod
+// webhook use too), or an error listing the names there are.
 absl::StatusOr<Container> PrimaryContainer(const json& run_spec, const std::string& primary) {
-  std::vector<Container> containers;
-  CollectContainers(run_spec, "", containers);
-  std::vector<std::string> names;
-  const Container* chosen = nullptr;
-  for (const Container& c : containers) {
-    const json* name = FieldOf(*c.node, "name");
-    std::string text;
-    if (name != nullptr) {
-      if (!name->is_string()) return ShapeError(Join(c.path, "name"), "must be a string");
-      text = name->get<std::string>();
-    }
-    if (text == primary && chosen == nullptr) chosen = &c;
-    names.push_back(std::move(text));
-  }
-  if (chosen != nullptr) return *chosen;
-  if (containers.empty()) {
+  absl::StatusOr<std::vector<Container>> containers = core::FindContainers(run_spec);
+  if (!containers.ok()) return containers.status();
+  if (const Container* chosen = core::FindContainer(*containers, primary)) return *chosen;
+  if (containers->empty()) {
     return absl::InvalidArgumentError(
         "the trial template has no pod template with containers; the local executor runs the "
         "primary container's command, so give the template a pod spec with containers");
@@ -78,7 +43,7 @@ absl::StatusOr<Container> PrimaryContainer(const json& run_spec, const std::stri
   return absl::InvalidArgumentError(
       absl::StrCat("spec.trialTemplate.primaryContainerName \"", primary,
                    "\" does not name a container of the trial template; containers: [",
-                   absl::StrJoin(names, ", "), "]"));
+                   absl::StrJoin(core::ContainerNames(*containers), ", "), "]"));
 }
 
 // `key` of `container` as a list of strings (absent: empty).

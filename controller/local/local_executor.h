@@ -5,46 +5,63 @@
 // of the runSpec) gives command + args, env and workingDir. The argv is passed to the program
 // directly, never through a shell (a parameter value stays one argument); a user command
 // that is itself `sh -c ...` is of course run by that shell. Each trial runs in its own
-// process group so that Kill stops everything it started; when the trial's main process
+// process group so that a stop ends everything it started; when the trial's main process
 // ends, what is left of its group is killed too (as a pod's processes end with its main
-// container). stdout and stderr go, merged, to `<log_dir>/<trial>.log` and, with the StdOut
-// collector, through the metrics parser to the sink while the trial runs.
+// container). stdout and stderr go, merged, to LogPath(trial) and, with the StdOut collector,
+// through the metrics collector (metrics-collector/collector.h) to the sink while the trial
+// runs. A trial inherits no descriptor of ktune's beyond stdin (/dev/null), stdout and stderr
+// (every descriptor the executor opens is O_CLOEXEC), no signal handler or mask, and only the
+// environment LocalExecutorOptions::inherited_env allows. Its main process dies with ktune,
+// also on `kill -9` (PR_SET_PDEATHSIG; the process is forked by the supervisor thread, which
+// lives as long as the executor).
 //
 // File collector: the trial writes its metrics file at the configured path
 // (fileSystemPath.path, Katib's /var/log/katib/metrics.log by default), and each trial sees
 // its own file there, also when trials run in parallel: the trial runs in a private mount
-// namespace in which `<log_dir>/<trial>/metrics/` is bound over the file's directory (see
-// controller/local/spawn.h). The host follows `<log_dir>/<trial>/metrics/<file>` while the
-// trial runs and reads the rest after it ended, in bounded chunks, through the TEXT or JSON
-// parser. Where namespaces are unavailable (IsolatesMetricsFiles() is false), the trial
-// writes the host's path, which is truncated before the trial starts; such trials must then
-// run one at a time (Start refuses a second one on the same path while one runs), and a
-// trial that wrote nothing is judged by nothing, never by an earlier trial's file.
+// namespace in which MetricsPath()'s directory is bound over the file's directory (see
+// controller/local/spawn.h). The collector follows that file while the trial runs and reads
+// the rest after it ended, in bounded chunks. Where namespaces are unavailable
+// (IsolatesMetricsFiles() is false), the trial writes the host's path, which is truncated
+// before the trial starts; such trials must then run one at a time (Start refuses a second
+// one on the same path while one runs), and a trial that wrote nothing is judged by nothing,
+// never by an earlier trial's file.
 //
 // Output whose descendants outlive the trial: after the main process has been reaped, its
 // output is read for at most `post_exit_drain_ms` more (a descendant that left the group with
-// setsid may hold the pipe open forever), then the trial is reported.
+// setsid may hold the pipe open forever; a stop request ends that wait at once), then the
+// trial is reported. Memory per trial is bounded (64 KiB chunks, 1 MiB lines, the metrics
+// buffer), whatever the trial prints.
 //
-// Metrics: a batch the sink refuses is kept (at most `max_buffered_metrics` samples; beyond
-// that the oldest are dropped, counted and logged) and retried with capped exponential
-// backoff; before a trial's exit is reported, everything is handed to the sink, retrying for
-// at most `sink_flush_timeout_ms`. Over-long lines (more than 1 MiB) that the parser drops
-// are counted in a warning in the log and in the trial's log file.
+// Metrics: every trial has a MetricsCollector on the executor's MetricsReporter (batching, a
+// bounded buffer of `max_buffered_metrics` samples per trial, retry with capped backoff,
+// `sink_flush_timeout_ms` to flush after the exit; collector.h states the rules). Samples lost
+// to a failing sink and lines over 1 MiB are counted in a `[ktune] warning:` line at the end
+// of the trial's log. Katib's unavailable rule is the collector's: a trial that succeeded
+// without ever reporting its objective gets {0001-01-01T00:00:00Z, objective, "unavailable"}.
 //
-// Threads: one supervisor thread per running trial, which forks the trial (so that the
-// trial's PR_SET_PDEATHSIG fires if ktune dies), reads its output and reports its exit. The
-// threads are joined, at the latest by the destructor; no callback runs after the destructor
-// returns. Every descriptor the executor opens is O_CLOEXEC, and a trial inherits none of
-// ktune's descriptors beyond stdin, stdout and stderr.
+// Threads: three, whatever the number of trials: the supervisor (one epoll loop over every
+// trial's pidfd and output pipe, with the timers of kill grace periods, post-exit drains and
+// metrics-file polling; it forks every trial), the metrics reporter (sink calls), and the
+// callback thread (exit callbacks, in the order the trials were flushed). All are joined by
+// the destructor; no callback runs after it returns.
 //
-// Exits: as executor.h says; in addition reason "SupervisorError" (kFailed) when ktune could
-// not watch the trial (poll failed) and killed it. A trial counts as reported (Running() no
-// longer counts it, its name may be started again) from the moment its exit callback begins.
+// Exits, as executor.h says: a stop is reported with the kind of its StopReason (kKill:
+// kKilled "Killed", kEarlyStop: kEarlyStopped "EarlyStopped", kInterrupt: kInterrupted
+// "Interrupted") only when its signal was sent before the main process ended; the first stop
+// sent decides. KillAllNow without an earlier stop reports kInterrupted. Otherwise exit 0 is
+// kSucceeded "Completed", another code kFailed "Error", a signal kFailed "Signal"; and
+// "SupervisorError" (kFailed) when ktune could not watch the trial (epoll failed) and killed
+// it. Adopt reports kInterrupted "ControllerRestarted" from the callback thread: a local trial
+// never survives the ktune that started it. A trial counts as reported (Running() no longer
+// counts it, its ref may be started again) from the moment its exit callback begins.
 //
-// Thread safety: all methods may be called from any thread, and Start and Kill also from an
-// exit callback. KillAllAndWait and the destructor must not be called from an exit callback.
+// Thread safety: all methods may be called from any thread, and Start, Adopt, Stop,
+// KillAll(wait=false) and KillAllNow also from an exit callback or a sink. KillAll with wait,
+// Shutdown and the destructor must not be called from an exit callback or a sink (they wait
+// for them).
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -60,6 +77,7 @@
 #include "controller/executor.h"
 #include "controller/local/spawn.h"
 #include "core/mutex.h"
+#include "metrics-collector/collector.h"
 
 namespace ktune::controller {
 
@@ -67,13 +85,20 @@ struct LocalExecutorOptions {
   // Working directory of trials whose container has no workingDir; a relative workingDir is
   // resolved against it.
   std::filesystem::path work_dir = ".";
-  // Per-trial output logs go here (created if missing).
+  // Per-trial output logs and metrics folders go here (created if missing); see log_layout.
   std::filesystem::path log_dir = "ktune-logs";
+  // kFlat: `<log_dir>/<trial>.log` and `<log_dir>/<trial>/metrics/`, for an executor whose
+  // trials have unique names (`ktune run`, whose log_dir is `<log-dir>/<experiment>`): a
+  // trial is refused (AlreadyExists) while one of the same name runs in any namespace.
+  // kPerExperiment: `<log_dir>/<namespace>/<experiment>/<trial>.log` and
+  // `.../<trial>/metrics/` (a server running many experiments).
+  enum class LogLayout { kFlat, kPerExperiment };
+  LogLayout log_layout = LogLayout::kFlat;
   // Grace period between SIGTERM and SIGKILL when killing a trial.
   int kill_grace_ms = 3000;
   // How long the output of a trial whose main process ended is still read (see above).
   int post_exit_drain_ms = 1500;
-  // Samples kept while the sink fails; beyond this the oldest are dropped.
+  // Samples of one trial kept while the sink fails; beyond this the oldest are dropped.
   int max_buffered_metrics = 100000;
   // Retry backoff after a failed sink.Report: starts at the first value, doubles, capped.
   int sink_retry_initial_ms = 50;
@@ -118,21 +143,32 @@ bool EnvNameAllowed(const std::string& name, const std::vector<std::string>& pat
 
 class LocalExecutor : public Executor {
  public:
+  // Borrows `sink`, which must outlive the executor. Starts the executor's threads.
   LocalExecutor(LocalExecutorOptions options, MetricsSink& sink);
-  // Kills every trial, waits for its exit callback, and joins every thread.
+  // Shutdown(StopReason::kInterrupt), then joins every thread.
   ~LocalExecutor() override;
 
   // Errors (nothing started, `on_exit` never called): InvalidArgument for a template the
-  // local executor cannot run (LocalCommandFor) or an unusable File-collector path;
-  // Unimplemented for a collector kind other than StdOut and File; AlreadyExists for a trial
-  // of that name still running; FailedPrecondition when isolation is unavailable and another
-  // running trial uses the same metrics file, or when the mount namespace cannot be set up;
-  // NotFound for a command or working directory that does not exist; ResourceExhausted when
-  // out of file descriptors or processes; others from the file system.
+  // local executor cannot run (LocalCommandFor), an unusable File-collector path or a name
+  // that cannot be a file name; Unimplemented for a collector kind other than StdOut and
+  // File; AlreadyExists for a trial with this ref (kFlat: this name) still running;
+  // FailedPrecondition after Shutdown, when isolation is unavailable and another running
+  // trial uses the same metrics file, or when the mount namespace cannot be set up; NotFound
+  // for a command or working directory that does not exist; ResourceExhausted when out of
+  // file descriptors or processes; Internal when the supervisor failed; others from the file
+  // system.
   absl::Status Start(const core::Trial& trial, ExitCallback on_exit) override;
-  void Kill(const std::string& trial_name) override;
-  void KillAllAndWait() override;
+  // Local runs never survive their controller: reports kInterrupted (see above). Errors:
+  // AlreadyExists, FailedPrecondition after Shutdown.
+  absl::Status Adopt(const core::Trial& trial, ExitCallback on_exit) override;
+  // SIGTERM to the trial's process group, SIGKILL after `kill_grace_ms`.
+  void Stop(const TrialRef& trial, StopReason reason) override;
+  void KillAll(const std::string& ns, const std::string& experiment, StopReason reason,
+               bool wait) override;
+  // Also makes every later Start and Adopt fail (FailedPrecondition).
+  void Shutdown(StopReason reason) override;
   void KillAllNow() override;
+  int Running(const std::string& ns, const std::string& experiment) const override;
   int Running() const override;
 
   // Whether File-collector trials each see their own metrics file (a private mount
@@ -142,36 +178,57 @@ class LocalExecutor : public Executor {
   bool IsolatesMetricsFiles() const;
 
   // The log file of a trial (whether or not it exists yet).
-  std::filesystem::path LogPath(const std::string& trial_name) const;
+  std::filesystem::path LogPath(const TrialRef& trial) const;
   // The host file that a File-collector trial's metrics file is, while isolation is
-  // available: `<log_dir>/<trial>/metrics/<file name>`.
-  std::filesystem::path MetricsPath(const std::string& trial_name,
+  // available: `<trial folder>/metrics/<file name>` (see LocalExecutorOptions::log_layout).
+  std::filesystem::path MetricsPath(const TrialRef& trial,
                                     const std::filesystem::path& metrics_file) const;
 
  private:
-  struct Child;
-  void Supervise(std::shared_ptr<Child> child);
-  void Finished(const std::shared_ptr<Child>& child);
-  void JoinFinishedThreads();
+  struct Run;
+  struct Command;
+  class Supervisor;
+
+  std::filesystem::path TrialDir(const TrialRef& trial) const;
+  absl::Status Prepare(const core::Trial& trial, const TrialRef& ref, Run& run);
+  // Registers `run` (running from now on for Running() and Stop).
+  absl::Status Register(const std::shared_ptr<Run>& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unregister(const Run& run) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Post(Command command) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Called once per run (any thread): hands the exit to the callback thread.
+  void Report(std::shared_ptr<Run> run, TrialExit exit);
+  void StopMatching(const std::string* ns, const std::string* experiment, StopReason reason,
+                    bool wait);
+  void CallbackLoop();
 
   const LocalExecutorOptions options_;
-  MetricsSink& sink_;
+  // Declared before everything that holds collectors, so that it is destroyed after them.
+  metrics::MetricsReporter reporter_;
   mutable Mutex mu_;
-  CondVar all_done_;
-  // Trials started and not yet reported.
-  std::map<std::string, std::shared_ptr<Child>> running_ ABSL_GUARDED_BY(mu_);
-  // Exit callbacks being run.
-  int callbacks_running_ ABSL_GUARDED_BY(mu_) = 0;
+  CondVar changed_;  // a spawn answered, a callback returned, a callback queued
+  // Trials started or adopted and not yet reported.
+  std::map<TrialRef, std::shared_ptr<Run>> runs_ ABSL_GUARDED_BY(mu_);
+  // kFlat: names of runs_.
+  std::set<std::string> names_ ABSL_GUARDED_BY(mu_);
+  // Runs whose exit callback has not returned yet (KillAll with wait, Shutdown).
+  std::set<uint64_t> live_ ABSL_GUARDED_BY(mu_);
   // Metrics files of running trials that write the host's path (no isolation).
   std::set<std::string> shared_metrics_files_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_thread_id_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<uint64_t, std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  std::vector<uint64_t> finished_threads_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // The supervisor's answers to spawn requests, by run id, until Start takes them.
+  std::map<uint64_t, absl::Status> spawned_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_threads_ ABSL_GUARDED_BY(mu_) = false;
+  // Exits waiting for the callback thread, in order.
+  std::deque<std::pair<std::shared_ptr<Run>, TrialExit>> exits_ ABSL_GUARDED_BY(mu_);
+  std::thread::id callback_thread_id_;
+  std::unique_ptr<Supervisor> supervisor_;
+  std::thread callback_thread_;
 };
 
 // What the local executor will run for a trial: the primary container's argv, env additions
-// and working directory. Exposed for tests and for callers that want to check a template
-// before starting trials. Never throws: a field of the wrong type is InvalidArgument naming
+// and working directory. Exposed for `ktune run`, which checks a template before starting
+// trials, and for tests. Never throws: a field of the wrong type is InvalidArgument naming
 // its path in the runSpec, e.g.
 // `spec.template.spec.containers[0].workingDir: must be a string`.
 struct LocalCommand {

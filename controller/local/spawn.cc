@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -182,6 +183,50 @@ bool EnterNamespace(const Prepared& p, Step& step, int& index) {
   }
   execvpe(p.argv[0], p.argv.data(), p.envp.data());
   Fail(p.error_fd, Step::kExec);
+}
+
+// Sanitizer runtimes keep per-thread state that a child sharing our memory would corrupt; their
+// builds fork instead.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kShareMemoryUntilExec = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+constexpr bool kShareMemoryUntilExec = false;
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+#else
+constexpr bool kShareMemoryUntilExec = true;
+#endif
+
+constexpr size_t kChildStackSize = 256 * 1024;
+
+int RunChildOnItsStack(void* prepared) { RunChild(*static_cast<const Prepared*>(prepared)); }
+
+// Starts RunChild(p) in a new process. With no namespace to enter, the child shares this
+// process's memory until it execs (CLONE_VM | CLONE_VFORK, as glibc's posix_spawn does), so no
+// page tables are copied: fork's cost grows with ktune's address space and thread count and
+// dominated the controller's per-trial overhead. The child only makes system calls on `p`
+// (prepared beforehand) and on its own stack, and this thread is suspended until it execs or
+// exits, so sharing is safe. Entering a user namespace needs a process of its own (unshare
+// refuses CLONE_NEWUSER to a process sharing its memory), so namespaced children fork. Either
+// way the child's parent is this thread, for PR_SET_PDEATHSIG.
+pid_t StartChild(const Prepared& p) {
+  if (!kShareMemoryUntilExec || p.unshare_flags != 0) {
+    pid_t pid = fork();
+    if (pid == 0) RunChild(p);
+    return pid;
+  }
+  void* stack = mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return -1;
+  pid_t pid = clone(RunChildOnItsStack, static_cast<char*>(stack) + kChildStackSize,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, const_cast<Prepared*>(&p));
+  const int saved = errno;
+  munmap(stack, kChildStackSize);
+  errno = saved;
+  return pid;
 }
 
 // Prepares the tmpfs "shadow" of `p` when `target` does not exist and cannot be created.
@@ -374,9 +419,8 @@ absl::StatusOr<Process> Spawn(const SpawnRequest& request) {
   UniqueFd error_write(error_pipe[1]);
   p.error_fd = error_write.get();
 
-  pid_t pid = fork();
-  if (pid < 0) return ErrnoStatus(errno, "fork");
-  if (pid == 0) RunChild(p);
+  pid_t pid = StartChild(p);
+  if (pid < 0) return ErrnoStatus(errno, "starting the trial process");
   error_write.reset();
   // Also set here, so that the group exists whichever process runs first.
   setpgid(pid, pid);

@@ -1,10 +1,10 @@
 #pragma once
-// Starting a trial process: fork + exec without a shell, in its own process group, with
-// stdin from /dev/null, stdout and stderr to one descriptor, a clean signal state, every
-// other inherited descriptor closed at exec, PR_SET_PDEATHSIG(SIGKILL) (the trial leader dies
-// with the thread that started it, so a `kill -9` of ktune does not leave it running), and,
-// for the File collector, a private mount namespace in which a per-trial folder is bound over
-// the directory of the metrics file.
+// Starting a trial process: a new process (see StartChild in spawn.cc) + exec without a shell, in
+// its own process group, with stdin from /dev/null, stdout and stderr to one descriptor, a clean
+// signal state, every other inherited descriptor closed at exec, PR_SET_PDEATHSIG(SIGKILL) (the
+// trial leader dies with the thread that started it, so a `kill -9` of ktune does not leave it
+// running), and, for the File collector, a private mount namespace in which a per-trial folder is
+// bound over the directory of the metrics file.
 //
 // The mount namespace is Katib's emptyDir on the metrics directory (KATIB.md §3.4 step 6),
 // made local: inside it the trial sees only its own folder at that path, also when trials

@@ -12,7 +12,7 @@
 
 #include "controller/experiment_controller.h"
 #include "controller/testing/fake_executor.h"
-#include "core/status.h"
+#include "core/conditions.h"
 #include "db-manager/retrying_store.h"
 #include "db-manager/store.h"
 #include "db-manager/testing/faulty_store.h"
@@ -39,7 +39,8 @@ class NamedSuggestions : public suggestion::SuggestionService {
     return absl::OkStatus();
   }
   std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
-  absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&) override {
+  absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&,
+                                                              const std::string&) override {
     return std::unique_ptr<suggestion::Suggester>(new Session(*this));
   }
 
@@ -48,8 +49,8 @@ class NamedSuggestions : public suggestion::SuggestionService {
    public:
     explicit Session(NamedSuggestions& owner) : owner_(owner) {}
     absl::StatusOr<suggestion::SuggestionReply> GetSuggestions(
-        const core::Experiment&, const std::vector<core::Trial>& trials, int32_t count,
-        int32_t) override {
+        const core::Experiment&, const std::vector<core::Trial>& trials, int32_t count, int32_t,
+        const suggestion::CallOptions&) override {
       if (owner_.fail_after_ >= 0 && owner_.calls_++ >= owner_.fail_after_) {
         return absl::UnavailableError("the algorithm crashed");
       }
@@ -76,6 +77,9 @@ ControllerOptions OnProgress(
     std::function<void(const core::Experiment&, const std::vector<core::Trial>&)> progress) {
   ControllerOptions options;
   options.on_progress = std::move(progress);
+  // Store errors are retried at once, a few times (the backoff is the work queue's business).
+  options.retry_base_delay = absl::ZeroDuration();
+  options.max_unavailable_retries = 3;
   return options;
 }
 
@@ -87,7 +91,7 @@ class ControllerRulesTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     sqlite_ = std::move(*store);
     faulty_ = std::make_unique<db::testing::FaultyStore>(*sqlite_);
-    sink_ = std::make_unique<StoreMetricsSink>(*faulty_);
+    sink_ = std::make_unique<MetricsTap>(*faulty_);
     executor_ = std::make_unique<FakeExecutor>(sink_.get());
   }
   void TearDown() override {
@@ -99,8 +103,8 @@ class ControllerRulesTest : public ::testing::Test {
 
   absl::StatusOr<core::Experiment> Run(suggestion::SuggestionService& s, Progress progress = {},
                                        db::Store* store = nullptr) {
-    ExperimentController controller(store ? *store : *faulty_, s, *executor_,
-                                    OnProgress(std::move(progress)));
+    db::Store& chosen = store ? *store : *faulty_;
+    ExperimentController controller(chosen, chosen, s, *executor_, OnProgress(std::move(progress)));
     return controller.Run("default", "exp");
   }
 
@@ -125,7 +129,7 @@ class ControllerRulesTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::unique_ptr<db::Store> sqlite_;
   std::unique_ptr<db::testing::FaultyStore> faulty_;
-  std::unique_ptr<StoreMetricsSink> sink_;
+  std::unique_ptr<MetricsTap> sink_;
   std::unique_ptr<FakeExecutor> executor_;
 };
 
@@ -254,7 +258,8 @@ TEST_F(ControllerRulesTest, Review16StopWhileFinishingAfterTheGoalResumesTheRunn
   {
     ExperimentController* self = nullptr;
     ExperimentController controller(
-        *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment& e, auto&) {
+        *faulty_, *faulty_, suggestions, *executor_,
+        OnProgress([&](const core::Experiment& e, auto&) {
           if (!core::IsExperimentCompleted(e)) {
             executor_->Succeed(executor_->running()[0], {{"loss", "4"}});  // goal reached
           } else {
@@ -291,7 +296,7 @@ TEST_F(ControllerRulesTest, MaxParallelTrialsCapsTheSpec) {
   ScriptedSuggestions suggestions("x", Range(1, 10));
   ControllerOptions options = OnProgress([&](const core::Experiment&, auto&) { SucceedOldest(); });
   options.max_parallel_trials = 1;
-  ExperimentController controller(*faulty_, suggestions, *executor_, std::move(options));
+  ExperimentController controller(*faulty_, *faulty_, suggestions, *executor_, std::move(options));
   absl::StatusOr<core::Experiment> e = controller.Run("default", "exp");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->status.trials_succeeded, 5);
@@ -310,7 +315,8 @@ TEST_F(ControllerRulesTest, Review16InterruptedTrialsRunAgainWithTheSameAssignme
   {
     ExperimentController* self = nullptr;
     ExperimentController controller(
-        *faulty_, suggestions, *executor_, OnProgress([&](const core::Experiment&, auto&) {
+        *faulty_, *faulty_, suggestions, *executor_,
+        OnProgress([&](const core::Experiment&, auto&) {
           if (executor_->Running() != 2 || !interrupted.empty()) return;
           interrupted = executor_->running();
           // A partial metric that must not survive into the re-run.
@@ -364,7 +370,7 @@ TEST_F(ControllerRulesTest, Review17KillRacingAnExitKeepsTheResult) {
   std::thread finisher;
   {
     ExperimentController* self = nullptr;
-    ExperimentController controller(*faulty_, suggestions, *executor_,
+    ExperimentController controller(*faulty_, *faulty_, suggestions, *executor_,
                                     OnProgress([&](const core::Experiment&, auto&) {
                                       if (finisher.joinable() || executor_->Running() != 1) return;
                                       const std::string name = executor_->running()[0];
@@ -409,7 +415,7 @@ TEST_F(ControllerRulesTest, Review14StoreFailingOnTheNthWriteLosesNothing) {
   spec.max_trials = 6;
   Create(MakeExperiment(spec));
   ScriptedSuggestions suggestions("x", Range(1, 10));
-  faulty_->FailCalls("UpdateTrial", absl::UnavailableError("database is locked"), /*after=*/5,
+  faulty_->FailCalls("UpdateTrialStatus", absl::UnavailableError("database is locked"), /*after=*/5,
                      /*count=*/1000);
   absl::StatusOr<core::Experiment> e =
       Run(suggestions, [&](const core::Experiment&, auto&) { SucceedOldest(); });
@@ -501,7 +507,8 @@ TEST_F(ControllerRulesTest, Review18RestartAfterLongRunningWithARaisedMaxTrialCo
     ASSERT_EQ(Last(*e).reason, core::kReasonMaxTrialsReached);
 
     e->spec.max_trial_count = 4;
-    ASSERT_TRUE(sqlite_->UpdateExperiment(*e).ok());
+    e->metadata.resource_version.clear();
+    ASSERT_TRUE(sqlite_->UpdateExperimentSpec(*e).ok());
     e = Run(suggestions, progress);
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(Last(*e).reason, core::kReasonMaxTrialsReached);
@@ -523,7 +530,7 @@ TEST_F(ControllerRulesTest, Review19StopBeforeRunAndRunTwice) {
   Create(MakeExperiment(spec));
   ScriptedSuggestions suggestions("x", Range(1, 2));
   ExperimentController controller(
-      *faulty_, suggestions, *executor_,
+      *faulty_, *faulty_, suggestions, *executor_,
       OnProgress([&](const core::Experiment&, auto&) { SucceedOldest(); }));
   controller.Stop();
   EXPECT_TRUE(absl::IsCancelled(controller.Run("default", "exp").status()));
@@ -547,16 +554,16 @@ TEST_F(ControllerRulesTest, Review14DestroyedAfterAStoreErrorWithTrialsRunning) 
   spec.max_trials = 6;
   Create(MakeExperiment(spec));
   ScriptedSuggestions suggestions("x", Range(1, 10));
-  faulty_->FailCalls("UpdateExperiment", absl::InternalError("disk I/O error"), /*after=*/0,
+  faulty_->FailCalls("UpdateExperimentStatus", absl::InternalError("disk I/O error"), /*after=*/0,
                      /*count=*/1000);
   {
-    ExperimentController controller(*faulty_, suggestions, *executor_);
+    ExperimentController controller(*faulty_, *faulty_, suggestions, *executor_, OnProgress({}));
     EXPECT_EQ(controller.Run("default", "exp").status().code(), absl::StatusCode::kInternal);
   }
   EXPECT_EQ(executor_->Running(), 0);
   EXPECT_EQ(executor_->kills().size(), 3u);
   // Exits reported now reach nobody (none is left to report).
-  executor_->KillAllAndWait();
+  executor_->Shutdown(StopReason::kInterrupt);
 }
 
 }  // namespace

@@ -15,8 +15,8 @@
 #include "absl/strings/str_split.h"
 #include "controller/local/local_executor.h"
 #include "core/codec.h"
+#include "core/conditions.h"
 #include "core/defaults.h"
-#include "core/status.h"
 #include "core/template.h"
 #include "db-manager/store.h"
 #include "db-manager/testing/faulty_store.h"
@@ -47,7 +47,7 @@ class ControllerTest : public ::testing::Test {
     auto store = db::OpenStore((dir_ / "ktune.db").string());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
-    sink_ = std::make_unique<StoreMetricsSink>(*store_);
+    sink_ = std::make_unique<MetricsTap>(*store_);
     LocalExecutorOptions options;
     options.work_dir = dir_;
     options.log_dir = dir_ / "logs";
@@ -61,9 +61,9 @@ class ControllerTest : public ::testing::Test {
 
   absl::StatusOr<core::Experiment> Run(const core::Experiment& e, suggestion::SuggestionService& s,
                                        ControllerOptions options = {}) {
-    absl::Status created = store_->CreateExperiment(e);
+    absl::Status created = store_->CreateExperiment(e).status();
     if (!created.ok() && !absl::IsAlreadyExists(created)) return created;
-    ExperimentController controller(*store_, s, *executor_, std::move(options));
+    ExperimentController controller(*store_, *store_, s, *executor_, std::move(options));
     return controller.Run(e.metadata.namespace_, e.metadata.name);
   }
 
@@ -77,7 +77,7 @@ class ControllerTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<db::Store> store_;
-  std::unique_ptr<StoreMetricsSink> sink_;
+  std::unique_ptr<MetricsTap> sink_;
   std::unique_ptr<LocalExecutor> executor_;
 };
 
@@ -169,7 +169,7 @@ TEST_F(ControllerTest, ParameterValueIsOneLiteralArgument) {
   ASSERT_TRUE(e.ok()) << e.status();
   std::vector<core::Trial> trials = Trials();
   ASSERT_EQ(trials.size(), 1u);
-  EXPECT_EQ(ReadAll(executor_->LogPath(trials[0].metadata.name)),
+  EXPECT_EQ(ReadAll(executor_->LogPath(TrialRef::Of(trials[0]))),
             "loss=1 a;touch pwned $(touch pwned2) `touch pwned3`\n");
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "pwned2"));
@@ -209,7 +209,7 @@ TEST_F(ControllerTest, Review16StopInterruptsRunningTrialsAndResumeRunsThemAgain
   {
     ExperimentController* controller_ptr = nullptr;
     ExperimentController controller(
-        *store_, suggestions, *executor_,
+        *store_, *store_, suggestions, *executor_,
         OnProgress([&](const core::Experiment& e, const std::vector<core::Trial>&) {
           if (e.status.trials_running == 2) controller_ptr->Stop();
         }));
@@ -234,7 +234,7 @@ TEST_F(ControllerTest, Review16StopInterruptsRunningTrialsAndResumeRunsThemAgain
 
   // A new controller over the same store runs the interrupted trials again, then the rest.
   std::ofstream(dir_ / "fast") << "";
-  ExperimentController again(*store_, suggestions, *executor_);
+  ExperimentController again(*store_, *store_, suggestions, *executor_);
   absl::StatusOr<core::Experiment> e = again.Run("default", "exp");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(Last(*e).reason, core::kReasonMaxTrialsReached);
@@ -269,7 +269,7 @@ TEST_F(ControllerTest, Review16TrialsOrphanedByACrashRunAgain) {
   ASSERT_TRUE(
       store_->ReportObservationLog("exp-orphan", {{"2026-01-01T00:00:00Z", "loss", "0.5"}}).ok());
   ScriptedSuggestions suggestions("x", {"9", "3"});
-  ExperimentController controller(*store_, suggestions, *executor_);
+  ExperimentController controller(*store_, *store_, suggestions, *executor_);
   absl::StatusOr<core::Experiment> e = controller.Run("default", "exp");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->status.trials, 2);
@@ -305,10 +305,14 @@ TEST_F(ControllerTest, Review14StoreErrorKillsTheRunningTrialBeforeRunReturns) {
   core::Experiment experiment = MakeExperiment(spec);
   ASSERT_TRUE(store_->CreateExperiment(experiment).ok());
   db::testing::FaultyStore faulty(*store_);
-  faulty.FailCalls("UpdateTrial", absl::UnavailableError("database is locked"), 0, 1000);
+  faulty.FailCalls("UpdateTrialStatus", absl::UnavailableError("database is locked"), 0, 1000);
   ScriptedSuggestions suggestions("x", Range(1, 3));
   {
-    auto controller = std::make_unique<ExperimentController>(faulty, suggestions, *executor_);
+    ControllerOptions options;
+    options.retry_base_delay = absl::ZeroDuration();
+    options.max_unavailable_retries = 3;
+    auto controller = std::make_unique<ExperimentController>(faulty, faulty, suggestions,
+                                                             *executor_, std::move(options));
     absl::StatusOr<core::Experiment> e = controller->Run("default", "exp");
     EXPECT_TRUE(absl::IsUnavailable(e.status())) << e.status();
     EXPECT_EQ(executor_->Running(), 0);

@@ -31,7 +31,8 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
     return absl::OkStatus();
   }
   std::vector<std::string> AlgorithmNames() const override { return {"scripted"}; }
-  absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&) override {
+  absl::StatusOr<std::unique_ptr<suggestion::Suggester>> Open(const core::Experiment&,
+                                                              const std::string&) override {
     return std::unique_ptr<suggestion::Suggester>(new Session(*this));
   }
   int calls() const { return calls_; }
@@ -41,8 +42,8 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
    public:
     explicit Session(ScriptedSuggestions& owner) : owner_(owner) {}
     absl::StatusOr<suggestion::SuggestionReply> GetSuggestions(
-        const core::Experiment&, const std::vector<core::Trial>& trials, int32_t count,
-        int32_t) override {
+        const core::Experiment&, const std::vector<core::Trial>& trials, int32_t count, int32_t,
+        const suggestion::CallOptions&) override {
       ++owner_.calls_;
       suggestion::SuggestionReply reply;
       // Resumable: continue after the assignments the history already holds.
@@ -65,6 +66,8 @@ class ScriptedSuggestions : public suggestion::SuggestionService {
 
 // An experiment `default/exp` over one categorical parameter x, algorithm "scripted".
 struct Spec {
+  std::string name = "exp";
+  std::string ns;  // empty: default
   std::string type = "minimize";
   std::string goal;
   int parallel = 3;
@@ -86,7 +89,8 @@ inline core::Experiment MakeExperiment(const Spec& s) {
       R"(
 apiVersion: kubeflow.org/v1beta1
 kind: Experiment
-metadata: {name: exp}
+metadata: {name: )",
+      s.name, s.ns.empty() ? "" : ", namespace: " + s.ns, R"(}
 spec:
   objective: {type: )",
       s.type, s.goal.empty() ? "" : ", goal: " + s.goal,

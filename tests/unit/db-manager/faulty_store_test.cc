@@ -5,9 +5,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
+
 #include "absl/status/status.h"
 #include "core/experiment.h"
-#include "db-manager/sqlite_store.h"
+#include "db-manager/internal/sqlite_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -65,36 +67,35 @@ TEST_F(FaultyStoreTest, WithoutRulesForwardsEveryCallAndCountsIt) {
   EXPECT_TRUE(base_->GetTrial("default", "t1").ok());
   EXPECT_EQ(store.calls("CreateTrial"), 1);
   EXPECT_EQ(store.calls("GetTrial"), 1);
-  EXPECT_EQ(store.calls("UpdateTrial"), 0);
+  EXPECT_EQ(store.calls("UpdateTrialStatus"), 0);
   EXPECT_EQ(store.calls("*"), 2);
 }
 
 TEST_F(FaultyStoreTest, FailsTheNthMatchingCallAndChangesNothing) {
   FaultyStore store(*base_);
   ASSERT_TRUE(store.CreateTrial(MakeTrial("exp", "t1")).ok());
-  // The third and fourth UpdateTrial (0-based 2 and 3) fail.
-  store.FailCalls("UpdateTrial", absl::UnavailableError("injected outage"), /*after=*/2,
+  // The third and fourth UpdateTrialStatus (0-based 2 and 3) fail.
+  store.FailCalls("UpdateTrialStatus", absl::UnavailableError("injected outage"), /*after=*/2,
                   /*count=*/2);
   core::Trial trial = MakeTrial("exp", "t1");
   for (int i = 0; i < 6; ++i) {
-    trial.spec.parameter_assignments = {{"lr", std::to_string(i)}};
-    const absl::Status status = store.UpdateTrial(trial);
+    trial.status.start_time = "2026-01-01T00:00:0" + std::to_string(i) + "Z";
+    const absl::Status status = store.UpdateTrialStatus(trial).status();
     if (i == 2 || i == 3) {
       EXPECT_TRUE(absl::IsUnavailable(status)) << i << ": " << status;
       EXPECT_THAT(status.message(), HasSubstr("injected outage"));
       // Nothing reached the base store: it still holds the previous update.
       auto stored = base_->GetTrial("default", "t1");
       ASSERT_TRUE(stored.ok());
-      ASSERT_EQ(stored->spec.parameter_assignments.size(), 1u);
-      EXPECT_EQ(stored->spec.parameter_assignments[0].value, "1") << i;
+      EXPECT_EQ(stored->status.start_time, "2026-01-01T00:00:01Z") << i;
     } else {
       EXPECT_TRUE(status.ok()) << i << ": " << status;
     }
   }
-  EXPECT_EQ(store.calls("UpdateTrial"), 6);
+  EXPECT_EQ(store.calls("UpdateTrialStatus"), 6);
   auto last = base_->GetTrial("default", "t1");
   ASSERT_TRUE(last.ok());
-  EXPECT_EQ(last->spec.parameter_assignments[0].value, "5");
+  EXPECT_EQ(last->status.start_time, "2026-01-01T00:00:05Z");
 }
 
 TEST_F(FaultyStoreTest, RulesCountOnlyTheMethodTheyName) {
@@ -114,9 +115,9 @@ TEST_F(FaultyStoreTest, StarMatchesEveryMethodAndStatusOrCallsFailToo) {
   FaultyStore store(*base_);
   store.FailCalls("*", absl::ResourceExhaustedError("disk full"), /*after=*/1, /*count=*/2);
   EXPECT_TRUE(store.GetExperiment("default", "exp").ok());  // matched call 0
-  auto listed = store.ListExperiments();                    // 1: fails
+  auto listed = store.ListExperiments({});                  // 1: fails
   EXPECT_TRUE(absl::IsResourceExhausted(listed.status())) << listed.status();
-  EXPECT_TRUE(absl::IsResourceExhausted(store.CreateTrial(MakeTrial("exp", "t1"))));  // 2
+  EXPECT_TRUE(absl::IsResourceExhausted(store.CreateTrial(MakeTrial("exp", "t1")).status()));  // 2
   EXPECT_FALSE(base_->GetTrial("default", "t1").ok());
   EXPECT_TRUE(store.CreateTrial(MakeTrial("exp", "t1")).ok());  // 3
   EXPECT_EQ(store.calls("*"), 4);
@@ -157,12 +158,59 @@ TEST_F(FaultyStoreTest, CountsCallsFromSeveralThreads) {
   EXPECT_EQ(store.calls("GetExperiment"), kThreads * kCallsPerThread);
 }
 
+// Every method of both interfaces can be failed by name, and a failed write changes nothing:
+// not the objects, not the revision, not the change feed.
+TEST_F(FaultyStoreTest, TheNewMethodsFailByNameAndChangeNothing) {
+  FaultyStore store(*base_);
+  auto trial = store.CreateTrial(MakeTrial("exp", "t1"));
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  ASSERT_TRUE(store.ReportObservationLog("t1", {{"2024-01-01T00:00:00Z", "loss", "1"}}).ok());
+  const int64_t revision = *base_->Revision();
+  const absl::Status down = absl::UnavailableError("down");
+  for (const char* method : {"UpdateExperimentSpec", "UpdateExperimentStatus", "UpdateTrialStatus",
+                             "ListTrialSummaries", "Revision", "ChangesSince", "GetObservationLogs",
+                             "ListExperiments", "DeleteExperiment", "PutSuggestionState"}) {
+    store.FailCalls(method, down);
+  }
+  core::Experiment e = *base_->GetExperiment("default", "exp");
+  e.spec.max_trial_count = 5;
+  EXPECT_TRUE(absl::IsUnavailable(store.UpdateExperimentSpec(e).status()));
+  e.status.trials = 5;
+  EXPECT_TRUE(absl::IsUnavailable(store.UpdateExperimentStatus(e).status()));
+  core::Trial t = *trial;
+  t.status.start_time = "2024-01-01T00:00:00Z";
+  EXPECT_TRUE(absl::IsUnavailable(store.UpdateTrialStatus(t).status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.ListTrialSummaries("default", "exp", {}).status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.Revision().status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.ChangesSince(0).status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.GetObservationLogs({"t1"}, "loss").status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.ListExperiments({}).status()));
+  EXPECT_TRUE(absl::IsUnavailable(store.DeleteExperiment("default", "exp")));
+  EXPECT_TRUE(absl::IsUnavailable(store.PutSuggestionState("default", "exp", "s")));
+
+  EXPECT_EQ(*base_->Revision(), revision);
+  EXPECT_TRUE(base_->ChangesSince(revision)->changes.empty());
+  EXPECT_FALSE(base_->GetExperiment("default", "exp")->spec.max_trial_count.has_value());
+  EXPECT_EQ(base_->GetTrial("default", "t1")->status.start_time, "");
+  // Each rule failed one call; the next ones go through.
+  EXPECT_TRUE(store.UpdateTrialStatus(t).ok());
+  auto logs = store.GetObservationLogs({"t1"}, "loss");
+  ASSERT_TRUE(logs.ok()) << logs.status();
+  EXPECT_EQ(logs->size(), 1u);
+  // WaitForChanges is counted and forwarded.
+  EXPECT_GT(store.WaitForChanges(revision, absl::ZeroDuration()), revision);
+  EXPECT_EQ(store.calls("WaitForChanges"), 1);
+}
+
 TEST_F(FaultyStoreTest, ABadRuleAbortsTheTest) {
   FaultyStore store(*base_);
-  EXPECT_DEATH(store.FailCalls("UpdateTrials", absl::UnavailableError("x")),
+  EXPECT_DEATH(store.FailCalls("UpdateTrial", absl::UnavailableError("x")),
                "needs a Store method name");
-  EXPECT_DEATH(store.FailCalls("UpdateTrial", absl::OkStatus()), "an error status");
-  EXPECT_DEATH(store.FailCalls("UpdateTrial", absl::UnavailableError("x"), -1), "after >= 0");
+  // WaitForChanges returns no status: it cannot fail.
+  EXPECT_DEATH(store.FailCalls("WaitForChanges", absl::UnavailableError("x")),
+               "needs a Store method name");
+  EXPECT_DEATH(store.FailCalls("UpdateTrialStatus", absl::OkStatus()), "an error status");
+  EXPECT_DEATH(store.FailCalls("UpdateTrialStatus", absl::UnavailableError("x"), -1), "after >= 0");
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "core/experiment.h"
-#include "db-manager/sqlite_store.h"
+#include "db-manager/internal/sqlite_store.h"
 #include "db-manager/testing/faulty_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -104,19 +105,22 @@ TEST_F(RetryingStoreTest, StatusOrCallsAreRetriedAndReturnTheValue) {
 TEST_F(RetryingStoreTest, Review14_OtherErrorsAreNotRetried) {
   FaultyStore faulty(*base_);
   RetryingStore store(faulty, Recording());
-  faulty.FailCalls("UpdateTrial", absl::InvalidArgumentError("bad trial"));
+  faulty.FailCalls("UpdateTrialStatus", absl::InvalidArgumentError("bad trial"));
   faulty.FailCalls("PutSuggestionState", absl::ResourceExhaustedError("disk full"));
   faulty.FailCalls("CreateTrial", absl::DeadlineExceededError("no answer; may have committed"));
+  faulty.FailCalls("ChangesSince", absl::OutOfRangeError("too old"));
 
-  const absl::Status invalid = store.UpdateTrial(MakeTrial("exp", "t1"));
+  const absl::Status invalid = store.UpdateTrialStatus(MakeTrial("exp", "t1")).status();
   EXPECT_TRUE(absl::IsInvalidArgument(invalid)) << invalid;
   EXPECT_EQ(invalid.message(), "bad trial");
   EXPECT_TRUE(absl::IsResourceExhausted(store.PutSuggestionState("default", "exp", "s")));
-  EXPECT_TRUE(absl::IsDeadlineExceeded(store.CreateTrial(MakeTrial("exp", "t1"))));
+  EXPECT_TRUE(absl::IsDeadlineExceeded(store.CreateTrial(MakeTrial("exp", "t1")).status()));
+  EXPECT_TRUE(absl::IsOutOfRange(store.ChangesSince(0).status()));
   // A real answer from the backend is not retried either.
   EXPECT_TRUE(absl::IsNotFound(store.GetTrial("default", "missing").status()));
 
-  EXPECT_EQ(faulty.calls("UpdateTrial"), 1);
+  EXPECT_EQ(faulty.calls("UpdateTrialStatus"), 1);
+  EXPECT_EQ(faulty.calls("ChangesSince"), 1);
   EXPECT_EQ(faulty.calls("PutSuggestionState"), 1);
   EXPECT_EQ(faulty.calls("CreateTrial"), 1);
   EXPECT_EQ(faulty.calls("GetTrial"), 1);
@@ -126,12 +130,12 @@ TEST_F(RetryingStoreTest, Review14_OtherErrorsAreNotRetried) {
 TEST_F(RetryingStoreTest, Review14_ExhaustedRetriesSaySoAndKeepTheCode) {
   FaultyStore faulty(*base_);
   RetryingStore store(faulty, Recording(/*max_attempts=*/4));
-  faulty.FailCalls("UpdateExperiment", absl::UnavailableError("database is locked"), 0, 100);
-  const absl::Status status = store.UpdateExperiment(MakeExperiment("exp"));
+  faulty.FailCalls("UpdateExperimentStatus", absl::UnavailableError("database is locked"), 0, 100);
+  const absl::Status status = store.UpdateExperimentStatus(MakeExperiment("exp")).status();
   EXPECT_TRUE(absl::IsUnavailable(status)) << status;
-  EXPECT_THAT(status.message(), HasSubstr("UpdateExperiment failed after 4 attempts"));
+  EXPECT_THAT(status.message(), HasSubstr("UpdateExperimentStatus failed after 4 attempts"));
   EXPECT_THAT(status.message(), HasSubstr("database is locked"));
-  EXPECT_EQ(faulty.calls("UpdateExperiment"), 4);
+  EXPECT_EQ(faulty.calls("UpdateExperimentStatus"), 4);
   EXPECT_EQ(waits_.size(), 3u);  // none after the last attempt
 }
 
@@ -164,8 +168,60 @@ TEST_F(RetryingStoreTest, RetriedCreateDoesNotAnswerAlreadyExists) {
   EXPECT_TRUE(store.CreateTrial(MakeTrial("exp", "t1")).ok());
   EXPECT_TRUE(store.CreateExperiment(MakeExperiment("exp2")).ok());
   // A real duplicate still is one, answered at once.
-  EXPECT_TRUE(absl::IsAlreadyExists(store.CreateTrial(MakeTrial("exp", "t1"))));
+  EXPECT_TRUE(absl::IsAlreadyExists(store.CreateTrial(MakeTrial("exp", "t1")).status()));
   EXPECT_EQ(faulty.calls("CreateTrial"), 4);
+}
+
+// A compare-and-swap conflict is the caller's to resolve (read again, decide again): retrying
+// the same stale write could never succeed, so Aborted comes back at once.
+TEST_F(RetryingStoreTest, ConflictsAreNotRetried) {
+  FaultyStore faulty(*base_);
+  RetryingStore store(faulty, Recording());
+  auto stale = base_->GetExperiment("default", "exp");
+  ASSERT_TRUE(stale.ok());
+  core::Experiment first = *stale;
+  first.spec.max_trial_count = 3;
+  ASSERT_TRUE(store.UpdateExperimentSpec(first).ok());
+  core::Experiment second = *stale;
+  second.spec.max_trial_count = 4;
+  auto lost = store.UpdateExperimentSpec(second);
+  EXPECT_TRUE(absl::IsAborted(lost.status())) << lost.status();
+  EXPECT_THAT(lost.status().message(), HasSubstr("the object has been modified"));
+  EXPECT_EQ(faulty.calls("UpdateExperimentSpec"), 2);
+  EXPECT_THAT(waits_, IsEmpty());
+  EXPECT_EQ(base_->GetExperiment("default", "exp")->spec.max_trial_count, 3);
+}
+
+// The new calls are retried like the old ones, and return what the backend returned.
+TEST_F(RetryingStoreTest, NewCallsAreRetriedToo) {
+  FaultyStore faulty(*base_);
+  RetryingStore store(faulty, Recording());
+  ASSERT_TRUE(base_->CreateTrial(MakeTrial("exp", "t1")).ok());
+  for (const char* method : {"UpdateTrialStatus", "ListTrialSummaries", "ChangesSince", "Revision",
+                             "GetObservationLogs", "UpdateExperimentSpec"}) {
+    faulty.FailCalls(method, absl::UnavailableError("locked"), 0, 1);
+  }
+  core::Trial t = *base_->GetTrial("default", "t1");
+  t.status.start_time = "2024-01-01T00:00:00Z";
+  auto updated = store.UpdateTrialStatus(t);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->status.start_time, "2024-01-01T00:00:00Z");
+  auto summaries = store.ListTrialSummaries("default", "exp", {});
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  EXPECT_EQ(summaries->items.size(), 1u);
+  auto revision = store.Revision();
+  ASSERT_TRUE(revision.ok());
+  auto changes = store.ChangesSince(*revision - 1);
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  EXPECT_EQ(changes->changes.size(), 1u);
+  EXPECT_TRUE(store.GetObservationLogs({"t1"}, "loss").ok());
+  core::Experiment e = *base_->GetExperiment("default", "exp");
+  e.spec.max_trial_count = 9;
+  auto spec = store.UpdateExperimentSpec(e);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->metadata.generation, 2);  // written once
+  EXPECT_EQ(waits_.size(), 6u);
+  EXPECT_EQ(store.WaitForChanges(0, absl::ZeroDuration()), *base_->Revision());
 }
 
 TEST(RetryBackoffTest, DoublesFromTheInitialWaitUpToTheCap) {

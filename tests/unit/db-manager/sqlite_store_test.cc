@@ -1,7 +1,8 @@
-// SqliteStore: the Store conformance suite over SQLite (alone and under the decorators), and
-// what is particular to SQLite (file, schema, WAL, locks, a full disk).
+// SqliteStore: what is particular to SQLite (file, schema and its migration, WAL, locks, a full
+// disk, the per-connection change window). The conformance suites run over SQLite in
+// store_conformance_test.cc.
 
-#include "db-manager/sqlite_store.h"
+#include "db-manager/internal/sqlite_store.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -19,10 +20,10 @@
 #include "core/time_util.h"
 #include "db-manager/retrying_store.h"
 #include "db-manager/store.h"
-#include "db-manager/testing/faulty_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/unit/db-manager/store_conformance.h"
+#include "tests/unit/db-manager/experiment_store_conformance.h"
+#include "tests/unit/db-manager/observation_store_conformance.h"
 
 namespace ktune::db {
 namespace {
@@ -33,60 +34,12 @@ using conformance::MakeExperiment;
 using conformance::MakeTrial;
 using conformance::Names;
 using conformance::Render;
-using conformance::StoreBackend;
-using conformance::StoreBackendName;
-using conformance::StoreConformanceTest;
+using conformance::Rv;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-// ---- the conformance suite over SQLite --------------------------------------------------------
-
-std::unique_ptr<Store> OpenSqliteIn(const fs::path& dir) {
-  auto store = SqliteStore::Open((dir / "ktune.db").string());
-  if (!store.ok()) {
-    ADD_FAILURE() << store.status();
-    return nullptr;
-  }
-  return *std::move(store);
-}
-
-// A decorator that owns the store it decorates (the holder base is built first).
-struct OwnedBase {
-  std::unique_ptr<Store> base;
-};
-
-class OwningRetryingStore : private OwnedBase, public RetryingStore {
- public:
-  explicit OwningRetryingStore(std::unique_ptr<Store> base)
-      : OwnedBase{std::move(base)}, RetryingStore(*OwnedBase::base) {}
-};
-
-class OwningFaultyStore : private OwnedBase, public testing::FaultyStore {
- public:
-  explicit OwningFaultyStore(std::unique_ptr<Store> base)
-      : OwnedBase{std::move(base)}, FaultyStore(*OwnedBase::base) {}
-};
-
-INSTANTIATE_TEST_SUITE_P(
-    Sqlite, StoreConformanceTest,
-    ::testing::Values(StoreBackend{"Sqlite", &OpenSqliteIn},
-                      // The decorators are transparent: the same contract holds through them.
-                      StoreBackend{"RetryingSqlite",
-                                   [](const fs::path& dir) -> std::unique_ptr<Store> {
-                                     std::unique_ptr<Store> base = OpenSqliteIn(dir);
-                                     if (base == nullptr) return nullptr;
-                                     return std::make_unique<OwningRetryingStore>(std::move(base));
-                                   }},
-                      StoreBackend{"FaultySqliteWithoutFaults",
-                                   [](const fs::path& dir) -> std::unique_ptr<Store> {
-                                     std::unique_ptr<Store> base = OpenSqliteIn(dir);
-                                     if (base == nullptr) return nullptr;
-                                     return std::make_unique<OwningFaultyStore>(std::move(base));
-                                   }}),
-    StoreBackendName);
 
 // ---- SQLite only ----------------------------------------------------------------------------
 
@@ -185,8 +138,12 @@ TEST_F(SqliteStoreTest, SchemaIsVersionedInWalMode) {
             std::to_string(SqliteStore::kSchemaVersion));
   EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(Query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                  "('experiments', 'trials', 'observation_logs', 'suggestion_state')"),
-            "4");
+                  "('experiments', 'trials', 'observation_logs', 'suggestion_state', "
+                  "'store_revision')"),
+            "5");
+  // The rendered template is the trials' last column: summaries select the ones before it.
+  EXPECT_EQ(Query("SELECT name FROM pragma_table_info('trials') ORDER BY cid DESC LIMIT 1"),
+            "run_spec");
   EXPECT_EQ(Query("SELECT group_concat(name) FROM pragma_index_info("
                   "'observation_logs_by_trial_metric_time')"),
             "trial_name,metric_name,time");
@@ -197,7 +154,7 @@ TEST_F(SqliteStoreTest, SchemaIsVersionedInWalMode) {
   // Reopening does not migrate again.
   store_.reset();
   ASSERT_TRUE(SqliteStore::Open(path_).ok());
-  EXPECT_EQ(Query("SELECT COUNT(*) FROM schema_version"), "1");
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM schema_version"), "2");
 }
 
 TEST_F(SqliteStoreTest, RefusesNewerSchema) {
@@ -222,14 +179,14 @@ TEST_F(SqliteStoreTest, LockedPastBusyTimeoutIsUnavailable) {
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
 
-  absl::Status create = (*store)->CreateExperiment(MakeExperiment("default", "exp"));
+  absl::Status create = (*store)->CreateExperiment(MakeExperiment("default", "exp")).status();
   EXPECT_EQ(create.code(), absl::StatusCode::kUnavailable) << create;
   EXPECT_THAT(create.message(), HasSubstr("\"default/exp\""));
   absl::Status report =
       (*store)->ReportObservationLog("t", {Log("2026-01-01T00:00:00Z", "m", "1")});
   EXPECT_EQ(report.code(), absl::StatusCode::kUnavailable) << report;
   // Readers are not blocked by a writer in WAL mode.
-  EXPECT_TRUE((*store)->ListExperiments().ok());
+  EXPECT_TRUE((*store)->ListExperiments({}).ok());
 
   ASSERT_EQ(sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
@@ -351,6 +308,246 @@ TEST_F(SqliteStoreTest, InMemoryStoreWorks) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->CreateExperiment(MakeExperiment("default", "exp")).ok());
   EXPECT_TRUE((*store)->GetExperiment("default", "exp").ok());
+}
+
+// ---- schema migration -----------------------------------------------------------------------
+
+// The schema of version 1 (ktune up to 420f73b), as that build created it, and rows as it
+// wrote them: each object one JSON body.
+constexpr char kVersion1Schema[] = R"sql(
+CREATE TABLE schema_version (
+  version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL);
+INSERT INTO schema_version VALUES (1, 'initial schema', '2026-01-01 00:00:00.000000');
+CREATE TABLE experiments (
+  namespace  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (namespace, name)
+);
+CREATE TABLE trials (
+  seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+  namespace  TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  experiment TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (namespace, name),
+  FOREIGN KEY (namespace, experiment) REFERENCES experiments (namespace, name) ON DELETE CASCADE
+);
+CREATE INDEX trials_by_experiment ON trials (namespace, experiment, seq);
+CREATE TABLE observation_logs (
+  trial_name  TEXT NOT NULL,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  time        TEXT NOT NULL,
+  metric_name TEXT NOT NULL,
+  value       TEXT NOT NULL
+);
+CREATE INDEX observation_logs_by_trial_metric_time
+  ON observation_logs (trial_name, metric_name, time);
+CREATE TABLE suggestion_state (
+  namespace  TEXT NOT NULL,
+  experiment TEXT NOT NULL,
+  state      BLOB NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (namespace, experiment),
+  FOREIGN KEY (namespace, experiment) REFERENCES experiments (namespace, name) ON DELETE CASCADE
+);
+)sql";
+
+void Exec(sqlite3* db, const std::string& sql) {
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+      << (error != nullptr ? error : "") << " in " << sql;
+}
+
+void InsertText(sqlite3* db, const std::string& sql, const std::vector<std::string>& values) {
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  for (size_t i = 0; i < values.size(); ++i) {
+    sqlite3_bind_text(stmt, static_cast<int>(i + 1), values[i].c_str(), -1, SQLITE_TRANSIENT);
+  }
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
+  sqlite3_finalize(stmt);
+}
+
+TEST_F(SqliteStoreTest, Version1FileOpensWithAllItsData) {
+  store_.reset();
+  fs::remove(path_);
+  core::Experiment old_exp = MakeExperiment("default", "old");
+  old_exp.metadata.labels["team"] = "a";
+  old_exp.status.trials = 2;
+  old_exp.status.succeeded_trial_list = {"old-1"};
+  core::Experiment with_uid = MakeExperiment("team-b", "kept-uid");
+  with_uid.metadata.uid = "11111111-2222-4333-8444-555555555555";
+  with_uid.metadata.creation_timestamp = "2025-12-01T00:00:00Z";
+  core::Trial first = MakeTrial("default", "old", "old-1");
+  first.spec.run_spec = nlohmann::json::parse(R"({"apiVersion": "batch/v1", "kind": "Job",
+      "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x"}]}}}})");
+  first.status.start_time = "2026-01-01T00:00:01Z";
+  core::Trial second = MakeTrial("default", "old", "old-0");
+  second.spec.run_spec = nullptr;  // none stored
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    Exec(db, kVersion1Schema);
+    const std::string created = "2026-01-02 03:04:05.678901";
+    InsertText(db, "INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
+               {"default", "old", core::ExperimentToJson(old_exp).dump(), created, created});
+    InsertText(db, "INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
+               {"team-b", "kept-uid", core::ExperimentToJson(with_uid).dump(), created, created});
+    InsertText(db,
+               "INSERT INTO trials (namespace, name, experiment, body, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, ?)",
+               {"default", "old-1", "old", core::TrialToJson(first).dump(), created, created});
+    InsertText(db,
+               "INSERT INTO trials (namespace, name, experiment, body, created_at, updated_at) "
+               "VALUES (?, ?, ?, ?, ?, ?)",
+               {"default", "old-0", "old", core::TrialToJson(second).dump(), created, created});
+    Exec(db,
+         "INSERT INTO observation_logs (trial_name, time, metric_name, value) VALUES "
+         "('old-1', '2026-01-01 00:00:02.000000', 'accuracy', '0.9')");
+    Exec(db,
+         "INSERT INTO suggestion_state VALUES ('default', 'old', X'00FF01', "
+         "'2026-01-01 00:00:00.000000')");
+    sqlite3_close(db);
+  }
+
+  auto opened = SqliteStore::Open(path_);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteStore& store = **opened;
+  EXPECT_EQ(Query("SELECT MAX(version) FROM schema_version"), "2");
+  EXPECT_EQ(*store.Revision(), 1);
+
+  auto exp = store.GetExperiment("default", "old");
+  ASSERT_TRUE(exp.ok()) << exp.status();
+  EXPECT_EQ(exp->metadata.resource_version, "1");
+  EXPECT_EQ(exp->metadata.generation, 1);
+  EXPECT_EQ(exp->metadata.uid.size(), 36u);
+  EXPECT_EQ(exp->metadata.uid[14], '4');
+  EXPECT_EQ(exp->metadata.creation_timestamp, "2026-01-02T03:04:05Z");  // from created_at
+  core::Experiment expected = old_exp;
+  expected.metadata.uid = exp->metadata.uid;
+  expected.metadata.creation_timestamp = exp->metadata.creation_timestamp;
+  expected.metadata.resource_version = "1";
+  expected.metadata.generation = 1;
+  EXPECT_EQ(core::ExperimentToJson(*exp), core::ExperimentToJson(expected));
+  auto kept = store.GetExperiment("team-b", "kept-uid");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->metadata.uid, "11111111-2222-4333-8444-555555555555");
+  EXPECT_EQ(kept->metadata.creation_timestamp, "2025-12-01T00:00:00Z");
+
+  auto trials = store.ListTrials("default", "old");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  EXPECT_THAT(Names(*trials), ElementsAre("old-1", "old-0"));
+  EXPECT_EQ((*trials)[0].spec.run_spec, first.spec.run_spec);
+  EXPECT_EQ((*trials)[0].status.start_time, "2026-01-01T00:00:01Z");
+  EXPECT_TRUE((*trials)[1].spec.run_spec.is_null());
+  EXPECT_NE((*trials)[0].metadata.uid, (*trials)[1].metadata.uid);
+  EXPECT_NE((*trials)[0].metadata.uid, exp->metadata.uid);
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM trials WHERE uid = ''"), "0");
+  auto summaries = store.ListTrialSummaries("default", "old", {});
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  EXPECT_EQ(summaries->items.size(), 2u);
+
+  EXPECT_EQ(store.GetObservationLog({"old-1", "accuracy", "", ""})->size(), 1u);
+  EXPECT_EQ(*store.GetSuggestionState("default", "old"), std::string("\0\xff\x01", 3));
+
+  // The migrated objects take part in versions, compare-and-swap and the cascade.
+  core::Experiment patch = *exp;
+  patch.spec.max_trial_count = 99;
+  auto patched = store.UpdateExperimentSpec(patch);
+  ASSERT_TRUE(patched.ok()) << patched.status();
+  EXPECT_EQ(patched->metadata.resource_version, "2");
+  EXPECT_EQ(patched->metadata.generation, 2);
+  EXPECT_EQ(patched->status.trials, 2);
+  auto stale = store.UpdateExperimentStatus(*exp);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  auto added = store.CreateTrial(MakeTrial("default", "old", "old-new"));
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_THAT(Names(*store.ListTrials("default", "old")), ElementsAre("old-1", "old-0", "old-new"));
+  ASSERT_TRUE(store.DeleteExperiment("default", "old").ok());
+  EXPECT_THAT(*store.GetObservationLog({"old-1", "", "", ""}), IsEmpty());
+  EXPECT_EQ(Query("SELECT COUNT(*) FROM trials"), "0");
+}
+
+// ---- what summaries read --------------------------------------------------------------------
+
+// The rendered template lives in its own column that summaries never select: a trial whose
+// stored template is unreadable (or enormous) lists fine; only reading the trial itself fails.
+TEST_F(SqliteStoreTest, TrialSummariesNeverDecodeTheRunSpec) {
+  ASSERT_TRUE(store_->CreateExperiment(MakeExperiment("default", "exp")).ok());
+  ASSERT_TRUE(store_->CreateTrial(MakeTrial("default", "exp", "t1")).ok());
+  ASSERT_TRUE(store_->CreateTrial(MakeTrial("default", "exp", "t2")).ok());
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    // 8 MB that are not JSON.
+    Exec(db, "UPDATE trials SET run_spec = '{' || hex(zeroblob(4000000)) WHERE name = 't1'");
+    sqlite3_close(db);
+  }
+  auto summaries = store_->ListTrialSummaries("default", "exp", {});
+  ASSERT_TRUE(summaries.ok()) << summaries.status();
+  ASSERT_EQ(summaries->items.size(), 2u);
+  EXPECT_EQ(summaries->items[0].metadata.name, "t1");
+  EXPECT_EQ(summaries->items[0].parameter_assignments[0].value, "0.02");
+
+  auto trial = store_->GetTrial("default", "t1");
+  EXPECT_EQ(trial.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(trial.status().message(), HasSubstr("run_spec"));
+  EXPECT_THAT(trial.status().message(), HasSubstr("\"default/t1\""));
+  EXPECT_TRUE(store_->GetTrial("default", "t2").ok());
+}
+
+// ---- revisions across connections -----------------------------------------------------------
+
+TEST_F(SqliteStoreTest, RevisionIsStoredAndSharedByConnections) {
+  ASSERT_TRUE(store_->CreateExperiment(MakeExperiment("default", "exp")).ok());
+  EXPECT_EQ(Query("SELECT revision FROM store_revision"), "1");
+  auto other = SqliteStore::Open(path_);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(*(*other)->Revision(), 1);
+  auto trial = (*other)->CreateTrial(MakeTrial("default", "exp", "t1"));
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_EQ(trial->metadata.resource_version, "2");
+
+  // This store did not see revision 2 happen: it does not pretend to have its change.
+  auto third = store_->CreateTrial(MakeTrial("default", "exp", "t2"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->metadata.resource_version, "3");
+  EXPECT_EQ(store_->ChangesSince(1).status().code(), absl::StatusCode::kOutOfRange);
+  auto latest = store_->ChangesSince(2);
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  ASSERT_EQ(latest->changes.size(), 1u);
+  EXPECT_EQ(latest->changes[0].name, "t2");
+
+  // The other one learns of revision 3 when it reads the revision: its window restarts there.
+  EXPECT_EQ(*(*other)->Revision(), 3);
+  EXPECT_EQ((*other)->ChangesSince(2).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT((*other)->ChangesSince(3)->changes, IsEmpty());
+}
+
+// ---- StoreFilePath --------------------------------------------------------------------------
+
+TEST(StoreFilePathTest, NamesTheFileOfASqliteLocationOnly) {
+  EXPECT_EQ(*StoreFilePath("/var/lib/ktune/ktune.db"), "/var/lib/ktune/ktune.db");
+  EXPECT_EQ(*StoreFilePath("sqlite:///var/lib/ktune/ktune.db"), "/var/lib/ktune/ktune.db");
+  EXPECT_EQ(*StoreFilePath("sqlite://relative/k.db"), "relative/k.db");
+  EXPECT_EQ(*StoreFilePath("k.db"), "k.db");
+
+  auto mysql = StoreFilePath("mysql://root:s3cret@db:3306/katib");
+  EXPECT_EQ(mysql.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(mysql.status().message(), HasSubstr("not a path"));
+  EXPECT_THAT(mysql.status().message(), Not(HasSubstr("s3cret")));
+  auto postgres = StoreFilePath("postgres://user:pw@host/db");
+  EXPECT_EQ(postgres.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(postgres.status().message(), Not(HasSubstr("pw")));
+  EXPECT_EQ(StoreFilePath("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StoreFilePath("sqlite://").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StoreFilePath(":memory:").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -36,17 +36,16 @@ Log At(const std::string& time_stamp, const std::string& name, const std::string
 }
 Log NowLog(const std::string& name, const std::string& value) { return {kNowText, name, value}; }
 
-std::unique_ptr<TextMetricsParser> Text(std::vector<std::string> names,
-                                        std::vector<std::string> filters = {},
-                                        ParserOptions options = {}) {
-  auto parser = TextMetricsParser::Create(std::move(names), filters, options);
+std::unique_ptr<MetricsParser> Text(std::vector<std::string> names,
+                                    std::vector<std::string> filters = {},
+                                    ParserOptions options = {}) {
+  auto parser = NewMetricsParser(MetricsFormat::kText, std::move(names), filters, options);
   EXPECT_TRUE(parser.ok()) << parser.status();
   return parser.ok() ? *std::move(parser) : nullptr;
 }
 
-std::unique_ptr<JsonMetricsParser> Json(std::vector<std::string> names,
-                                        ParserOptions options = {}) {
-  auto parser = JsonMetricsParser::Create(std::move(names), options);
+std::unique_ptr<MetricsParser> Json(std::vector<std::string> names, ParserOptions options = {}) {
+  auto parser = NewMetricsParser(MetricsFormat::kJson, std::move(names), {}, options);
   EXPECT_TRUE(parser.ok()) << parser.status();
   return parser.ok() ? *std::move(parser) : nullptr;
 }
@@ -235,18 +234,20 @@ TEST(TextMetricsParserTest, FindAllStepsOverEmptyMatches) {
 }
 
 TEST(TextMetricsParserTest, BadFiltersAreInvalidArgument) {
-  auto does_not_compile = TextMetricsParser::Create({"loss"}, {R"(([\w]+)=(\d+)", "(x)(y)"});
+  auto does_not_compile =
+      NewMetricsParser(MetricsFormat::kText, {"loss"}, {R"(([\w]+)=(\d+)", "(x)(y)"});
   ASSERT_EQ(does_not_compile.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(does_not_compile.status().message(), HasSubstr(R"(([\w]+)=(\d+)"));
   EXPECT_THAT(does_not_compile.status().message(), HasSubstr("does not compile"));
 
-  auto one_group = TextMetricsParser::Create({"loss"}, {R"((\w+)=\d+)"});
+  auto one_group = NewMetricsParser(MetricsFormat::kText, {"loss"}, {R"((\w+)=\d+)"});
   ASSERT_EQ(one_group.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(one_group.status().message(), HasSubstr(R"((\w+)=\d+)"));
   EXPECT_THAT(one_group.status().message(), HasSubstr("1 capture groups"));
 
-  EXPECT_EQ(TextMetricsParser::Create({}, {}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(TextMetricsParser::Create({"loss", ""}, {}).status().code(),
+  EXPECT_EQ(NewMetricsParser(MetricsFormat::kText, {}, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewMetricsParser(MetricsFormat::kText, {"loss", ""}, {}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -262,7 +263,6 @@ TEST(TextMetricsParserTest, OverlongLineIsDroppedWhateverTheChunks) {
 
   auto whole = Text({"loss"}, {}, options);
   EXPECT_EQ(ParseAll(*whole, input), expected);
-  EXPECT_EQ(whole->lines(), 4u);
   EXPECT_EQ(whole->dropped_lines(), 2u);
 
   for (size_t size : {1, 5, 31, 33, 64}) {
@@ -270,7 +270,6 @@ TEST(TextMetricsParserTest, OverlongLineIsDroppedWhateverTheChunks) {
     std::vector<size_t> cuts;
     for (size_t i = size; i < input.size(); i += size) cuts.push_back(i);
     EXPECT_EQ(ParseCut(*chunked, input, cuts), expected) << "chunk size " << size;
-    EXPECT_EQ(chunked->lines(), 4u);
     EXPECT_EQ(chunked->dropped_lines(), 2u);
   }
 }
@@ -395,7 +394,6 @@ TEST(JsonMetricsParserTest, BadLineIsInvalidArgumentAndParsingGoesOn) {
   EXPECT_THAT(status.message(), HasSubstr("line 9"));
   EXPECT_THAT(ToTuples(out), ElementsAre(NowLog("loss", "5")));
   EXPECT_EQ(parser->bad_lines(), 5u);
-  EXPECT_EQ(parser->lines(), 9u);
 }
 
 TEST(JsonMetricsParserTest, OverlongLineIsDropped) {
@@ -411,7 +409,8 @@ TEST(JsonMetricsParserTest, OverlongLineIsDropped) {
 }
 
 TEST(JsonMetricsParserTest, NoMetricNamesIsInvalidArgument) {
-  EXPECT_EQ(JsonMetricsParser::Create({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewMetricsParser(MetricsFormat::kJson, {}, {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(NewMetricsParserTest, PicksTheFormat) {
@@ -427,26 +426,9 @@ TEST(NewMetricsParserTest, PicksTheFormat) {
 
 // ---- unavailable -----------------------------------------------------------------------------
 
-TEST(MetricsUnavailableTest, MissingObjectiveReplacesAllLogs) {
-  std::vector<core::MetricLog> logs = {{"2024-01-01T00:00:00Z", "accuracy", "0.9"},
-                                       {"2024-01-01T00:00:01Z", "accuracy", "0.95"}};
-  EXPECT_FALSE(HasMetric(logs, "loss"));
-  EXPECT_FALSE(ApplyUnavailable("loss", logs));
-  EXPECT_THAT(ToTuples(logs), ElementsAre(At("0001-01-01T00:00:00Z", "loss", "unavailable")));
-
-  std::vector<core::MetricLog> none;
-  EXPECT_FALSE(ApplyUnavailable("loss", none));
-  EXPECT_THAT(ToTuples(none), ElementsAre(At("0001-01-01T00:00:00Z", "loss", "unavailable")));
-}
-
-TEST(MetricsUnavailableTest, PresentObjectiveKeepsLogs) {
-  std::vector<core::MetricLog> logs = {{"2024-01-01T00:00:00Z", "accuracy", "0.9"},
-                                       {"2024-01-01T00:00:01Z", "loss", "0.1"}};
-  EXPECT_TRUE(HasMetric(logs, "loss"));
-  EXPECT_TRUE(ApplyUnavailable("loss", logs));
-  EXPECT_EQ(logs.size(), 2u);
+TEST(MetricsUnavailableTest, UnavailableLogIsKatibs) {
   EXPECT_THAT(ToTuples({UnavailableLog("acc")}),
-              ElementsAre(At(core::kZeroTime, "acc", core::kUnavailable)));
+              ElementsAre(At("0001-01-01T00:00:00Z", "acc", "unavailable")));
 }
 
 }  // namespace

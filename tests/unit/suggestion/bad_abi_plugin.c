@@ -2,7 +2,7 @@
 #include "algorithms/ktune_algorithm.h"
 
 static const struct ktune_algorithm_v1 table = {
-    sizeof(struct ktune_algorithm_v1), 2u << 16, "bad-abi", 0, 0, 0, 0, 0};
+    .struct_size = sizeof(struct ktune_algorithm_v1), .abi_version = 2u << 16, .name = "bad-abi"};
 
 KTUNE_ALGORITHM_EXPORT const struct ktune_algorithm_v1* ktune_algorithm_entry_v1(void) {
   return &table;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
+#include "core/conditions.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "suggestion/registry.h"
@@ -195,10 +195,12 @@ TEST_F(InProcessTest, UnknownAlgorithmListsTheAvailableOnes) {
   core::Experiment e = MakeExperiment("foo");
   absl::Status open = service_.Open(e).status();
   EXPECT_EQ(open.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(open.message(),
-            R"(unknown algorithm "foo"; available algorithms: grid, random, test-recorder)");
+  EXPECT_EQ(
+      open.message(),
+      R"(unknown algorithm "foo"; available algorithms: grid, random, test-abi10, test-recorder)");
   EXPECT_EQ(service_.ValidateAlgorithmSettings(e), open);
-  EXPECT_THAT(service_.AlgorithmNames(), ElementsAre("grid", "random", "test-recorder"));
+  EXPECT_THAT(service_.AlgorithmNames(),
+              ElementsAre("grid", "random", "test-abi10", "test-recorder"));
 }
 
 TEST_F(InProcessTest, ValidationErrorsComeFromTheAlgorithm) {

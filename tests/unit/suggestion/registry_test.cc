@@ -165,7 +165,7 @@ TEST(AlgorithmRegistryTest, PluginPathEnvironmentAddsAlgorithms) {
   ASSERT_EQ(setenv("KTUNE_PLUGIN_PATH", kTestPluginDir.c_str(), 1), 0);
   std::unique_ptr<AlgorithmRegistry> registry = AlgorithmRegistry::CreateDefault();
   unsetenv("KTUNE_PLUGIN_PATH");
-  EXPECT_THAT(registry->Names(), ElementsAre("grid", "random", "test-recorder"));
+  EXPECT_THAT(registry->Names(), ElementsAre("grid", "random", "test-abi10", "test-recorder"));
 }
 
 // ---- tables registered from inside the process ---------------------------------------------
@@ -195,14 +195,15 @@ ktune_status_code FakeFailingGetSuggestions(ktune_algorithm_instance*, const cha
 }
 
 ktune_algorithm_v1 FakeTable(const char* name) {
-  return ktune_algorithm_v1{sizeof(ktune_algorithm_v1),
-                            KTUNE_ALGORITHM_ABI_VERSION,
-                            name,
-                            0,
-                            &FakeValidate,
-                            &FakeCreate,
-                            &FakeDestroy,
-                            &FakeGetSuggestions};
+  ktune_algorithm_v1 table{};  // the ABI 1.1 entries stay NULL: the 1.0 ones are used
+  table.struct_size = sizeof(ktune_algorithm_v1);
+  table.abi_version = KTUNE_ALGORITHM_ABI_VERSION;
+  table.name = name;
+  table.validate_settings = &FakeValidate;
+  table.create = &FakeCreate;
+  table.destroy = &FakeDestroy;
+  table.get_suggestions = &FakeGetSuggestions;
+  return table;
 }
 
 TEST(AlgorithmRegistryTest, RegistersInProcessTablesExplicitly) {

@@ -3,7 +3,7 @@
 #include "algorithms/ktune_algorithm.h"
 
 static const struct ktune_algorithm_v1 table = {
-    8, KTUNE_ALGORITHM_ABI_VERSION, "short-table", 0, 0, 0, 0, 0};
+    .struct_size = 8, .abi_version = KTUNE_ALGORITHM_ABI_VERSION, .name = "short-table"};
 
 KTUNE_ALGORITHM_EXPORT const struct ktune_algorithm_v1* ktune_algorithm_entry_v1(void) {
   return &table;

@@ -624,6 +624,28 @@ TEST(PodMutationTest, MissingPrimaryContainer) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(PodMutationTest, ContainerNameOfTheWrongTypeIsNamedByItsPath) {
+  json pod = BasePod();
+  pod["spec"]["containers"].push_back(json::parse(R"({"name": 7, "image": "x"})"));
+  absl::StatusOr<json> patch = MutatePod(pod, MakeTrial("StdOut"), MakeConfig());
+  EXPECT_EQ(patch.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(patch.status().message(), "pod spec.containers[1].name: must be a string");
+}
+
+TEST(PodMutationTest, PrimaryContainerIsFoundAmongSeveral) {
+  json pod = BasePod();
+  json first = json::parse(R"({"name": "proxy", "image": "envoy", "command": ["envoy"]})");
+  pod["spec"]["containers"].insert(pod["spec"]["containers"].begin(), first);
+  absl::StatusOr<json> mutated = MutatedPod(pod, MakeTrial("StdOut"), MakeConfig());
+  ASSERT_TRUE(mutated.ok()) << mutated.status();
+  const json& containers = (*mutated)["spec"]["containers"];
+  ASSERT_EQ(containers.size(), 3u);
+  EXPECT_EQ(containers[0], first);  // untouched
+  EXPECT_EQ(containers[1]["name"], kPrimary);
+  EXPECT_EQ(Strings(containers[1]["command"]), (std::vector<std::string>{"sh", "-c"}));
+  EXPECT_EQ(containers[2]["name"], "metrics-logger-and-collector");
+}
+
 TEST(PodMutationTest, MissingCollectorConfig) {
   InjectionConfig config = MakeConfig();
   config.collectors.erase("PrometheusMetric");

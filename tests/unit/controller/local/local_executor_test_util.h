@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the LocalExecutor tests: a recording metrics sink, trials built from a command,
-// fifos and pidfds to wait on events of real processes (no sleeps), and re-running this test
-// binary as a helper process.
+// fifos and pidfds to wait on events of real processes (no sleeps), temp directories, and
+// re-running this test binary as a helper process.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,13 +27,29 @@
 #include "controller/executor.h"
 #include "core/experiment.h"
 #include "core/mutex.h"
+#include "metrics-collector/sink.h"
 
 extern char** environ;
 
 namespace ktune::controller::testing {
 
+inline std::filesystem::path MakeTempDir(const std::string& prefix) {
+  std::random_device rd;
+  auto dir = std::filesystem::temp_directory_path() /
+             (prefix + "-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline std::string ReadAll(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 // Records every batch, per trial; Report fails while `failures_left` > 0.
-class RecordingSink : public MetricsSink {
+class RecordingSink : public metrics::MetricsSink {
  public:
   absl::Status Report(const std::string& trial, const std::vector<core::MetricLog>& logs) override {
     MutexLock lock(mu_);
@@ -99,6 +118,8 @@ inline core::Trial MakeTrial(const std::string& name, nlohmann::json run_spec,
                              const std::string& primary = "main") {
   core::Trial t;
   t.metadata.name = name;
+  t.metadata.namespace_ = "default";
+  t.metadata.labels[core::kExperimentLabel] = "exp";
   t.spec.run_spec = std::move(run_spec);
   t.spec.primary_container_name = primary;
   t.spec.objective.objective_metric_name = "loss";
@@ -115,6 +136,13 @@ inline core::Trial ShellTrial(const std::string& name, const std::string& script
   return MakeTrial(name, JobWith({{"name", "main"}, {"command", command}}));
 }
 
+// `trial` moved to namespace `ns` and experiment `experiment`.
+inline core::Trial In(core::Trial trial, const std::string& ns, const std::string& experiment) {
+  trial.metadata.namespace_ = ns;
+  trial.metadata.labels[core::kExperimentLabel] = experiment;
+  return trial;
+}
+
 // A named pipe; opening it blocks until the other side opens, which orders events between
 // the test and a trial without sleeping.
 class Fifo {
@@ -123,14 +151,23 @@ class Fifo {
     EXPECT_EQ(mkfifo(path_.c_str(), 0666), 0) << path_;
   }
   const std::filesystem::path& path() const { return path_; }
-  // Reads one line (blocks until a writer opened and wrote it, or closed).
+  // Reads one line (blocks until a writer opened and wrote it). An open can return at once
+  // while the previous line's writer still holds the FIFO, and then see its close as an end
+  // with nothing to read: such an empty read is not a line, the FIFO is opened again. A
+  // writer's line (one small write) arrives whole.
   std::string ReadLine() const {
-    int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    std::string line;
-    char c;
-    while (fd >= 0 && read(fd, &c, 1) == 1 && c != '\n') line.push_back(c);
-    if (fd >= 0) close(fd);
-    return line;
+    while (true) {
+      int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 && errno == EINTR) continue;
+      if (fd < 0) return "";
+      std::string line;
+      char c;
+      ssize_t n;
+      while ((n = read(fd, &c, 1)) == 1 && c != '\n') line.push_back(c);
+      const bool ended_empty = n == 0 && line.empty();
+      close(fd);
+      if (!ended_empty) return line;
+    }
   }
   // Writes `text` (blocks until a reader opened).
   void Write(const std::string& text) const {

@@ -70,9 +70,21 @@ TrialPhase ClassifyTrial(const Trial& trial);
 bool IsTrialCompleted(const Trial& trial);
 const char* TrialPhaseName(TrialPhase phase);
 
-// The objective value of a trial under its strategy (min/max fall back to latest when
-// unavailable); nullopt when the trial has no observation of the objective or it is
+// The metrics a trial of `objective` reports, in order: the objective metric, then
+// additionalMetricNames (Katib's collector `-m` list and the observation's order).
+std::vector<std::string> MetricNames(const ObjectiveSpec& objective);
+
+// The value of one observed metric under the objective's strategy for it (metricStrategies;
+// min/max fall back to latest when unavailable); nullopt when that value is empty or
 // `unavailable`. Non-numeric values are returned as text.
+std::optional<std::string> MetricValue(const ObjectiveSpec& objective,
+                                       const MetricObservation& metric);
+
+// The objective value of an observation: MetricValue of its objective metric; nullopt when
+// the observation has no such metric.
+std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective,
+                                          const Observation& observation);
+// The objective value of a trial's observation (nullopt when it has none).
 std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective, const Trial& trial);
 
 // Recomputes counters, name lists and currentOptimalTrial from `trials` (Katib's

@@ -9,22 +9,25 @@
 #include <thread>
 
 #include "local_executor_test_util.h"
-#include "test_support.h"
 
 namespace ktune::controller {
 namespace {
 
-using ktune::testing::MakeTempDir;
-using ktune::testing::ReadAll;
+// The ref of a trial made by MakeTrial / ShellTrial.
+TrialRef Ref(const std::string& name) { return TrialRef{"default", "exp", name}; }
+
 using ::testing::ElementsAre;
 using testing::Fifo;
 using ::testing::HasSubstr;
+using testing::In;
 using testing::JobWith;
+using testing::MakeTempDir;
 using testing::MakeTrial;
 using ::testing::Not;
 using testing::PidfdExited;
 using testing::PidfdKill;
 using testing::PidfdOpen;
+using testing::ReadAll;
 using testing::RecordingSink;
 using testing::ShellTrial;
 
@@ -161,7 +164,7 @@ TEST_F(LocalExecutorTest, StreamsMetricsAndKeepsTheLog) {
   EXPECT_EQ(logs[0].value, "0.5");
   EXPECT_EQ(logs[1].name, "acc");
   EXPECT_EQ(logs[2].value, "0.25");  // a last line without newline counts too
-  EXPECT_EQ(ReadAll(executor.LogPath("t1")), "loss=0.5 acc=0.7\nother=1\nloss=0.25");
+  EXPECT_EQ(ReadAll(executor.LogPath(Ref("t1"))), "loss=0.5 acc=0.7\nother=1\nloss=0.25");
 }
 
 TEST_F(LocalExecutorTest, ReportsExitCodesSignalsAndStartErrors) {
@@ -198,7 +201,7 @@ TEST_F(LocalExecutorTest, KillStopsTheWholeProcessGroup) {
   std::promise<TrialExit> done;
   ASSERT_TRUE(executor.Start(t, [&](const TrialExit& e) { done.set_value(e); }).ok());
   int grandchild = TrackPid(pid_fifo);
-  executor.Kill("t5");
+  executor.Stop(Ref("t5"), StopReason::kKill);
   TrialExit exit = done.get_future().get();
   EXPECT_EQ(exit.kind, TrialExit::Kind::kKilled);
   // The group is killed before the exit is reported; the pidfd tells when the grandchild
@@ -217,7 +220,7 @@ TEST_F(LocalExecutorTest, EnvironmentAndWorkingDirectory) {
                      {"command",
                       {"sh", "-c", "echo \"$GREETING|$KATIB_TRIAL_NAME|$(basename $PWD)\""}}}));
   EXPECT_EQ(RunToExit(executor, t).kind, TrialExit::Kind::kSucceeded);
-  EXPECT_EQ(ReadAll(executor.LogPath("t6")), "hi there|t6|sub\n");
+  EXPECT_EQ(ReadAll(executor.LogPath(Ref("t6"))), "hi there|t6|sub\n");
 }
 
 // REVIEW §2 "Environment inheritance": a service must not hand its own credentials to user
@@ -236,14 +239,14 @@ TEST_F(LocalExecutorTest, Review2_EnvironmentAllowListKeepsSecretsFromTrials) {
                 {"sh", "-c",
                  "echo \"[$KTUNE_TEST_SECRET_DSN|$LC_KTUNE_TEST|$MINE|${PATH:+path}]\""}}}));
   EXPECT_EQ(RunToExit(executor, t).kind, TrialExit::Kind::kSucceeded);
-  EXPECT_EQ(ReadAll(executor.LogPath("env1")), "[|kept|set|path]\n");
+  EXPECT_EQ(ReadAll(executor.LogPath(Ref("env1"))), "[|kept|set|path]\n");
   // Without a list (ktune run) everything is inherited, as from a shell.
   LocalExecutor inheriting(Options(), sink_);
   core::Trial u = MakeTrial(
       "env2",
       JobWith({{"name", "main"}, {"command", {"sh", "-c", "echo \"[$KTUNE_TEST_SECRET_DSN]\""}}}));
   EXPECT_EQ(RunToExit(inheriting, u).kind, TrialExit::Kind::kSucceeded);
-  EXPECT_EQ(ReadAll(inheriting.LogPath("env2")), "[mysql://root:pw@db/katib]\n");
+  EXPECT_EQ(ReadAll(inheriting.LogPath(Ref("env2"))), "[mysql://root:pw@db/katib]\n");
   unsetenv("KTUNE_TEST_SECRET_DSN");
   unsetenv("LC_KTUNE_TEST");
   EXPECT_TRUE(EnvNameAllowed("LC_ALL", {"LC_*"}));
@@ -265,7 +268,7 @@ TEST_F(LocalExecutorTest, TrialGetsACleanProcessState) {
                  " test \"$5\" = $$ && echo leader; grep -E '^SigBlk' /proc/self/status");
   EXPECT_EQ(RunToExit(executor, t).kind, TrialExit::Kind::kSucceeded);
   pthread_sigmask(SIG_UNBLOCK, &block, nullptr);
-  std::string log = ReadAll(executor.LogPath("t7"));
+  std::string log = ReadAll(executor.LogPath(Ref("t7")));
   EXPECT_THAT(log, HasSubstr("/dev/null\n"));
   EXPECT_THAT(log, HasSubstr("leader\n"));
   EXPECT_THAT(log, HasSubstr("SigBlk:\t0000000000000000\n"));
@@ -323,8 +326,8 @@ TEST_F(LocalExecutorTest, Finding1_7_KillAfterTheTrialEndedLeavesItSucceeded) {
   int leader = TrackPid(leader_fifo);
   int grandchild = TrackPid(gc_fifo);
   go_fifo.Write("go\n");
-  ASSERT_TRUE(PidfdExited(leader, 60000));  // the trial finished on its own...
-  executor.Kill("t");                       // ...and only then ktune stops it
+  ASSERT_TRUE(PidfdExited(leader, 60000));     // the trial finished on its own...
+  executor.Stop(Ref("t"), StopReason::kKill);  // ...and only then ktune stops it
   auto exit_future = done.get_future();
   if (exit_future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
     PidfdKill(grandchild);
@@ -348,12 +351,15 @@ TEST_F(LocalExecutorTest, Finding1_7_KillAllNowSkipsTheGracePeriod) {
                     .ok());
     TrackPid(ready);
   }
-  executor.Kill("t0");  // SIGTERM, which the trial ignores; the grace period is long
+  // SIGTERM, which the trial ignores; the grace period is long.
+  executor.Stop(Ref("t0"), StopReason::kKill);
   executor.KillAllNow();
-  for (auto& d : done) {
-    auto f = d.get_future();
+  // The earlier Stop's reason stays; a trial not stopped before is interrupted.
+  const TrialExit::Kind expected[2] = {TrialExit::Kind::kKilled, TrialExit::Kind::kInterrupted};
+  for (int i = 0; i < 2; ++i) {
+    auto f = done[i].get_future();
     ASSERT_EQ(f.wait_for(std::chrono::seconds(60)), std::future_status::ready);
-    EXPECT_EQ(f.get().kind, TrialExit::Kind::kKilled);
+    EXPECT_EQ(f.get().kind, expected[i]) << i;
   }
   EXPECT_EQ(executor.Running(), 0);
 }
@@ -438,7 +444,7 @@ TEST_F(LocalExecutorTest, Finding1_7_OutOfDescriptorsFailsStartCleanly) {
       EXPECT_EQ(executor.Running(), 0);
       continue;
     }
-    executor.Kill(name);
+    executor.Stop(Ref(name), StopReason::kKill);
     EXPECT_EQ(done.get_future().get().kind, TrialExit::Kind::kKilled);
   }
   EXPECT_GT(failures, 0);
@@ -446,7 +452,8 @@ TEST_F(LocalExecutorTest, Finding1_7_OutOfDescriptorsFailsStartCleanly) {
 
 // ---- teardown ---------------------------------------------------------------------------------
 
-TEST_F(LocalExecutorTest, DestructorKillsWaitsAndRunsNoCallbackAfterwards) {
+// The destructor is Shutdown(kInterrupt): the trial is reported interrupted (it runs again).
+TEST_F(LocalExecutorTest, DestructorInterruptsWaitsAndRunsNoCallbackAfterwards) {
   std::atomic<int> exits{0};
   std::atomic<bool> destroyed{false};
   Fifo ready(dir_ / "ready.fifo");
@@ -459,7 +466,7 @@ TEST_F(LocalExecutorTest, DestructorKillsWaitsAndRunsNoCallbackAfterwards) {
                                       " exec sleep 1000"),
                            [&](const TrialExit& e) {
                              EXPECT_FALSE(destroyed.load());
-                             EXPECT_EQ(e.kind, TrialExit::Kind::kKilled);
+                             EXPECT_EQ(e.kind, TrialExit::Kind::kInterrupted);
                              ++exits;
                            })
                     .ok());
@@ -523,7 +530,7 @@ TEST_F(LocalExecutorTest, Finding1_4_BufferIsBoundedAndDropsTheOldestWithATrace)
   EXPECT_EQ(exit.kind, TrialExit::Kind::kSucceeded);
   // The last attempt offered the newest samples, and no more than the bound.
   EXPECT_THAT(sink_.last_offered(), ElementsAre("loss=4", "loss=5", "loss=6"));
-  EXPECT_THAT(ReadAll(executor.LogPath("t")),
+  EXPECT_THAT(ReadAll(executor.LogPath(Ref("t"))),
               HasSubstr("[ktune] warning: 6 metric samples could not be stored"));
 }
 
@@ -546,7 +553,7 @@ TEST_F(LocalExecutorTest, Finding1_9_TrialsInheritNoOtherTrialsDescriptors) {
   close(own);
   go.Write("\n");
   EXPECT_EQ(first.get_future().get().kind, TrialExit::Kind::kSucceeded);
-  std::string listing = ReadAll(executor.LogPath("second"));
+  std::string listing = ReadAll(executor.LogPath(Ref("second")));
   EXPECT_THAT(listing, Not(HasSubstr("first.log")));
   EXPECT_THAT(listing, Not(HasSubstr("ktune-open.txt")));
   EXPECT_THAT(listing, Not(HasSubstr("eventfd")));
@@ -560,7 +567,7 @@ TEST_F(LocalExecutorTest, Finding1_9_OverlongLinesLeaveAWarning) {
                 .kind,
             TrialExit::Kind::kSucceeded);
   EXPECT_THAT(sink_.of("t"), ElementsAre("loss=1"));
-  std::ifstream log(executor.LogPath("t"));
+  std::ifstream log(executor.LogPath(Ref("t")));
   std::string line, last;
   while (std::getline(log, line)) {
     if (!line.empty()) last = line;
@@ -598,7 +605,7 @@ TEST_F(LocalExecutorTest, HugeOutputLeavesMemoryFlat) {
   EXPECT_LT(after - before, 64 * 1024)
       << "peak RSS grew from " << before << " kB to " << after << " kB";
   EXPECT_THAT(sink_.of("t"), ElementsAre("loss=1"));
-  EXPECT_EQ(std::filesystem::file_size(executor.LogPath("t")),
+  EXPECT_EQ(std::filesystem::file_size(executor.LogPath(Ref("t"))),
             50000001u + 150000000u + 1u + 7u +
                 std::string("\n[ktune] warning: 1 line(s) of the trial's output were longer than "
                             "1 MiB and were not parsed; metrics on them are lost\n")

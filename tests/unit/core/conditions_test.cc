@@ -1,4 +1,4 @@
-#include "core/status.h"
+#include "core/conditions.h"
 
 #include <gtest/gtest.h>
 
@@ -204,6 +204,48 @@ TEST(StatusTest, Review1_9_LatestComparesParsedTimes) {
   // Equal instants written differently: the later row wins.
   logs = {{"2026-01-01T00:00:01.000000Z", "loss", "0.3"}, {"2026-01-01T00:00:01Z", "loss", "0.4"}};
   EXPECT_EQ(ComputeObservation({"loss"}, logs).metrics[0].latest, "0.4");
+}
+
+}  // namespace
+}  // namespace ktune::core
+
+namespace ktune::core {
+namespace {
+
+TEST(ObjectiveTest, MetricNamesAreTheObjectiveThenTheAdditionalOnes) {
+  ObjectiveSpec o;
+  o.objective_metric_name = "loss";
+  EXPECT_EQ(MetricNames(o), (std::vector<std::string>{"loss"}));
+  o.additional_metric_names = {"accuracy", "f1"};
+  EXPECT_EQ(MetricNames(o), (std::vector<std::string>{"loss", "accuracy", "f1"}));
+}
+
+TEST(ObjectiveTest, ValueOfAnObservationUnderEachStrategy) {
+  ObjectiveSpec o{"minimize", std::nullopt, "loss", {"acc"}, {{"loss", "min"}, {"acc", "max"}}};
+  Observation obs{{{"loss", "0.1", "0.9", "0.5"}, {"acc", "0.6", "0.8", "0.7"}}};
+  EXPECT_EQ(ObjectiveValue(o, obs), "0.1");
+  EXPECT_EQ(MetricValue(o, obs.metrics[1]), "0.8");  // acc's own strategy
+  o.metric_strategies = {{"loss", "latest"}};
+  EXPECT_EQ(ObjectiveValue(o, obs), "0.5");
+  o.metric_strategies = {{"loss", "max"}};
+  EXPECT_EQ(ObjectiveValue(o, obs), "0.9");
+  // min/max fall back to latest when unavailable; an unavailable latest is no value.
+  obs.metrics[0] = {"loss", kUnavailable, kUnavailable, "nan"};
+  EXPECT_EQ(ObjectiveValue(o, obs), "nan");
+  obs.metrics[0] = {"loss", kUnavailable, kUnavailable, kUnavailable};
+  EXPECT_EQ(ObjectiveValue(o, obs), std::nullopt);
+  // No observation of the objective metric.
+  EXPECT_EQ(ObjectiveValue(o, Observation{{{"acc", "1", "1", "1"}}}), std::nullopt);
+  EXPECT_EQ(ObjectiveValue(o, Observation{}), std::nullopt);
+}
+
+TEST(ObjectiveTest, TheTrialOverloadReadsTheTrialsObservation) {
+  ObjectiveSpec o{"maximize", std::nullopt, "acc", {}, {{"acc", "max"}}};
+  Trial t;
+  EXPECT_EQ(ObjectiveValue(o, t), std::nullopt);
+  t.status.observation = Observation{{{"acc", "0.2", "0.9", "0.4"}}};
+  EXPECT_EQ(ObjectiveValue(o, t), ObjectiveValue(o, *t.status.observation));
+  EXPECT_EQ(ObjectiveValue(o, t), "0.9");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "core/status.h"
+#include "core/conditions.h"
 
 #include <optional>
 
@@ -125,17 +125,33 @@ const char* TrialPhaseName(TrialPhase phase) {
   return "Unknown";
 }
 
-std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective, const Trial& trial) {
-  if (!trial.status.observation) return std::nullopt;
-  const MetricObservation* m =
-      FindMetric(*trial.status.observation, objective.objective_metric_name);
-  if (!m) return std::nullopt;
-  const std::string strategy = StrategyFor(objective, objective.objective_metric_name);
-  std::string value = m->latest;
-  if (strategy == "min" && m->min != kUnavailable && !m->min.empty()) value = m->min;
-  if (strategy == "max" && m->max != kUnavailable && !m->max.empty()) value = m->max;
+std::vector<std::string> MetricNames(const ObjectiveSpec& objective) {
+  std::vector<std::string> names{objective.objective_metric_name};
+  names.insert(names.end(), objective.additional_metric_names.begin(),
+               objective.additional_metric_names.end());
+  return names;
+}
+
+std::optional<std::string> MetricValue(const ObjectiveSpec& objective,
+                                       const MetricObservation& metric) {
+  const std::string strategy = StrategyFor(objective, metric.name);
+  std::string value = metric.latest;
+  if (strategy == "min" && metric.min != kUnavailable && !metric.min.empty()) value = metric.min;
+  if (strategy == "max" && metric.max != kUnavailable && !metric.max.empty()) value = metric.max;
   if (value.empty() || value == kUnavailable) return std::nullopt;
   return value;
+}
+
+std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective,
+                                          const Observation& observation) {
+  const MetricObservation* m = FindMetric(observation, objective.objective_metric_name);
+  if (!m) return std::nullopt;
+  return MetricValue(objective, *m);
+}
+
+std::optional<std::string> ObjectiveValue(const ObjectiveSpec& objective, const Trial& trial) {
+  if (!trial.status.observation) return std::nullopt;
+  return ObjectiveValue(objective, *trial.status.observation);
 }
 
 void UpdateTrialsSummary(Experiment& e, const std::vector<Trial>& trials) {
@@ -210,9 +226,7 @@ bool IsGoalReached(const Experiment& e) {
   const ObjectiveSpec& o = *e.spec.objective;
   const OptimalTrial& best = e.status.current_optimal_trial;
   if (best.best_trial_name.empty()) return false;
-  Trial probe;
-  probe.status.observation = best.observation;
-  std::optional<std::string> value = ObjectiveValue(o, probe);
+  std::optional<std::string> value = ObjectiveValue(o, best.observation);
   if (!value) return false;
   std::optional<double> number = ParseFiniteNumber(*value);
   if (!number) return false;
@@ -262,9 +276,7 @@ Observation ComputeObservation(const std::vector<std::string>& metric_names,
 
 bool IsObservationAvailable(const ObjectiveSpec& objective, const std::optional<Observation>& obs) {
   if (!obs) return false;
-  Trial probe;
-  probe.status.observation = obs;
-  std::optional<std::string> value = ObjectiveValue(objective, probe);
+  std::optional<std::string> value = ObjectiveValue(objective, *obs);
   return value && ParseFiniteNumber(*value).has_value();
 }
 
