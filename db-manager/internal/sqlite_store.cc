@@ -1106,6 +1106,35 @@ absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentSpec(const core::E
   return DecodeExperiment(row);
 }
 
+template <typename Row>
+absl::Status SqliteStore::WriteStatus(const char* kind, const std::string& key,
+                                      std::optional<int64_t> precondition,
+                                      const std::string& status_text, const std::string& context,
+                                      absl::FunctionRef<absl::StatusOr<Row>()> select,
+                                      absl::FunctionRef<absl::Status(const Row&)> update,
+                                      absl::FunctionRef<Change(const Row&)> change, Row& row) {
+  MutexLock lock(mu_);
+  std::vector<Change> changes;
+  absl::Status status = InTransaction(context, [&]() -> absl::Status {
+    mu_.AssertHeld();
+    absl::StatusOr<Row> stored = select();
+    if (!stored.ok()) return stored.status();
+    row = *std::move(stored);
+    if (precondition && *precondition != row.resource_version) return Conflict(kind, key);
+    if (row.status == status_text) return absl::OkStatus();  // a no-op
+    absl::StatusOr<int64_t> revision = BumpRevision(1, context);
+    if (!revision.ok()) return revision.status();
+    row.resource_version = *revision;
+    row.status = status_text;
+    if (absl::Status st = update(row); !st.ok()) return st;
+    changes.push_back(change(row));
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  Publish(std::move(changes));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentStatus(const core::Experiment& e) {
   const core::ObjectMeta& meta = e.metadata;
   const std::string key = Key(meta.namespace_, meta.name);
@@ -1114,38 +1143,33 @@ absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentStatus(const core:
       Precondition("experiment", key, meta.resource_version);
   if (!precondition.ok()) return precondition.status();
   Encoded encoded = Split(core::ExperimentToJson(e));
-  const std::string& status_text = encoded.status;
-
   ExperimentRow row;
-  {
-    MutexLock lock(mu_);
-    std::vector<Change> changes;
-    absl::Status status = InTransaction(context, [&]() -> absl::Status {
-      mu_.AssertHeld();
-      absl::StatusOr<ExperimentRow> stored = SelectExperiment(meta.namespace_, meta.name, context);
-      if (!stored.ok()) return stored.status();
-      row = *std::move(stored);
-      if (*precondition && **precondition != row.resource_version) {
-        return Conflict("experiment", key);
-      }
-      if (row.status == status_text) return absl::OkStatus();  // a no-op
-      absl::StatusOr<int64_t> revision = BumpRevision(1, context);
-      if (!revision.ok()) return revision.status();
-      row.resource_version = *revision;
-      row.status = status_text;
-      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateExperimentStatus);
-      if (!prepared.ok()) return prepared.status();
-      Statement stmt(*prepared);
-      stmt.Bind(row.status).Bind(row.resource_version).Bind(NowDbTime()).Bind(row.ns);
-      stmt.Bind(row.name);
-      if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
-      changes.push_back(Change{row.resource_version, ObjectKind::kExperiment, ChangeType::kModified,
-                               row.ns, row.name, row.name, row.generation});
-      return absl::OkStatus();
-    });
-    if (!status.ok()) return status;
-    Publish(std::move(changes));
-  }
+  absl::Status written = WriteStatus<ExperimentRow>(
+      "experiment", key, *precondition, encoded.status, context,
+      [&]() -> absl::StatusOr<ExperimentRow> {
+        mu_.AssertHeld();
+        return SelectExperiment(meta.namespace_, meta.name, context);
+      },
+      [&](const ExperimentRow& r) -> absl::Status {
+        mu_.AssertHeld();
+        absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateExperimentStatus);
+        if (!prepared.ok()) return prepared.status();
+        Statement stmt(*prepared);
+        stmt.Bind(r.status).Bind(r.resource_version).Bind(NowDbTime()).Bind(r.ns).Bind(r.name);
+        if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
+        return absl::OkStatus();
+      },
+      [](const ExperimentRow& r) {
+        return Change{r.resource_version,
+                      ObjectKind::kExperiment,
+                      ChangeType::kModified,
+                      r.ns,
+                      r.name,
+                      r.name,
+                      r.generation};
+      },
+      row);
+  if (!written.ok()) return written;
   // The caller's object usually is the stored one but for its status (it read it before):
   // then the result is the caller's, without decoding the stored texts back.
   if (row.head == encoded.head && row.spec == DumpJson(encoded.spec)) {
@@ -1407,35 +1431,33 @@ absl::StatusOr<core::Trial> SqliteStore::UpdateTrialStatus(const core::Trial& t)
       Precondition("trial", key, meta.resource_version);
   if (!precondition.ok()) return precondition.status();
   Encoded encoded = Split(core::TrialToJson(t));
-  const std::string& status_text = encoded.status;
-
   TrialRow row;
-  {
-    MutexLock lock(mu_);
-    std::vector<Change> changes;
-    absl::Status status = InTransaction(context, [&]() -> absl::Status {
-      mu_.AssertHeld();
-      absl::StatusOr<TrialRow> stored = SelectTrial(meta.namespace_, meta.name, context);
-      if (!stored.ok()) return stored.status();
-      row = *std::move(stored);
-      if (*precondition && **precondition != row.resource_version) return Conflict("trial", key);
-      if (row.status == status_text) return absl::OkStatus();  // a no-op
-      absl::StatusOr<int64_t> revision = BumpRevision(1, context);
-      if (!revision.ok()) return revision.status();
-      row.resource_version = *revision;
-      row.status = status_text;
-      absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateTrialStatus);
-      if (!prepared.ok()) return prepared.status();
-      Statement stmt(*prepared);
-      stmt.Bind(row.status).Bind(row.resource_version).Bind(NowDbTime()).Bind(row.seq);
-      if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
-      changes.push_back(Change{row.resource_version, ObjectKind::kTrial, ChangeType::kModified,
-                               row.ns, row.name, row.experiment, 0});
-      return absl::OkStatus();
-    });
-    if (!status.ok()) return status;
-    Publish(std::move(changes));
-  }
+  absl::Status written = WriteStatus<TrialRow>(
+      "trial", key, *precondition, encoded.status, context,
+      [&]() -> absl::StatusOr<TrialRow> {
+        mu_.AssertHeld();
+        return SelectTrial(meta.namespace_, meta.name, context);
+      },
+      [&](const TrialRow& r) -> absl::Status {
+        mu_.AssertHeld();
+        absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateTrialStatus);
+        if (!prepared.ok()) return prepared.status();
+        Statement stmt(*prepared);
+        stmt.Bind(r.status).Bind(r.resource_version).Bind(NowDbTime()).Bind(r.seq);
+        if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
+        return absl::OkStatus();
+      },
+      [](const TrialRow& r) {
+        return Change{r.resource_version,
+                      ObjectKind::kTrial,
+                      ChangeType::kModified,
+                      r.ns,
+                      r.name,
+                      r.experiment,
+                      0};
+      },
+      row);
+  if (!written.ok()) return written;
   // As UpdateExperimentStatus: when the caller's trial is the stored one but for its status,
   // the result is the caller's (a trial's rendered template is not parsed on every write).
   if (row.head == encoded.head && row.run_spec == encoded.run_spec &&

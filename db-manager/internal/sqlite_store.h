@@ -194,6 +194,19 @@ class SqliteStore final : public Store {
                                        const std::string& context)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // The transaction of UpdateExperimentStatus and UpdateTrialStatus: reads the row (`select`),
+  // checks `precondition`, leaves a status that is already stored alone (no write, no change),
+  // else bumps the revision, sets the row's status and resource_version, has `update` write
+  // them, and publishes the Change `change` makes of the row. `row` is the row as stored then.
+  template <typename Row>
+  absl::Status WriteStatus(const char* kind, const std::string& key,
+                           std::optional<int64_t> precondition, const std::string& status_text,
+                           const std::string& context,
+                           absl::FunctionRef<absl::StatusOr<Row>()> select,
+                           absl::FunctionRef<absl::Status(const Row&)> update,
+                           absl::FunctionRef<Change(const Row&)> change, Row& row)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   const std::string path_;
   Mutex mu_;  // the connection; taken before feed_mu_
   sqlite3* const db_ ABSL_PT_GUARDED_BY(mu_);
