@@ -1,4 +1,5 @@
 #include "db-manager/retrying_store.h"
+#include "tests/unit/db-manager/experiment_store_conformance.h"
 
 #include <chrono>
 #include <memory>
@@ -22,26 +23,12 @@ using testing::FaultyStore;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
+// The conformance suites' fixtures, in namespace "default".
 core::Experiment MakeExperiment(const std::string& name) {
-  core::Experiment e;
-  e.metadata.namespace_ = "default";
-  e.metadata.name = name;
-  core::ObjectiveSpec objective;
-  objective.type = "minimize";
-  objective.objective_metric_name = "loss";
-  e.spec.objective = objective;
-  e.spec.algorithm = core::AlgorithmSpec{"random", {}};
-  return e;
+  return conformance::MakeExperiment("default", name);
 }
-
 core::Trial MakeTrial(const std::string& experiment, const std::string& name) {
-  core::Trial t;
-  t.metadata.namespace_ = "default";
-  t.metadata.name = name;
-  t.metadata.labels[core::kExperimentLabel] = experiment;
-  t.spec.objective.type = "minimize";
-  t.spec.objective.objective_metric_name = "loss";
-  return t;
+  return conformance::MakeTrial("default", experiment, name);
 }
 
 ObservationQuery AllOf(const std::string& trial_name) {

@@ -19,6 +19,7 @@
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
 #include "tests/unit/suggestion/log_capture.h"
+#include "tests/unit/suggestion/suggestion_test_util.h"
 
 namespace ktune::suggestion {
 namespace {
@@ -30,46 +31,16 @@ using testing::LogCapture;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-const AlgorithmRegistry& Registry() {
-  static const AlgorithmRegistry* registry = [] {
-    auto* r = new AlgorithmRegistry();
-    absl::Status s = r->LoadSearchPath({KTUNE_PLUGIN_DIR, KTUNE_TEST_PLUGIN_DIR});
-    EXPECT_TRUE(s.ok()) << s;
-    return r;
-  }();
-  return *registry;
-}
+using testing::MakeLrTrial;
+using testing::Registry;
 
 core::Experiment MakeExperiment(const std::string& algorithm,
                                 std::vector<core::Setting> settings = {}) {
-  core::Experiment e;
-  e.metadata.name = "exp";
-  core::ParameterSpec lr;
-  lr.name = "lr";
-  lr.parameter_type = "double";
-  lr.feasible_space.min = "0.1";
-  lr.feasible_space.max = "0.4";
-  lr.feasible_space.step = "0.1";
-  e.spec.parameters.push_back(lr);
-  core::ObjectiveSpec objective;
-  objective.type = "minimize";
-  objective.objective_metric_name = "loss";
-  e.spec.objective = objective;
-  e.spec.algorithm = core::AlgorithmSpec{algorithm, std::move(settings)};
-  e.spec.max_trial_count = 20;
-  e.spec.parallel_trial_count = 2;
-  return e;
+  return testing::MakeLrExperiment(algorithm, std::move(settings), "0.1", "0.4", "0.1");
 }
 
 core::Trial MakeTrial(const std::string& name, const std::string& lr) {
-  core::Trial t;
-  t.metadata.name = name;
-  t.spec.parameter_assignments.push_back({"lr", lr});
-  t.spec.objective.type = "minimize";
-  t.spec.objective.objective_metric_name = "loss";
-  t.status.conditions.push_back(core::Condition{core::kRunning, "True", "TrialRunning", "",
-                                                "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"});
-  return t;
+  return MakeLrTrial(name, lr);
 }
 
 std::vector<core::Trial> Trials(int n) {
