@@ -259,7 +259,8 @@ constexpr char kListTrialSummaries[] =
     " FROM trials WHERE namespace = ? AND experiment = ? AND seq > ? ORDER BY seq LIMIT ?";
 #undef KTUNE_TRIAL_COLUMNS
 constexpr char kUpdateTrialStatus[] =
-    "UPDATE trials SET status = ?, resource_version = ?, updated_at = ? WHERE seq = ?";
+    "UPDATE trials SET status = ?, resource_version = ?, updated_at = ? "
+    "WHERE namespace = ? AND name = ?";
 
 constexpr char kInsertObservation[] =
     "INSERT INTO observation_logs (trial_name, time, metric_name, value) VALUES (?, ?, ?, ?)";
@@ -1107,26 +1108,33 @@ absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentSpec(const core::E
 }
 
 template <typename Row>
-absl::Status SqliteStore::WriteStatus(const char* kind, const std::string& key,
-                                      std::optional<int64_t> precondition,
-                                      const std::string& status_text, const std::string& context,
-                                      absl::FunctionRef<absl::StatusOr<Row>()> select,
-                                      absl::FunctionRef<absl::Status(const Row&)> update,
-                                      absl::FunctionRef<Change(const Row&)> change, Row& row) {
+absl::Status SqliteStore::WriteStatus(
+    const char* kind, const core::ObjectMeta& meta, const std::string& status_text,
+    const char* update_sql, absl::FunctionRef<absl::StatusOr<Row>(const std::string&)> select,
+    absl::FunctionRef<Change(const Row&)> change, Row& row) {
+  const std::string key = Key(meta.namespace_, meta.name);
+  const std::string context = absl::StrCat("updating the status of ", kind, " ", key);
+  absl::StatusOr<std::optional<int64_t>> precondition =
+      Precondition(kind, key, meta.resource_version);
+  if (!precondition.ok()) return precondition.status();
   MutexLock lock(mu_);
   std::vector<Change> changes;
   absl::Status status = InTransaction(context, [&]() -> absl::Status {
     mu_.AssertHeld();
-    absl::StatusOr<Row> stored = select();
+    absl::StatusOr<Row> stored = select(context);
     if (!stored.ok()) return stored.status();
     row = *std::move(stored);
-    if (precondition && *precondition != row.resource_version) return Conflict(kind, key);
+    if (*precondition && **precondition != row.resource_version) return Conflict(kind, key);
     if (row.status == status_text) return absl::OkStatus();  // a no-op
     absl::StatusOr<int64_t> revision = BumpRevision(1, context);
     if (!revision.ok()) return revision.status();
     row.resource_version = *revision;
     row.status = status_text;
-    if (absl::Status st = update(row); !st.ok()) return st;
+    absl::StatusOr<sqlite3_stmt*> prepared = Prepare(update_sql);
+    if (!prepared.ok()) return prepared.status();
+    Statement stmt(*prepared);
+    stmt.Bind(row.status).Bind(row.resource_version).Bind(NowDbTime()).Bind(row.ns).Bind(row.name);
+    if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
     changes.push_back(change(row));
     return absl::OkStatus();
   });
@@ -1136,28 +1144,13 @@ absl::Status SqliteStore::WriteStatus(const char* kind, const std::string& key,
 }
 
 absl::StatusOr<core::Experiment> SqliteStore::UpdateExperimentStatus(const core::Experiment& e) {
-  const core::ObjectMeta& meta = e.metadata;
-  const std::string key = Key(meta.namespace_, meta.name);
-  const std::string context = absl::StrCat("updating the status of experiment ", key);
-  absl::StatusOr<std::optional<int64_t>> precondition =
-      Precondition("experiment", key, meta.resource_version);
-  if (!precondition.ok()) return precondition.status();
   Encoded encoded = Split(core::ExperimentToJson(e));
   ExperimentRow row;
   absl::Status written = WriteStatus<ExperimentRow>(
-      "experiment", key, *precondition, encoded.status, context,
-      [&]() -> absl::StatusOr<ExperimentRow> {
+      "experiment", e.metadata, encoded.status, kUpdateExperimentStatus,
+      [&](const std::string& context) -> absl::StatusOr<ExperimentRow> {
         mu_.AssertHeld();
-        return SelectExperiment(meta.namespace_, meta.name, context);
-      },
-      [&](const ExperimentRow& r) -> absl::Status {
-        mu_.AssertHeld();
-        absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateExperimentStatus);
-        if (!prepared.ok()) return prepared.status();
-        Statement stmt(*prepared);
-        stmt.Bind(r.status).Bind(r.resource_version).Bind(NowDbTime()).Bind(r.ns).Bind(r.name);
-        if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
-        return absl::OkStatus();
+        return SelectExperiment(e.metadata.namespace_, e.metadata.name, context);
       },
       [](const ExperimentRow& r) {
         return Change{r.resource_version,
@@ -1424,28 +1417,13 @@ absl::StatusOr<core::Trial> SqliteStore::CreateTrial(const core::Trial& t) {
 }
 
 absl::StatusOr<core::Trial> SqliteStore::UpdateTrialStatus(const core::Trial& t) {
-  const core::ObjectMeta& meta = t.metadata;
-  const std::string key = Key(meta.namespace_, meta.name);
-  const std::string context = absl::StrCat("updating the status of trial ", key);
-  absl::StatusOr<std::optional<int64_t>> precondition =
-      Precondition("trial", key, meta.resource_version);
-  if (!precondition.ok()) return precondition.status();
   Encoded encoded = Split(core::TrialToJson(t));
   TrialRow row;
   absl::Status written = WriteStatus<TrialRow>(
-      "trial", key, *precondition, encoded.status, context,
-      [&]() -> absl::StatusOr<TrialRow> {
+      "trial", t.metadata, encoded.status, kUpdateTrialStatus,
+      [&](const std::string& context) -> absl::StatusOr<TrialRow> {
         mu_.AssertHeld();
-        return SelectTrial(meta.namespace_, meta.name, context);
-      },
-      [&](const TrialRow& r) -> absl::Status {
-        mu_.AssertHeld();
-        absl::StatusOr<sqlite3_stmt*> prepared = Prepare(kUpdateTrialStatus);
-        if (!prepared.ok()) return prepared.status();
-        Statement stmt(*prepared);
-        stmt.Bind(r.status).Bind(r.resource_version).Bind(NowDbTime()).Bind(r.seq);
-        if (const int rc = stmt.Step(); rc != SQLITE_DONE) return SqliteError(db_, rc, context);
-        return absl::OkStatus();
+        return SelectTrial(t.metadata.namespace_, t.metadata.name, context);
       },
       [](const TrialRow& r) {
         return Change{r.resource_version,

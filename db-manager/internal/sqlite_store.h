@@ -194,16 +194,16 @@ class SqliteStore final : public Store {
                                        const std::string& context)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // The transaction of UpdateExperimentStatus and UpdateTrialStatus: reads the row (`select`),
-  // checks `precondition`, leaves a status that is already stored alone (no write, no change),
-  // else bumps the revision, sets the row's status and resource_version, has `update` write
-  // them, and publishes the Change `change` makes of the row. `row` is the row as stored then.
+  // UpdateExperimentStatus and UpdateTrialStatus: checks `meta`'s resource_version as a
+  // precondition against the row `select` reads, leaves a status that is already stored alone
+  // (no write, no change), else bumps the revision and runs `update_sql` (binding status,
+  // resource_version, updated_at, namespace and name), in one transaction, then publishes the
+  // Change `change` makes of the row. `row` is the row as stored then. `kind` names the object
+  // in messages ("experiment", "trial").
   template <typename Row>
-  absl::Status WriteStatus(const char* kind, const std::string& key,
-                           std::optional<int64_t> precondition, const std::string& status_text,
-                           const std::string& context,
-                           absl::FunctionRef<absl::StatusOr<Row>()> select,
-                           absl::FunctionRef<absl::Status(const Row&)> update,
+  absl::Status WriteStatus(const char* kind, const core::ObjectMeta& meta,
+                           const std::string& status_text, const char* update_sql,
+                           absl::FunctionRef<absl::StatusOr<Row>(const std::string&)> select,
                            absl::FunctionRef<Change(const Row&)> change, Row& row)
       ABSL_LOCKS_EXCLUDED(mu_);
 
