@@ -183,6 +183,7 @@ absl::StatusOr<Parameter> Parameter::FromProto(const api::v1::beta1::ParameterSp
       if (seen.insert(value).second) p.list_.push_back(value);
     }
     p.size_ = p.list_.size();
+    p.InitUnitScale();
     return p;
   }
 
@@ -236,7 +237,143 @@ absl::StatusOr<Parameter> Parameter::FromProto(const api::v1::beta1::ParameterSp
   } else if (p.min_ == p.max_) {
     p.size_ = 1;
   }
+  p.InitUnitScale();
   return p;
+}
+
+double Parameter::Transform(double x) const {
+  return log_scale() && kind_ != ParameterKind::kDiscrete ? std::log(x) : x;
+}
+
+void Parameter::InitUnitScale() {
+  if (kind_ == ParameterKind::kCategorical) return;
+  if (kind_ == ParameterKind::kDiscrete) {
+    const size_t m = list_.size();
+    sorted_index_.resize(m);
+    for (size_t i = 0; i < m; ++i) sorted_index_[i] = i;
+    std::vector<double> numbers(m);
+    for (size_t i = 0; i < m; ++i) numbers[i] = ParseNumber(list_[i]).value_or(0);
+    std::stable_sort(sorted_index_.begin(), sorted_index_.end(),
+                     [&](uint64_t a, uint64_t b) { return numbers[a] < numbers[b]; });
+    sorted_value_.resize(m);
+    for (size_t i = 0; i < m; ++i) sorted_value_[i] = numbers[sorted_index_[i]];
+    if (m >= 2) {
+      unit_lo_ = sorted_value_[0] - (sorted_value_[1] - sorted_value_[0]) / 2;
+      unit_hi_ = sorted_value_[m - 1] + (sorted_value_[m - 1] - sorted_value_[m - 2]) / 2;
+    } else {
+      unit_lo_ = unit_hi_ = sorted_value_[0];
+    }
+    sorted_unit_.resize(m);
+    unit_of_list_.resize(m);
+    for (size_t i = 0; i < m; ++i) {
+      sorted_unit_[i] =
+          unit_hi_ > unit_lo_ ? (sorted_value_[i] - unit_lo_) / (unit_hi_ - unit_lo_) : 0.5;
+      unit_of_list_[sorted_index_[i]] = sorted_unit_[i];
+    }
+    return;
+  }
+  double lower = min_, upper = max_;
+  if (has_step() && size_ > 1 && size_ < std::numeric_limits<uint64_t>::max()) {
+    const double last = std::min(min_ + static_cast<double>(size_ - 1) * step_, max_);
+    lower = min_ - step_ / 2;
+    upper = last + step_ / 2;
+    if (log_scale() && lower <= 0) lower = min_;
+  }
+  unit_lo_ = Transform(lower);
+  unit_hi_ = Transform(upper);
+}
+
+double Parameter::UntransformUnit(double u) const {
+  const double t = unit_lo_ + u * (unit_hi_ - unit_lo_);
+  return log_scale() ? std::exp(t) : t;
+}
+
+namespace {
+double ClampUnit(double u) { return std::isnan(u) ? 0.5 : std::clamp(u, 0.0, 1.0); }
+}  // namespace
+
+uint64_t Parameter::IndexAtUnit(double u) const {
+  u = ClampUnit(u);
+  switch (kind_) {
+    case ParameterKind::kCategorical:
+      return std::min<uint64_t>(static_cast<uint64_t>(u * static_cast<double>(size_)), size_ - 1);
+    case ParameterKind::kDiscrete: {
+      // The first sorted value whose cell (up to the midpoint with the next) holds u.
+      size_t i = 0;
+      while (i + 1 < sorted_unit_.size() && u > (sorted_unit_[i] + sorted_unit_[i + 1]) / 2) ++i;
+      return sorted_index_[i];
+    }
+    case ParameterKind::kInt:
+    case ParameterKind::kDouble:
+      break;
+  }
+  if (!finite() || size_ == 1) return 0;
+  const double x = UntransformUnit(u);
+  const double k = std::nearbyint((x - min_) / step_);
+  return static_cast<uint64_t>(std::clamp(k, 0.0, static_cast<double>(size_ - 1)));
+}
+
+double Parameter::UnitOfIndex(uint64_t index) const {
+  switch (kind_) {
+    case ParameterKind::kCategorical:
+      return (static_cast<double>(index) + 0.5) / static_cast<double>(size_);
+    case ParameterKind::kDiscrete:
+      return unit_of_list_[index];
+    case ParameterKind::kInt:
+    case ParameterKind::kDouble:
+      break;
+  }
+  if (unit_hi_ <= unit_lo_) return 0.5;
+  double x = min_;
+  if (has_step()) x = std::min(min_ + static_cast<double>(index) * step_, max_);
+  return std::clamp((Transform(x) - unit_lo_) / (unit_hi_ - unit_lo_), 0.0, 1.0);
+}
+
+std::string Parameter::FromUnit(double u) const {
+  u = ClampUnit(u);
+  if (kind_ == ParameterKind::kDouble && !has_step()) {
+    if (unit_hi_ <= unit_lo_) return Format(min_);
+    return Format(std::clamp(UntransformUnit(u), min_, max_));
+  }
+  return ValueAt(IndexAtUnit(u));
+}
+
+double Parameter::SnapUnit(double u) const {
+  u = ClampUnit(u);
+  if (kind_ == ParameterKind::kDouble && !has_step()) return unit_hi_ > unit_lo_ ? u : 0.5;
+  return UnitOfIndex(IndexAtUnit(u));
+}
+
+std::optional<double> Parameter::ToUnit(std::string_view value) const {
+  if (kind_ == ParameterKind::kCategorical) {
+    for (size_t k = 0; k < list_.size(); ++k) {
+      if (list_[k] == value) return UnitOfIndex(k);
+    }
+    return std::nullopt;
+  }
+  std::optional<double> number = ParseNumber(value);
+  if (!number) return std::nullopt;
+  if (kind_ == ParameterKind::kDiscrete) {
+    for (size_t i = 0; i < sorted_value_.size(); ++i) {
+      if (sorted_value_[i] == *number) return sorted_unit_[i];
+    }
+    return std::nullopt;
+  }
+  if (!(*number >= min_ && *number <= max_)) return std::nullopt;
+  if (!finite() || size_ == 1) {
+    if (unit_hi_ <= unit_lo_) return 0.5;
+    return std::clamp((Transform(*number) - unit_lo_) / (unit_hi_ - unit_lo_), 0.0, 1.0);
+  }
+  if (size_ == std::numeric_limits<uint64_t>::max()) {
+    return std::clamp((Transform(*number) - unit_lo_) / (unit_hi_ - unit_lo_), 0.0, 1.0);
+  }
+  const double k = std::nearbyint((*number - min_) / step_);
+  if (!(k >= 0 && k < static_cast<double>(size_))) return std::nullopt;
+  const uint64_t index = static_cast<uint64_t>(k);
+  // On the grid up to rounding in the text: "0.30000000000000004" is 0.3, "0.35" is no point.
+  const double point = std::min(min_ + k * step_, max_);
+  if (std::fabs(*number - point) > 1e-9 * std::max(step_, std::fabs(point))) return std::nullopt;
+  return UnitOfIndex(index);
 }
 
 std::string Parameter::Format(double value) const {

@@ -70,7 +70,44 @@ class Parameter {
   // and "1" for an int); text that is not a number of this parameter comes back unchanged.
   std::string Canonical(std::string_view value) const;
 
+  // ---- The unit coordinate, for model-based algorithms (sobol, tpe, bayesianoptimization) ----
+  //
+  // Every parameter has one coordinate u in [0, 1].
+  // - double without step: the value's position between min and max, in log space for
+  //   logUniform and logNormal (log_scale()). normal and logNormal keep this geometry: their
+  //   prior is the algorithm's business (mu = (min+max)/2, sigma = (max-min)/6, KATIB.md §8.1).
+  // - int and stepped double with n points: the same scale, widened by half a step at each end
+  //   so that every point owns a cell of [0, 1] (of equal width on a linear scale): point k
+  //   sits at the centre of its cell and FromUnit maps the whole cell to it. On a log scale
+  //   the lower end is widened only while it stays positive.
+  // - discrete: the listed numbers in increasing order, placed linearly by value between the
+  //   smallest and the largest, each owning the cell up to the midpoints with its neighbours
+  //   (the end cells widened by half a neighbour gap). One listed value sits at 0.5.
+  // - categorical: value number k of n owns the cell [k/n, (k+1)/n) and sits at its centre.
+  // A parameter with a single value (min == max) sits at 0.5.
+  bool log_scale() const {
+    return distribution_ == Distribution::kLogUniform || distribution_ == Distribution::kLogNormal;
+  }
+  // The coordinate of a value written as text (Canonical rules: "1.0" is the int 1), or
+  // nullopt when the text is not a value of this parameter: not a number, outside [min, max],
+  // not a listed value, or (int, stepped double) not on the grid after rounding to it.
+  std::optional<double> ToUnit(std::string_view value) const;
+  // The value at coordinate u (clamped into [0, 1]; NaN is taken as 0.5): unstepped doubles
+  // exactly (then Format), every other kind the point whose cell holds u.
+  std::string FromUnit(double u) const;
+  // The coordinate of FromUnit(u): the centre of u's cell, or u itself for an unstepped double.
+  double SnapUnit(double u) const;
+  // The number of a finite parameter's point whose cell holds u (ValueAt order: grid order for
+  // int and stepped doubles, list order for discrete and categorical); 0 for an unstepped double.
+  uint64_t IndexAtUnit(double u) const;
+  // The coordinate of point number `index` (< size()) of a finite parameter.
+  double UnitOfIndex(uint64_t index) const;
+
  private:
+  // Unit-coordinate scale: position t(x) = (T(x) - lo) / (hi - lo), T = log or identity.
+  void InitUnitScale();
+  double Transform(double x) const;
+  double UntransformUnit(double u) const;
   std::string name_;
   ParameterKind kind_ = ParameterKind::kDouble;
   Distribution distribution_ = Distribution::kUniform;
@@ -82,6 +119,13 @@ class Parameter {
   int decimals_ = -1;  // stepped double: decimals to print, -1 = shortest round trip
   std::vector<std::string> list_;
   uint64_t size_ = 0;
+  double unit_lo_ = 0;  // T(lower end of the widened range)
+  double unit_hi_ = 0;  // T(upper end); unit_lo_ == unit_hi_: a single value
+  // discrete: list indices by increasing value, their numbers and cell centres.
+  std::vector<uint64_t> sorted_index_;
+  std::vector<double> sorted_value_;
+  std::vector<double> sorted_unit_;
+  std::vector<double> unit_of_list_;  // discrete: the coordinate of list_[i]
 };
 
 // The parameters of an experiment, in the order of its spec.
