@@ -13,6 +13,8 @@ packages=(
   libabsl-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsqlite3-dev libyaml-cpp-dev nlohmann-json3-dev libre2-dev libspdlog-dev libcxxopts-dev
   libcpp-httplib-dev libeigen3-dev libssl-dev
+  # bounded L-BFGS (LBFGSpp, header-only over Eigen) for the bayesianoptimization plugin
+  liblbfgspp-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # the quickstart's training script and the e2e tests
