@@ -3,8 +3,10 @@
 // search space as Katib parameter specs and its known minimum. bench/optuna_quality.py holds
 // the same definitions in Python; keep the two in step (bench/README.md, "Suggestion quality").
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <string_view>
@@ -173,10 +175,52 @@ inline const std::vector<Function>& Suite() {
   return *suite;
 }
 
-// The function named `name`, or nullptr.
-inline const Function* FindFunction(std::string_view name) {
+inline std::vector<ParamSpec> FindMixedParams() {
   for (const Function& f : Suite()) {
-    if (f.name == name) return &f;
+    if (f.name == "mixed") return f.params;
+  }
+  return {};
+}
+
+namespace detail {
+// "discrete": mixed with x restricted to the integers -5..10, a finite space of 16 x 11 x 4 =
+// 704 points, for checking that an algorithm never repeats a point (suggestion_quality_bench
+// fails when one does). Its minimum is found by enumeration (0.5, at opt = "sgd", x = -1,
+// n = 4: "adam"'s centre x = 2.5 is off the integers).
+inline double Discrete(const Point& x) { return Mixed(x); }
+
+inline double DiscreteMinimum() {
+  double best = std::numeric_limits<double>::infinity();
+  for (int x = -5; x <= 10; ++x) {
+    for (int n = 0; n <= 20; n += 2) {
+      for (int c = 0; c < 4; ++c) {
+        best = std::min(best, Discrete({static_cast<double>(x), static_cast<double>(n),
+                                        static_cast<double>(c)}));
+      }
+    }
+  }
+  return best;
+}
+}  // namespace detail
+
+// Functions outside the suite (not run by default), for checks rather than for the tables.
+inline const std::vector<Function>& Extras() {
+  static const std::vector<Function>* const extras = [] {
+    auto* s = new std::vector<Function>();
+    std::vector<ParamSpec> params = FindMixedParams();
+    params[0].type = ParamSpec::Type::kInt;
+    s->push_back({"discrete", params, detail::DiscreteMinimum(), &detail::Discrete});
+    return s;
+  }();
+  return *extras;
+}
+
+// The function named `name` (of the suite or the extras), or nullptr.
+inline const Function* FindFunction(std::string_view name) {
+  for (const auto* list : {&Suite(), &Extras()}) {
+    for (const Function& f : *list) {
+      if (f.name == name) return &f;
+    }
   }
   return nullptr;
 }
