@@ -9,14 +9,14 @@
 #   FUNCTIONS  [all]      comma-separated subset of branin,hartmann6,rosenbrock5,ackley5,levy4,mixed
 #   SEEDS [10]  BUDGET [100]  PARALLEL [1,4]  JOBS [1]
 #   SETTINGS              extra flags for the C++ harness, e.g. "--settings tpe:gamma=0.25"
-#   OUT [quality-out]     where the JSON files and the comparison go
+#   OUT [BUILD_DIR/quality-out]     where the JSON files and the comparison go
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build}
+build=$(cd "${1:-$here/../build}" && pwd)
 bin=$build/bin/suggestion_quality_bench
 [[ -x $bin ]] || { echo "no $bin: build the suggestion_quality_bench target first" >&2; exit 2; }
 python=/usr/bin/python3
-out=${OUT:-quality-out}
+out=${OUT:-$build/quality-out}
 mkdir -p "$out"
 all=branin,hartmann6,rosenbrock5,ackley5,levy4,mixed
 functions=${FUNCTIONS:-$all}

@@ -11,7 +11,7 @@
 #   bench/run_e2e_quality.sh [BUILD_DIR]
 # Environment: ALGORITHM [random]  SEEDS [3]  TRIALS [50]  PARALLEL [1]
 #   SETTINGS  extra algorithmSettings as name=value,name=value (random_state is set per seed)
-#   OUT [e2e-quality-out]  experiment files, stores, logs and results.json
+#   OUT [BUILD_DIR/e2e-quality-out]  experiment files, stores, logs and results.json
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -26,7 +26,7 @@ algorithm=${ALGORITHM:-random}
 seeds=${SEEDS:-3}
 trials=${TRIALS:-50}
 parallel=${PARALLEL:-1}
-out=$(mkdir -p "${OUT:-e2e-quality-out}" && cd "${OUT:-e2e-quality-out}" && pwd)
+out=$(mkdir -p "${OUT:-$build/e2e-quality-out}" && cd "${OUT:-$build/e2e-quality-out}" && pwd)
 
 extra_settings=""
 bench_settings=()
@@ -90,7 +90,8 @@ $extra_settings  parallelTrialCount: $parallel
             restartPolicy: Never
 EOF
   "$ktune" run "$yaml" --db "$out/$name.db" --log-dir "$out/logs" --workdir "$out" --replace \
-    --output json > "$out/$name.json" 2> "$out/$name.log"
+    --output json > "$out/$name.json" 2> "$out/$name.log" ||
+    { echo "ktune run failed for seed $seed; see $out/$name.log:" >&2; tail -n 5 "$out/$name.log" >&2; exit 1; }
   results+=("$out/$name.json")
 done
 end=$(date +%s.%N)
