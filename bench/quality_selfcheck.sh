@@ -45,4 +45,8 @@ if [[ $status -ne 0 ]]; then
 else
   echo "ok: grid,random on discrete (600 of 704 points) -> no invalid or repeated point"
 fi
-[[ $failures -eq 0 ]] && echo "all self-checks passed" || { echo "$failures self-check(s) failed"; exit 1; }
+if [[ $failures -ne 0 ]]; then
+  echo "$failures self-check(s) failed"
+  exit 1
+fi
+echo "all self-checks passed"
