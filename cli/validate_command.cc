@@ -11,6 +11,7 @@
 #include "core/defaults.h"
 #include "core/validation.h"
 #include "cxxopts.hpp"
+#include "suggestion/in_process.h"
 #include "suggestion/registry.h"
 
 namespace ktune::cli {
@@ -51,6 +52,9 @@ int ValidateCommand(int argc, char** argv) {
   const auto files = args["files"].as<std::vector<std::string>>();
   const bool print_defaults = args.count("print-defaults") > 0;
   const bool strict = args.count("strict") > 0;
+  std::unique_ptr<suggestion::AlgorithmRegistry> registry =
+      suggestion::AlgorithmRegistry::CreateDefault();
+  suggestion::InProcessSuggestionService suggestions(*registry);
   core::ValidationOptions validation = DefaultValidationOptions();
   if (args.count("configmap")) {
     absl::StatusOr<std::vector<core::ConfigMap>> maps =
@@ -102,6 +106,19 @@ int ValidateCommand(int argc, char** argv) {
       std::cerr << prefix << "warning: " << e.ToString() << "\n";
       if (strict) failed = true;
     }
+    bool settings_warned = false;
+    // The algorithm's own check of its settings (Katib's messages). Katib's webhook admits such
+    // an experiment and its Suggestion then fails; `ktune run` refuses it up front.
+    if (experiment->spec.algorithm &&
+        registry->Find(experiment->spec.algorithm->algorithm_name).ok()) {
+      if (absl::Status st = suggestions.ValidateAlgorithmSettings(*experiment); !st.ok()) {
+        std::cerr << prefix << "warning: spec.algorithm.algorithmSettings: " << st.message()
+                  << " (Katib admits the experiment, then fails it with \"Validation failed: "
+                     "ValidateAlgorithmSettings Error\"; ktune run refuses it)\n";
+        settings_warned = true;
+        if (strict) failed = true;
+      }
+    }
     if (failed) {
       all_valid = false;
       continue;
@@ -112,8 +129,9 @@ int ValidateCommand(int argc, char** argv) {
       std::cout << core::ToYaml(core::ExperimentToJson(*experiment));
     } else {
       std::cerr << file
-                << (problems.empty() ? ": valid\n"
-                                     : ": valid (Katib admits it; see the warnings)\n");
+                << (problems.empty() && !settings_warned
+                        ? ": valid\n"
+                        : ": valid (Katib admits it; see the warnings)\n");
     }
   }
   return all_valid ? 0 : 1;
