@@ -167,10 +167,11 @@ TEST_F(InProcessTest, UnknownAlgorithmListsTheAvailableOnes) {
   EXPECT_EQ(open.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(
       open.message(),
-      R"(unknown algorithm "foo"; available algorithms: grid, random, test-abi10, test-recorder)");
+      R"(unknown algorithm "foo"; available algorithms: bayesianoptimization, grid, multivariate-tpe, random, sobol, test-abi10, test-recorder, tpe)");
   EXPECT_EQ(service_.ValidateAlgorithmSettings(e), open);
   EXPECT_THAT(service_.AlgorithmNames(),
-              ElementsAre("grid", "random", "test-abi10", "test-recorder"));
+              ElementsAre("bayesianoptimization", "grid", "multivariate-tpe", "random", "sobol",
+                          "test-abi10", "test-recorder", "tpe"));
 }
 
 TEST_F(InProcessTest, ValidationErrorsComeFromTheAlgorithm) {
