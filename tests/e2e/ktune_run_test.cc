@@ -277,7 +277,7 @@ TEST_F(KtuneRunTest, UnknownAlgorithmListsTheAvailableOnes) {
   Result r = Run({"run", yaml.string(), "--db", (dir_ / "u.db").string()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("bayesian-magic"));
-  EXPECT_THAT(r.err, HasSubstr("grid, random"));
+  EXPECT_THAT(r.err, HasSubstr("bayesianoptimization, grid, multivariate-tpe, random, sobol, tpe"));
 }
 
 TEST_F(KtuneRunTest, BadYamlReportsLineAndColumn) {
