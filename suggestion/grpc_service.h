@@ -1,0 +1,185 @@
+#pragma once
+// Katib's gRPC Suggestion service (api.proto: GetSuggestions, ValidateAlgorithmSettings) over
+// the algorithm plugins of an AlgorithmRegistry, and a server that runs it with the gRPC health
+// service: what `ktune suggestion` serves and Katib's controller calls in place of its
+// per-experiment suggestion pods.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "api/api.grpc.pb.h"
+#include "core/mutex.h"
+#include "grpcpp/server.h"
+#include "suggestion/registry.h"
+
+namespace ktune::suggestion {
+
+// One plugin instance per experiment, keyed by the experiment's name. Katib sends the whole
+// trial history on every call; the service diffs it against what the instance has been sent
+// (TrialDelta), so the plugin gets the full history on its first call and afterwards only the
+// trials that are new or whose status changed (ktune_algorithm.h, "Instances and history").
+// Trials an algorithm never learns from (IsSentToAlgorithm) are never sent.
+//
+// A fresh instance, sent the full history, is made when:
+//   - the service has none for the experiment (first call, after a restart of the service, or
+//     after the experiment was evicted, see below);
+//   - the experiment's spec changed: another algorithm name, other parameters, objective or
+//     NAS config, or other algorithm settings. Settings that the plugin itself returned in a
+//     reply (GetSuggestionsReply.algorithm, which Katib merges into the next request's
+//     settings) are the plugin's own and do not count;
+//   - the request carries fewer trials than the instance has been sent (trials were deleted,
+//     or the experiment was re-created under the same name);
+//   - the previous call ended Cancelled or DeadlineExceeded (the instance's state is
+//     unspecified then, as in the in-process adapter).
+// A plugin's save_state is not used: the service keeps nothing across its own restarts; the
+// next request's history rebuilds the instance.
+//
+// Bounded memory: at most Options::max_experiments instances are kept. Beyond that the least
+// recently used experiment that has no call in flight is evicted (its instance destroyed);
+// its next request rebuilds it from the history it carries, as after a restart.
+//
+// Deadlines and cancellation: the call's gRPC deadline and the client's cancellation reach
+// the plugin as CallOptions (ABI 1.1 plugins see them through the host table; a cancellation
+// is noticed within about 20 ms by a watcher thread that polls the calls in flight).
+//
+// Errors: INVALID_ARGUMENT with a message for a malformed request (no experiment name, no
+// algorithm name, an unknown algorithm (listing the available ones), one this service does
+// not serve, no parameters, a current_request_number that is not in 1..max_request_number, a
+// total_request_number below it, a trial without a name, trials whose assignments do not
+// match the parameters) and for bad settings (the plugin's message, prefixed with the
+// algorithm name); the plugin's own code otherwise; UNAVAILABLE once Shutdown began. Never
+// crashes on a malformed request.
+//
+// Thread-safe: calls for different experiments run concurrently; calls for one experiment
+// are serialized. `registry` is borrowed and must outlive the service.
+class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
+ public:
+  struct Options {
+    // The algorithm served ("random"), or "all" (or empty) for every algorithm the registry
+    // has.
+    std::string algorithm = "all";
+    // Experiments whose instance is kept (at least 1).
+    size_t max_experiments = 1000;
+    // The largest current_request_number accepted in one call.
+    int32_t max_request_number = 10000;
+    // Threads a plugin may keep busy per call (ktune_host_v1.thread_budget); 0: the machine's
+    // hardware threads.
+    uint32_t thread_budget = 0;
+  };
+
+  // InvalidArgument listing the available algorithms when options.algorithm is not "all" and
+  // the registry has no such algorithm.
+  static absl::StatusOr<std::unique_ptr<SuggestionGrpcService>> Create(
+      const AlgorithmRegistry& registry, Options options);
+  ~SuggestionGrpcService() override;
+
+  grpc::Status GetSuggestions(grpc::ServerContext* context,
+                              const api::v1::beta1::GetSuggestionsRequest* request,
+                              api::v1::beta1::GetSuggestionsReply* reply) override;
+  grpc::Status ValidateAlgorithmSettings(
+      grpc::ServerContext* context, const api::v1::beta1::ValidateAlgorithmSettingsRequest* request,
+      api::v1::beta1::ValidateAlgorithmSettingsReply* reply) override;
+
+  // The algorithms served, sorted.
+  std::vector<std::string> AlgorithmNames() const;
+  // Experiments that have an instance now.
+  size_t experiments() const;
+  // Cancels the calls in flight and refuses new ones with UNAVAILABLE (for a server's
+  // shutdown). Idempotent.
+  void CancelAll();
+
+ private:
+  struct Session;
+  struct ActiveCall;
+  SuggestionGrpcService(const AlgorithmRegistry& registry, Options options);
+
+  // The plugin serving `name`, or INVALID_ARGUMENT.
+  absl::StatusOr<const AlgorithmPlugin*> Served(const std::string& name) const;
+  absl::StatusOr<const AlgorithmPlugin*> CheckExperiment(
+      const api::v1::beta1::Experiment& experiment) const;
+  absl::Status Suggest(const api::v1::beta1::GetSuggestionsRequest& request,
+                       const CallOptions& options, api::v1::beta1::GetSuggestionsReply* reply);
+  std::shared_ptr<Session> Acquire(const std::string& experiment);
+  void Release(const std::shared_ptr<Session>& session);
+  void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Watch();
+
+  const AlgorithmRegistry& registry_;
+  const Options options_;
+  const HostInfo host_;
+
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // experiment names, most recent first
+
+  // The calls in flight, for the watcher that turns a client's cancellation into CallOptions.
+  Mutex watch_mu_;
+  CondVar watch_cv_;
+  absl::flat_hash_set<ActiveCall*> calls_ ABSL_GUARDED_BY(watch_mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(watch_mu_) = false;
+  bool stop_watcher_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watcher_;
+};
+
+// A gRPC server with SuggestionGrpcService and the gRPC health service (grpc.health.v1
+// Health/Check): SERVING for "manager.v1beta1.Suggestion" (the name Katib's probe asks for)
+// and for "", NOT_FOUND for any other name, NOT_SERVING for both once shutdown began.
+// Plaintext (Katib's suggestion services are). Thread-safe.
+class SuggestionServer {
+ public:
+  struct Options {
+    // Where to listen: a host name or address; servers listen on loopback unless told
+    // otherwise ("0.0.0.0" or "::" for every interface).
+    std::string address = "127.0.0.1";
+    int port = 6789;  // 0: a free port
+    // The largest request accepted (Katib's history grows with the trials: about 200 bytes
+    // per trial of 6 parameters).
+    int max_message_bytes = 64 << 20;
+    SuggestionGrpcService::Options service;
+  };
+
+  // Builds the service and listens. InvalidArgument for an unknown algorithm (as
+  // SuggestionGrpcService::Create), Unavailable when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<SuggestionServer>> Start(const AlgorithmRegistry& registry,
+                                                                 Options options);
+  // Shuts down (grace of 5 s) unless Shutdown was called.
+  ~SuggestionServer();
+
+  // "127.0.0.1:6789" (an IPv6 address in brackets): where clients connect.
+  const std::string& target() const { return target_; }
+  int port() const { return port_; }
+  SuggestionGrpcService& service() { return *service_; }
+
+  // Health NOT_SERVING, calls in flight cancelled and new ones refused, then stops accepting
+  // and waits for the calls in flight, at most until `grace` has passed (then they are
+  // cancelled by gRPC too). Idempotent.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Blocks until Shutdown has run (from another thread).
+  void Wait();
+
+ private:
+  SuggestionServer() = default;
+
+  std::unique_ptr<SuggestionGrpcService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string target_;
+  int port_ = 0;
+  Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The health service name Katib's suggestion probe checks (KATIB.md §0).
+inline constexpr char kSuggestionHealthService[] = "manager.v1beta1.Suggestion";
+
+}  // namespace ktune::suggestion
