@@ -153,7 +153,7 @@ class SuggestionServer {
   // SuggestionGrpcService::Create), Unavailable when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<SuggestionServer>> Start(const AlgorithmRegistry& registry,
                                                                  Options options);
-  // Shuts down (grace of 5 s) unless Shutdown was called.
+  // Shuts down unless Shutdown was called.
   ~SuggestionServer();
 
   // "127.0.0.1:6789" (an IPv6 address in brackets): where clients connect.
@@ -161,10 +161,10 @@ class SuggestionServer {
   int port() const { return port_; }
   SuggestionGrpcService& service() { return *service_; }
 
-  // Health NOT_SERVING, calls in flight cancelled and new ones refused, then stops accepting
-  // and waits for the calls in flight, at most until `grace` has passed (then they are
-  // cancelled by gRPC too). Idempotent.
-  void Shutdown(absl::Duration grace = absl::Seconds(5));
+  // Health NOT_SERVING, the calls in flight cancelled (their plugins told through
+  // CallOptions) and new ones refused; then stops listening, closing client connections once
+  // `grace` has passed, and returns when the calls in flight have returned. Idempotent.
+  void Shutdown(absl::Duration grace = absl::ZeroDuration());
   // Blocks until Shutdown has run (from another thread).
   void Wait();
 
