@@ -2,16 +2,21 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <exception>
+#include <functional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/number.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/message_allocator.h"
 #include "spdlog/spdlog.h"
 #include "suggestion/trial_delta.h"
 
@@ -19,9 +24,6 @@ namespace ktune::suggestion {
 namespace {
 
 namespace api = ::api::v1::beta1;
-
-// How often the watcher looks for cancelled calls while some are in flight.
-constexpr auto kWatchPeriod = std::chrono::milliseconds(20);
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -122,9 +124,97 @@ struct SuggestionGrpcService::Session {
   std::list<std::string>::iterator lru;
 };
 
-struct SuggestionGrpcService::ActiveCall {
-  grpc::ServerContext* context = nullptr;
+// One GetSuggestions call: its cancellation flag, set by gRPC (OnCancel) or CancelAll, is the
+// plugin's CallOptions::cancelled.
+class SuggestionGrpcService::Reactor final : public grpc::ServerUnaryReactor {
+ public:
+  void OnCancel() override { cancelled.store(true, std::memory_order_relaxed); }
+  void OnDone() override { delete this; }
+
   std::atomic<bool> cancelled{false};
+};
+
+// Threads for GetSuggestions calls: one per job in flight, created when no idle one can take
+// a job (up to `max`), kept for reuse, joined by the destructor (after the queue ran dry).
+class SuggestionGrpcService::WorkerPool {
+ public:
+  explicit WorkerPool(size_t max) : max_(std::max<size_t>(max, 1)) {}
+  ~WorkerPool() {
+    {
+      MutexLock lock(mu_);
+      stop_ = true;
+      cv_.SignalAll();
+    }
+    for (std::thread& t : threads_) t.join();
+  }
+
+  void Run(std::function<void()> job) {
+    MutexLock lock(mu_);
+    jobs_.push_back(std::move(job));
+    // Each idle worker takes one job; start another for the jobs no idle worker will take.
+    if (jobs_.size() > idle_ && threads_.size() < max_) {
+      threads_.emplace_back([this] { Loop(); });
+    } else {
+      cv_.Signal();
+    }
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::function<void()> job;
+      {
+        MutexLock lock(mu_);
+        while (jobs_.empty() && !stop_) {
+          ++idle_;
+          cv_.Wait(mu_);
+          --idle_;
+        }
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      job();
+    }
+  }
+
+  const size_t max_;
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  size_t idle_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+// Request and reply of each GetSuggestions in one protobuf arena, freed with the call.
+class SuggestionGrpcService::ArenaAllocator final
+    : public grpc::MessageAllocator<api::GetSuggestionsRequest, api::GetSuggestionsReply> {
+ public:
+  grpc::MessageHolder<api::GetSuggestionsRequest, api::GetSuggestionsReply>* AllocateMessages()
+      override {
+    return new Holder();
+  }
+
+ private:
+  class Holder final
+      : public grpc::MessageHolder<api::GetSuggestionsRequest, api::GetSuggestionsReply> {
+   public:
+    Holder() : arena_(Options()) {
+      set_request(google::protobuf::Arena::CreateMessage<api::GetSuggestionsRequest>(&arena_));
+      set_response(google::protobuf::Arena::CreateMessage<api::GetSuggestionsReply>(&arena_));
+    }
+    void Release() override { delete this; }
+
+   private:
+    static google::protobuf::ArenaOptions Options() {
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 16 << 10;
+      options.max_block_size = 1 << 20;
+      return options;
+    }
+    google::protobuf::Arena arena_;
+  };
 };
 
 absl::StatusOr<std::unique_ptr<SuggestionGrpcService>> SuggestionGrpcService::Create(
@@ -142,37 +232,17 @@ SuggestionGrpcService::SuggestionGrpcService(const AlgorithmRegistry& registry, 
     : registry_(registry),
       options_(std::move(options)),
       host_(HostInfoFor(options_)),
-      watcher_([this] { Watch(); }) {}
-
-SuggestionGrpcService::~SuggestionGrpcService() {
-  {
-    MutexLock lock(watch_mu_);
-    stop_watcher_ = true;
-    watch_cv_.SignalAll();
-  }
-  watcher_.join();
+      allocator_(std::make_unique<ArenaAllocator>()),
+      pool_(std::make_unique<WorkerPool>(options_.max_threads)) {
+  SetMessageAllocatorFor_GetSuggestions(allocator_.get());
 }
 
-void SuggestionGrpcService::Watch() {
-  MutexLock lock(watch_mu_);
-  while (!stop_watcher_) {
-    if (calls_.empty()) {
-      watch_cv_.Wait(watch_mu_);
-      continue;
-    }
-    watch_cv_.WaitUntil(watch_mu_, std::chrono::steady_clock::now() + kWatchPeriod);
-    for (ActiveCall* call : calls_) {
-      if (!call->cancelled.load(std::memory_order_relaxed) && call->context->IsCancelled()) {
-        call->cancelled.store(true, std::memory_order_relaxed);
-      }
-    }
-  }
-}
+SuggestionGrpcService::~SuggestionGrpcService() = default;
 
 void SuggestionGrpcService::CancelAll() {
-  MutexLock lock(watch_mu_);
+  MutexLock lock(calls_mu_);
   shutting_down_ = true;
-  for (ActiveCall* call : calls_) call->cancelled.store(true, std::memory_order_relaxed);
+  for (Reactor* call : calls_) call->cancelled.store(true, std::memory_order_relaxed);
 }
 
 std::vector<std::string> SuggestionGrpcService::AlgorithmNames() const {
@@ -263,34 +333,42 @@ void SuggestionGrpcService::EvictLocked() {
   }
 }
 
-grpc::Status SuggestionGrpcService::GetSuggestions(grpc::ServerContext* context,
-                                                   const api::GetSuggestionsRequest* request,
-                                                   api::GetSuggestionsReply* reply) {
-  try {
-    ActiveCall call;
-    call.context = context;
-    {
-      MutexLock lock(watch_mu_);
-      if (shutting_down_) return grpc::Status(grpc::UNAVAILABLE, "the service is shutting down");
-      if (calls_.empty()) watch_cv_.Signal();
-      calls_.insert(&call);
+grpc::ServerUnaryReactor* SuggestionGrpcService::GetSuggestions(
+    grpc::CallbackServerContext* context, const api::GetSuggestionsRequest* request,
+    api::GetSuggestionsReply* reply) {
+  auto* reactor = new Reactor();
+  {
+    MutexLock lock(calls_mu_);
+    if (shutting_down_) {
+      reactor->Finish(grpc::Status(grpc::UNAVAILABLE, "the service is shutting down"));
+      return reactor;
     }
-    CallOptions options;
-    options.cancelled = &call.cancelled;
-    if (context->deadline() != std::chrono::system_clock::time_point::max()) {
-      options.deadline = absl::FromChrono(context->deadline());
-    }
-    if (context->IsCancelled()) call.cancelled.store(true);
-    absl::Status status = Suggest(*request, options, reply);
-    {
-      MutexLock lock(watch_mu_);
-      calls_.erase(&call);
-    }
-    if (!status.ok()) reply->Clear();
-    return ToGrpc(status);
-  } catch (const std::exception& e) {
-    return grpc::Status(grpc::INTERNAL, absl::StrCat("GetSuggestions: ", e.what()));
+    calls_.insert(reactor);
   }
+  CallOptions options;
+  options.cancelled = &reactor->cancelled;
+  if (context->deadline() != std::chrono::system_clock::time_point::max()) {
+    options.deadline = absl::FromChrono(context->deadline());
+  }
+  // The plugin call may take long: never on a gRPC thread. `request` and `reply` live until
+  // Finish.
+  pool_->Run([this, reactor, request, reply, options] {
+    grpc::Status status;
+    try {
+      absl::Status result = Suggest(*request, options, reply);
+      if (!result.ok()) reply->Clear();
+      status = ToGrpc(result);
+    } catch (const std::exception& e) {
+      reply->Clear();
+      status = grpc::Status(grpc::INTERNAL, absl::StrCat("GetSuggestions: ", e.what()));
+    }
+    {
+      MutexLock lock(calls_mu_);
+      calls_.erase(reactor);
+    }
+    reactor->Finish(status);
+  });
+  return reactor;
 }
 
 absl::Status SuggestionGrpcService::Suggest(const api::GetSuggestionsRequest& request,
@@ -400,16 +478,20 @@ absl::Status SuggestionGrpcService::Suggest(const api::GetSuggestionsRequest& re
   return absl::OkStatus();
 }
 
-grpc::Status SuggestionGrpcService::ValidateAlgorithmSettings(
-    grpc::ServerContext* /*context*/, const api::ValidateAlgorithmSettingsRequest* request,
+grpc::ServerUnaryReactor* SuggestionGrpcService::ValidateAlgorithmSettings(
+    grpc::CallbackServerContext* context, const api::ValidateAlgorithmSettingsRequest* request,
     api::ValidateAlgorithmSettingsReply* /*reply*/) {
+  // Quick (a settings check): answered on the gRPC thread.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   try {
     absl::StatusOr<const AlgorithmPlugin*> plugin = CheckExperiment(request->experiment());
-    if (!plugin.ok()) return ToGrpc(plugin.status());
-    return ToGrpc((*plugin)->ValidateSettings(request->experiment()));
+    reactor->Finish(
+        ToGrpc(plugin.ok() ? (*plugin)->ValidateSettings(request->experiment()) : plugin.status()));
   } catch (const std::exception& e) {
-    return grpc::Status(grpc::INTERNAL, absl::StrCat("ValidateAlgorithmSettings: ", e.what()));
+    reactor->Finish(
+        grpc::Status(grpc::INTERNAL, absl::StrCat("ValidateAlgorithmSettings: ", e.what())));
   }
+  return reactor;
 }
 
 // ---- SuggestionServer ----------------------------------------------------------------------

@@ -10,7 +10,6 @@
 #include <list>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -50,8 +49,13 @@ namespace ktune::suggestion {
 // its next request rebuilds it from the history it carries, as after a restart.
 //
 // Deadlines and cancellation: the call's gRPC deadline and the client's cancellation reach
-// the plugin as CallOptions (ABI 1.1 plugins see them through the host table; a cancellation
-// is noticed within about 20 ms by a watcher thread that polls the calls in flight).
+// the plugin as CallOptions (ABI 1.1 plugins see them through the host table).
+//
+// Threads and memory: gRPC's callback API; each GetSuggestions runs on a worker thread of the
+// service (one per call in flight, created on demand up to Options::max_threads and kept for
+// reuse), so a long plugin call never holds a gRPC thread. Requests are parsed into a
+// protobuf arena: Katib's history (thousands of trials in every request) costs no per-field
+// allocation.
 //
 // Errors: INVALID_ARGUMENT with a message for a malformed request (no experiment name, no
 // algorithm name, an unknown algorithm (listing the available ones), one this service does
@@ -63,7 +67,7 @@ namespace ktune::suggestion {
 //
 // Thread-safe: calls for different experiments run concurrently; calls for one experiment
 // are serialized. `registry` is borrowed and must outlive the service.
-class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
+class SuggestionGrpcService final : public api::v1::beta1::Suggestion::CallbackService {
  public:
   struct Options {
     // The algorithm served ("random"), or "all" (or empty) for every algorithm the registry
@@ -76,6 +80,8 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
     // Threads a plugin may keep busy per call (ktune_host_v1.thread_budget); 0: the machine's
     // hardware threads.
     uint32_t thread_budget = 0;
+    // GetSuggestions calls that run at once; more wait for a worker.
+    size_t max_threads = 256;
   };
 
   // InvalidArgument listing the available algorithms when options.algorithm is not "all" and
@@ -84,11 +90,12 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
       const AlgorithmRegistry& registry, Options options);
   ~SuggestionGrpcService() override;
 
-  grpc::Status GetSuggestions(grpc::ServerContext* context,
-                              const api::v1::beta1::GetSuggestionsRequest* request,
-                              api::v1::beta1::GetSuggestionsReply* reply) override;
-  grpc::Status ValidateAlgorithmSettings(
-      grpc::ServerContext* context, const api::v1::beta1::ValidateAlgorithmSettingsRequest* request,
+  grpc::ServerUnaryReactor* GetSuggestions(grpc::CallbackServerContext* context,
+                                           const api::v1::beta1::GetSuggestionsRequest* request,
+                                           api::v1::beta1::GetSuggestionsReply* reply) override;
+  grpc::ServerUnaryReactor* ValidateAlgorithmSettings(
+      grpc::CallbackServerContext* context,
+      const api::v1::beta1::ValidateAlgorithmSettingsRequest* request,
       api::v1::beta1::ValidateAlgorithmSettingsReply* reply) override;
 
   // The algorithms served, sorted.
@@ -101,7 +108,9 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
 
  private:
   struct Session;
-  struct ActiveCall;
+  class Reactor;
+  class WorkerPool;
+  class ArenaAllocator;
   SuggestionGrpcService(const AlgorithmRegistry& registry, Options options);
 
   // The plugin serving `name`, or INVALID_ARGUMENT.
@@ -113,7 +122,6 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
   std::shared_ptr<Session> Acquire(const std::string& experiment);
   void Release(const std::shared_ptr<Session>& session);
   void EvictLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Watch();
 
   const AlgorithmRegistry& registry_;
   const Options options_;
@@ -123,13 +131,13 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::Service {
   absl::flat_hash_map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // experiment names, most recent first
 
-  // The calls in flight, for the watcher that turns a client's cancellation into CallOptions.
-  Mutex watch_mu_;
-  CondVar watch_cv_;
-  absl::flat_hash_set<ActiveCall*> calls_ ABSL_GUARDED_BY(watch_mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(watch_mu_) = false;
-  bool stop_watcher_ ABSL_GUARDED_BY(watch_mu_) = false;
-  std::thread watcher_;
+  // The GetSuggestions calls in flight, for CancelAll.
+  Mutex calls_mu_;
+  absl::flat_hash_set<Reactor*> calls_ ABSL_GUARDED_BY(calls_mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(calls_mu_) = false;
+
+  std::unique_ptr<ArenaAllocator> allocator_;
+  std::unique_ptr<WorkerPool> pool_;  // destroyed first: joins the workers
 };
 
 // A gRPC server with SuggestionGrpcService and the gRPC health service (grpc.health.v1
