@@ -119,6 +119,7 @@ struct SuggestionGrpcService::Session {
   TrialDelta delta ABSL_GUARDED_BY(mu);
   // Settings names the plugin returned in a reply: they are its own and do not change the key.
   absl::flat_hash_set<std::string> owned_settings ABSL_GUARDED_BY(mu);
+  int32_t last_total ABSL_GUARDED_BY(mu) = 0;  // of the last successful call
 
   int active = 0;  // calls holding it (service mu_)
   std::list<std::string>::iterator lru;
@@ -413,8 +414,8 @@ absl::Status SuggestionGrpcService::Suggest(const api::GetSuggestionsRequest& re
     const char* why = nullptr;
     if (session->plugin != *plugin || key != session->key) {
       why = "its spec changed";
-    } else if (static_cast<size_t>(request.trials_size()) < session->delta.known()) {
-      why = "the request has fewer trials than the instance was sent";
+    } else if (request.total_request_number() < session->last_total) {
+      why = "its total_request_number went back (the experiment was re-created)";
     }
     if (why != nullptr) {
       spdlog::info("experiment {}: {}; starting a new instance of {}", experiment.name(), why,
@@ -432,6 +433,7 @@ absl::Status SuggestionGrpcService::Suggest(const api::GetSuggestionsRequest& re
     session->plugin = *plugin;
     session->key = key;
     session->delta.Reset();
+    session->last_total = 0;
   }
 
   api::GetSuggestionsRequest sent;
@@ -462,6 +464,7 @@ absl::Status SuggestionGrpcService::Suggest(const api::GetSuggestionsRequest& re
     return result.status();
   }
   session->delta.Commit();
+  session->last_total = request.total_request_number();
   if (result->algorithm().algorithm_settings_size() > 0) {
     for (const api::AlgorithmSetting& s : result->algorithm().algorithm_settings()) {
       session->owned_settings.insert(s.name());

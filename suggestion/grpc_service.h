@@ -37,8 +37,10 @@ namespace ktune::suggestion {
 //     NAS config, or other algorithm settings. Settings that the plugin itself returned in a
 //     reply (GetSuggestionsReply.algorithm, which Katib merges into the next request's
 //     settings) are the plugin's own and do not count;
-//   - the request carries fewer trials than the instance has been sent (trials were deleted,
-//     or the experiment was re-created under the same name);
+//   - total_request_number went back below the last successful call's (the experiment was
+//     deleted and re-created under the same name: Katib's count only ever grows). A deleted
+//     trial alone does not count: Katib drops MetricsUnavailable trials from its requests, and
+//     the ABI has no removal, so the instance keeps what it was last sent;
 //   - the previous call ended Cancelled or DeadlineExceeded (the instance's state is
 //     unspecified then, as in the in-process adapter).
 // A plugin's save_state is not used: the service keeps nothing across its own restarts; the

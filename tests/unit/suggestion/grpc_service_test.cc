@@ -315,9 +315,11 @@ TEST(GrpcSuggestionServiceTest, AChangedSpecGetsAFreshInstanceButReturnedSetting
       ->set_max("2");
   EXPECT_EQ(Label(server.GetOk(MakeRequest(e, history, 1, 4)), "call"), "1");
 
-  // Fewer trials than the instance was sent (the experiment was re-created): fresh.
+  // A trial Katib stops sending (it became MetricsUnavailable): the same instance.
+  EXPECT_EQ(Label(server.GetOk(MakeRequest(e, {}, 1, 5)), "call"), "2");
   history.push_back(MakeTrial("t2", "0.2", "2.0"));
-  EXPECT_EQ(Label(server.GetOk(MakeRequest(e, history, 1, 5)), "call"), "2");
+  EXPECT_EQ(Label(server.GetOk(MakeRequest(e, history, 1, 6)), "call"), "3");
+  // total_request_number went back (the experiment was re-created): fresh.
   api::GetSuggestionsReply recreated = server.GetOk(MakeRequest(e, {MakeTrial("u1", "0.3")}, 1, 1));
   EXPECT_EQ(Label(recreated, "call"), "1");
   EXPECT_EQ(Label(recreated, "known"), "1");
