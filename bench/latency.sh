@@ -44,7 +44,7 @@ rows = {}
 for b in ktune["benchmarks"]:
     # BM_GetSuggestions/<algorithm>/history:N/batch:B/...
     parts = b["name"].split("/")
-    alg = "ktune " + parts[1] + " (gRPC round trip)"
+    alg = "ktune " + (b.get("label") or parts[1]) + " (gRPC round trip)"
     h, n = int(parts[2].split(":")[1]), int(parts[3].split(":")[1])
     value = "skipped" if b.get("error_occurred") else "%.3g" % b["median_ms"]
     rows.setdefault(alg, {})[(h, n)] = value

@@ -19,8 +19,11 @@ import random
 import statistics
 import sys
 import time
+import warnings
 
 import optuna
+
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 DIMS = 6
 ALPHA = [1.0, 1.2, 3.0, 3.2]

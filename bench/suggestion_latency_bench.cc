@@ -11,8 +11,10 @@
 //
 //   suggestion_latency_bench [--algorithms=random,grid] [--call_budget_s=1] [benchmark flags]
 //
-// Default: every algorithm the registry has. An algorithm that refuses the space (grid needs a
-// step for doubles) is reported as skipped with its message. Each benchmark makes at least 5
+// Default: every algorithm the registry has. An algorithm that refuses the continuous space
+// (grid needs a step for doubles) runs on the same space on a lattice of step 0.01 (101^6
+// points, the history on it too), labelled so; one that refuses that too is skipped with its
+// message. Each benchmark makes at least 5
 // and at most max(20, history / 10) timed calls (so the history grows by at most a tenth), for
 // about --call_budget_s seconds; the Time column is the median round trip, p90_ms the 90th
 // percentile, request_kb the size of the last request.
@@ -29,6 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "api/api.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -65,7 +68,9 @@ double Hartmann6(const double* x) {
   return -sum;
 }
 
-api::Experiment MakeExperiment(const std::string& name, const std::string& algorithm) {
+// `step` empty: continuous; else every double on that lattice (for algorithms that need one).
+api::Experiment MakeExperiment(const std::string& name, const std::string& algorithm,
+                               const std::string& step) {
   api::Experiment e;
   e.set_name(name);
   auto* spec = e.mutable_spec();
@@ -75,6 +80,7 @@ api::Experiment MakeExperiment(const std::string& name, const std::string& algor
     p->set_parameter_type(api::DOUBLE);
     p->mutable_feasible_space()->set_min("0");
     p->mutable_feasible_space()->set_max("1");
+    if (!step.empty()) p->mutable_feasible_space()->set_step(step);
   }
   spec->mutable_objective()->set_type(api::MINIMIZE);
   spec->mutable_objective()->set_objective_metric_name("loss");
@@ -84,17 +90,19 @@ api::Experiment MakeExperiment(const std::string& name, const std::string& algor
   return e;
 }
 
-// A finished (Succeeded) trial at a uniform point, with its Hartmann6 value.
-void AddFinishedTrial(std::mt19937_64& rng, api::GetSuggestionsRequest* request) {
+// A finished (Succeeded) trial at a uniform point (on the lattice of `step` when not 0), with
+// its Hartmann6 value.
+void AddFinishedTrial(std::mt19937_64& rng, double step, api::GetSuggestionsRequest* request) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   api::Trial* t = request->add_trials();
   t->set_name(absl::StrCat(request->experiment().name(), "-", request->trials_size()));
   double x[kDims];
   for (int i = 0; i < kDims; ++i) {
     x[i] = u(rng);
+    if (step > 0) x[i] = std::round(x[i] / step) * step;
     auto* a = t->mutable_spec()->mutable_parameter_assignments()->add_assignments();
     a->set_name(absl::StrCat("x", i));
-    a->set_value(absl::StrCat(x[i]));
+    a->set_value(step > 0 ? absl::StrFormat("%.6g", x[i]) : absl::StrCat(x[i]));
   }
   t->mutable_spec()->mutable_objective()->set_type(api::MINIMIZE);
   t->mutable_spec()->mutable_objective()->set_objective_metric_name("loss");
@@ -150,9 +158,7 @@ void BM_GetSuggestions(benchmark::State& state, const std::string& algorithm) {
   Fixture& f = Shared();
   std::mt19937_64 rng(42);
   api::GetSuggestionsRequest request;
-  *request.mutable_experiment() =
-      MakeExperiment(absl::StrCat(algorithm, "-h", history, "-b", batch), algorithm);
-  for (int i = 0; i < history; ++i) AddFinishedTrial(rng, &request);
+  double step = 0;
   int64_t total = 0;
   auto call = [&](api::GetSuggestionsReply* reply) {
     total += batch;
@@ -161,10 +167,23 @@ void BM_GetSuggestions(benchmark::State& state, const std::string& algorithm) {
     grpc::ClientContext context;
     return f.stub->GetSuggestions(&context, request, reply);
   };
-  {
+  // The continuous space first; an algorithm that refuses it (grid needs a step for doubles)
+  // gets the same space on a lattice of step 0.01 (101^6 points).
+  for (const char* lattice : {"", "0.01"}) {
+    step = *lattice ? 0.01 : 0;
+    request.Clear();
+    *request.mutable_experiment() = MakeExperiment(
+        absl::StrCat(algorithm, "-h", history, "-b", batch, *lattice ? "-lattice" : ""), algorithm,
+        lattice);
+    for (int i = 0; i < history; ++i) AddFinishedTrial(rng, step, &request);
+    total = 0;
     api::GetSuggestionsReply reply;
     grpc::Status status = call(&reply);  // builds the instance from the full history
-    if (!status.ok() || reply.parameter_assignments_size() != batch) {
+    if (status.ok() && reply.parameter_assignments_size() == batch) {
+      if (*lattice) state.SetLabel(absl::StrCat(algorithm, " (lattice, step ", lattice, ")"));
+      break;
+    }
+    if (status.error_code() != grpc::INVALID_ARGUMENT || *lattice) {
       state.SkipWithError(absl::StrCat(algorithm, ": ",
                                        status.ok() ? "fewer assignments than asked for" : "",
                                        status.error_message())
@@ -172,6 +191,7 @@ void BM_GetSuggestions(benchmark::State& state, const std::string& algorithm) {
       return;
     }
   }
+
   // Our own loop in one benchmark iteration: the history may grow by at most a tenth (at
   // least 20 calls' worth) during the measurement, and a slow algorithm stops after the time
   // budget (at least 5 calls).
@@ -182,7 +202,7 @@ void BM_GetSuggestions(benchmark::State& state, const std::string& algorithm) {
     while (static_cast<int>(ms.size()) < max_calls &&
            (ms.size() < 5 ||
             std::chrono::duration<double>(Clock::now() - begin).count() < CallBudgetSeconds())) {
-      AddFinishedTrial(rng, &request);
+      AddFinishedTrial(rng, step, &request);
       api::GetSuggestionsReply reply;
       const Clock::time_point start = Clock::now();
       grpc::Status status = call(&reply);
@@ -201,7 +221,6 @@ void BM_GetSuggestions(benchmark::State& state, const std::string& algorithm) {
   state.counters["p90_ms"] = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
   state.counters["calls"] = static_cast<double>(ms.size());
   state.counters["request_kb"] = static_cast<double>(request.ByteSizeLong()) / 1024.0;
-  state.SetLabel(algorithm);
 }
 
 }  // namespace
