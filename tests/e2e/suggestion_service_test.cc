@@ -20,7 +20,24 @@
 #include "process.h"
 #include "tests/unit/suggestion/grpc_test_util.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define KTUNE_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define KTUNE_TSAN 1
+#endif
+#endif
+
 namespace {
+
+// Debian's gRPC and abseil are not built with ThreadSanitizer, so it cannot see their
+// synchronization: a TSan-built `ktune suggestion` and client report hundreds of races inside
+// gRPC (its own threads, its call objects). The serving tests run in the plain and ASan builds.
+#ifdef KTUNE_TSAN
+#define SKIP_UNDER_TSAN() GTEST_SKIP() << "gRPC is not built with ThreadSanitizer"
+#else
+#define SKIP_UNDER_TSAN() static_cast<void>(0)
+#endif
 
 namespace fs = std::filesystem;
 namespace api = ::api::v1::beta1;
@@ -182,6 +199,7 @@ TEST_F(SuggestionServiceTest, UnknownAlgorithmExitsWithTwoListingTheAvailableOne
 }
 
 TEST_F(SuggestionServiceTest, ServesHealthAndStopsCleanlyOnSigterm) {
+  SKIP_UNDER_TSAN();
   Service service({"suggestion", "--algorithm", "all", "--port", "0"}, dir_ / "s");
   EXPECT_THAT(service.target(), ::testing::StartsWith("127.0.0.1:"));
   ktune::suggestion::testing::HealthReply health =
@@ -197,6 +215,7 @@ TEST_F(SuggestionServiceTest, ServesHealthAndStopsCleanlyOnSigterm) {
 }
 
 TEST_F(SuggestionServiceTest, AnExperimentSurvivesAServiceKilledInTheMiddle) {
+  SKIP_UNDER_TSAN();
   constexpr int kStepsBefore = 8;
   constexpr int kStepsAfter = 12;
   Controller interrupted("interrupted");
