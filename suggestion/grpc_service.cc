@@ -73,7 +73,7 @@ std::string SpecKey(const api::Experiment& experiment,
 }
 
 // A trial's assignments against the experiment's parameters: each parameter exactly once, a
-// number for double, int and discrete ones. NAS experiments (no parameters) are not checked.
+// number for double and int ones. NAS experiments (no parameters) are not checked.
 absl::Status CheckAssignments(const api::Trial& trial,
                               const absl::flat_hash_map<std::string, api::ParameterType>& types) {
   if (types.empty()) return absl::OkStatus();
@@ -90,7 +90,10 @@ absl::Status CheckAssignments(const api::Trial& trial,
       return absl::InvalidArgumentError(
           absl::StrCat("trial \"", trial.name(), "\" assigns \"", a.name(), "\" twice"));
     }
-    if (it->second != api::CATEGORICAL && !core::ParseFiniteNumber(a.value()).has_value()) {
+    // Only double and int values must be numbers: Katib's webhook does not check that a
+    // discrete list holds numbers, and an algorithm matches list values as strings.
+    const bool numeric = it->second == api::DOUBLE || it->second == api::INT;
+    if (numeric && !core::ParseFiniteNumber(a.value()).has_value()) {
       return absl::InvalidArgumentError(absl::StrCat("trial \"", trial.name(), "\": parameter \"",
                                                      a.name(), "\" has the value \"", a.value(),
                                                      "\", which is not a finite number"));

@@ -62,8 +62,9 @@ namespace ktune::suggestion {
 // Errors: INVALID_ARGUMENT with a message for a malformed request (no experiment name, no
 // algorithm name, an unknown algorithm (listing the available ones), one this service does
 // not serve, no parameters, a current_request_number that is not in 1..max_request_number, a
-// total_request_number below it, a trial without a name, trials whose assignments do not
-// match the parameters) and for bad settings (the plugin's message, prefixed with the
+// total_request_number below it, a trial without a name, a trial sent to the plugin whose
+// assignments do not name each parameter exactly once, or give a double or int parameter a
+// value that is not a finite number) and for bad settings (the plugin's message, prefixed with the
 // algorithm name); the plugin's own code otherwise; UNAVAILABLE once Shutdown began. Never
 // crashes on a malformed request.
 //
