@@ -6,6 +6,7 @@
 namespace ktune::cli {
 
 int RunCommand(int argc, char** argv);
+int SuggestionCommand(int argc, char** argv);
 int ValidateCommand(int argc, char** argv);
 int WebhookCommand(int argc, char** argv);
 

@@ -23,6 +23,7 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  run FILE     run an Experiment (Katib YAML) locally: trials as processes, results in "
     "SQLite\n"
+    "  suggestion   serve Katib's gRPC Suggestion API (--algorithm NAME|all --port P)\n"
     "  validate FILE...\n"
     "               check Experiments as Katib's admission webhooks do (--print-defaults)\n"
     "  webhook      serve Katib's admission webhooks over HTTPS (`webhook certs` makes "
@@ -60,6 +61,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "run") return RunGuarded("run", ktune::cli::RunCommand, argc - 1, argv + 1);
+  if (command == "suggestion") {
+    return RunGuarded("suggestion", ktune::cli::SuggestionCommand, argc - 1, argv + 1);
+  }
   if (command == "validate") {
     return RunGuarded("validate", ktune::cli::ValidateCommand, argc - 1, argv + 1);
   }

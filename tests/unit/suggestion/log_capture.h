@@ -3,6 +3,8 @@
 // logger, at trace level, and restores the previous one). Create it before starting threads
 // that log.
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +45,16 @@ class LogCapture {
     MutexLock lock(mu_);
     while (!ContainsLocked(text)) cv_.Wait(mu_);
   }
+  // Blocks until `n` lines containing `text` have been logged; false after `timeout` without.
+  bool WaitForCount(const std::string& text, size_t n,
+                    std::chrono::seconds timeout = std::chrono::seconds(60)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    MutexLock lock(mu_);
+    while (CountLocked(text) < n) {
+      if (!cv_.WaitUntil(mu_, deadline)) return CountLocked(text) >= n;
+    }
+    return true;
+  }
 
  private:
   class Sink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -70,6 +82,12 @@ class LogCapture {
       if (line.find(text) != std::string::npos) return true;
     }
     return false;
+  }
+
+  size_t CountLocked(const std::string& text) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    size_t n = 0;
+    for (const std::string& line : lines_) n += line.find(text) != std::string::npos ? 1 : 0;
+    return n;
   }
 
   std::shared_ptr<spdlog::logger> previous_;
