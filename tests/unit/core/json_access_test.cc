@@ -186,6 +186,7 @@ constexpr Allowed kAllowed[] = {
     {"cli/validate_command.cc", "args[\"", "cxxopts::ParseResult, not JSON"},
     {"cli/webhook_command.cc", "args[\"", "cxxopts::ParseResult, not JSON"},
     {"cli/server_command.cc", "args[\"", "cxxopts::ParseResult, not JSON"},
+    {"cli/suggestion_command.cc", "args[\"", "cxxopts::ParseResult, not JSON"},
     {"cli/webhook_command.cc", "collectors[\"", "a std::map of collector images"},
 };
 

@@ -74,7 +74,7 @@ Experiment Base() { return Parse(kExperiment); }
 
 ValidationOptions Options() {
   ValidationOptions o;
-  o.algorithms = {"random", "grid"};
+  o.algorithms = {"random", "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization"};
   o.early_stopping_algorithms = {};
   o.metrics_collector_kinds = {"StdOut", "File"};
   return o;
