@@ -36,9 +36,10 @@ std::vector<double> Cumulative(const std::vector<double>& weights) {
   return c;
 }
 
-// Kernel widths are kept between these (hyperopt's and Optuna's "magic clip").
+// Kernel widths are kept between this and the range (hyperopt's and Optuna's "magic clip"):
+// the range over the number of kernels, the prior's included, until that reaches 100.
 double MinSigma(size_t observations) {
-  return 1.0 / static_cast<double>(std::min<size_t>(100, observations + 1));
+  return 1.0 / static_cast<double>(std::min<size_t>(100, observations + 2));
 }
 
 }  // namespace

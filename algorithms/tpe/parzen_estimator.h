@@ -71,7 +71,7 @@ size_t CellOf(const std::vector<double>& edges, double x);
 // Univariate estimators of one dimension (hyperopt's adaptive Parzen estimator shape):
 // continuous kernels at the observations, each as wide as the larger gap to its sorted
 // neighbours (the prior's centre counting as a neighbour), clipped into
-// [1 / min(100, n + 1), 1]; the prior kernel with weight prior_weight. Categorical: weighted
+// [1 / min(100, n + 2), 1]; the prior kernel with weight prior_weight. Categorical: weighted
 // counts plus prior_weight for every label.
 class UnivariateParzen {
  public:
