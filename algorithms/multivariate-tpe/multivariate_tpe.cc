@@ -48,6 +48,12 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
   out.config.prior_weight = 1.0;
   out.config.candidates = 48;
   out.config.startup = 10;
+  // Kernel widths 0.05 n^(-1/(d+4)) of the range instead of Optuna's 0.2 n^(-1/(d+4)): in
+  // effect the width floor, 1 / (kernels), for the good trials' density. Narrower kernels
+  // exploit the good region more closely; at 40 seeds, 50 trials, sequential: Branin
+  // 0.139 -> 0.061, Hartmann6 0.684 -> 0.328, Rosenbrock5 504 -> 307, Ackley5 11.5 -> 9.2,
+  // Levy4 0.72 -> 0.50 (0.1 and 0.075 lay between; a lower floor measured worse).
+  out.config.bandwidth = 0.05;
   std::optional<uint64_t> seed;
   for (const AlgorithmSetting& s : experiment.spec().algorithm().algorithm_settings()) {
     if (s.name() != "n_startup_trials" && s.name() != "n_ei_candidates" &&

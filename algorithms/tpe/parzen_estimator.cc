@@ -161,10 +161,21 @@ UnivariateParzen::UnivariateParzen(const Dimension& dimension, const std::vector
                                    const std::vector<double>& weights, double prior_weight)
     : dimension_(&dimension) {
   if (dimension.categorical) {
-    std::vector<double> counts(dimension.choices, prior_weight);
+    // A mixture as for the numbers: each observation's kernel puts (1 + s) / (1 + c s) on its
+    // label and s / (1 + c s) on each of the c labels' others, s = prior_weight / (n + 1); the
+    // prior kernel is uniform and weighs prior_weight against the observations' weights. (The
+    // former smoothing, prior_weight added to every label's count, flattened l(x) so much that
+    // a 4-label parameter stayed near uniform with 5 good trials.)
+    const double c = static_cast<double>(dimension.choices);
+    const double s = prior_weight / static_cast<double>(values.size() + 1);
+    double total_weight = prior_weight;
+    for (double w : weights) total_weight += w;
+    std::vector<double> counts(dimension.choices, prior_weight / total_weight / c);
     for (size_t i = 0; i < values.size(); ++i) {
       const auto label = static_cast<size_t>(values[i]);
-      if (label < counts.size()) counts[label] += weights[i];
+      const double w = weights[i] / total_weight;
+      for (double& x : counts) x += w * s / (1 + c * s);
+      if (label < counts.size()) counts[label] += w / (1 + c * s);
     }
     const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
     for (double c : counts) log_probability_.push_back(std::log(c / total));
@@ -218,7 +229,8 @@ double UnivariateParzen::LogDensity(double x) const {
 
 MultivariateParzen::MultivariateParzen(const std::vector<Dimension>& dimensions,
                                        const std::vector<std::vector<double>>& points,
-                                       const std::vector<double>& weights, double prior_weight)
+                                       const std::vector<double>& weights, double prior_weight,
+                                       double bandwidth_factor)
     : dimensions_(&dimensions), kernels_(points.size() + 1) {
   const size_t d = dimensions.size();
   const size_t n = points.size();
@@ -228,8 +240,8 @@ MultivariateParzen::MultivariateParzen(const std::vector<Dimension>& dimensions,
   log_pdf_const_.resize(kernels_ * d);
   log_hit_.resize(kernels_ * d);
   log_miss_.resize(kernels_ * d);
-  const double bandwidth = 0.2 * std::pow(static_cast<double>(std::max<size_t>(n, 1)),
-                                          -1.0 / (static_cast<double>(d) + 4));
+  const double bandwidth = bandwidth_factor * std::pow(static_cast<double>(std::max<size_t>(n, 1)),
+                                                       -1.0 / (static_cast<double>(d) + 4));
   const double sigma = std::clamp(bandwidth, MinSigma(n), 1.0);
   const double spread = prior_weight / static_cast<double>(n + 1);
   for (size_t k = 0; k < kernels_; ++k) {

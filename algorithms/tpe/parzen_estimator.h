@@ -92,14 +92,15 @@ class UnivariateParzen {
 // A joint estimator over all dimensions (Optuna's multivariate TPE shape): one kernel per
 // observation, the product over dimensions of a truncated normal (or a categorical
 // distribution peaked at the observed label), with a Scott-like bandwidth
-// 0.2 * n^(-1 / (d + 4)) clipped as above; plus a prior kernel (prior_mu, prior_sigma; uniform
-// labels) with weight prior_weight.
+// bandwidth * n^(-1 / (d + 4)) clipped as above; plus a prior kernel (prior_mu, prior_sigma;
+// uniform labels) with weight prior_weight.
 class MultivariateParzen {
  public:
   // `points[i]` has one coordinate per dimension; `weights` > 0, one per point.
   MultivariateParzen(const std::vector<Dimension>& dimensions,
                      const std::vector<std::vector<double>>& points,
-                     const std::vector<double>& weights, double prior_weight);
+                     const std::vector<double>& weights, double prior_weight,
+                     double bandwidth = 0.2);
 
   std::vector<double> Sample(Rng& rng) const;
   // log density of a point (cell masses for quantized dimensions, label probabilities for

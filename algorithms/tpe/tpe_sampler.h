@@ -35,6 +35,9 @@ struct TpeConfig {
   // Suggestions before the model: a Latin hypercube over the first `startup` suggestion
   // numbers.
   int startup = 10;
+  // Multivariate kernel widths: bandwidth * n^(-1 / (d + 4)) of the range (Scott-like), n the
+  // density's observations, kept within the width floor and the range.
+  double bandwidth = 0.2;
   uint64_t seed = 0;
 };
 
