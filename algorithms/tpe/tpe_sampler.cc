@@ -144,8 +144,8 @@ TpeSampler::Point TpeSampler::PriorPoint(Rng& rng) const {
   return x;
 }
 
-void TpeSampler::Split(const std::vector<Point>& batch, Observations* good,
-                       Observations* bad) const {
+void TpeSampler::Split(const std::vector<Point>& batch, Observations* good, Observations* bad,
+                       std::vector<Point>* pending) const {
   const std::vector<TrialRecord>& records = table_.records();
   std::vector<size_t> completed;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -158,23 +158,75 @@ void TpeSampler::Split(const std::vector<Point>& batch, Observations* good,
   const size_t n_good = GoodCount(config_, completed.size());
   std::vector<bool> is_good(records.size(), false);
   for (size_t i = 0; i < n_good; ++i) is_good[completed[i]] = true;
-  // Everything else is bad, in order of age: worse completed trials, failed ones (never good)
-  // and, as a constant liar, running ones and then those of this batch (newest).
+  // In order of age: the better completed trials are good; worse ones and failed ones (never
+  // good) are bad.
   good->points.clear();
   bad->points.clear();
+  pending->clear();
   for (size_t i = 0; i < records.size(); ++i) {
     if (!records[i].in_space) continue;
-    (is_good[i] ? good : bad)->points.push_back(ModelPoint(records[i].unit));
+    if (records[i].outcome == TrialOutcome::kPending) {
+      pending->push_back(ModelPoint(records[i].unit));
+    } else {
+      (is_good[i] ? good : bad)->points.push_back(ModelPoint(records[i].unit));
+    }
   }
-  for (const Point& p : batch) bad->points.push_back(p);
+  for (const Point& p : batch) pending->push_back(p);
   good->weights = ForgettingWeights(good->points.size());
   bad->weights = ForgettingWeights(bad->points.size());
+}
+
+std::vector<double> TpeSampler::LogRatios(const Observations& good, const Observations& bad,
+                                          const std::vector<Point>& points) const {
+  std::vector<double> out(points.size(), 0);
+  if (config_.multivariate) {
+    const MultivariateParzen l(dimensions_, good.points, good.weights, config_.prior_weight,
+                               config_.bandwidth);
+    const MultivariateParzen g(dimensions_, bad.points, bad.weights, config_.prior_weight,
+                               config_.bandwidth);
+    for (size_t i = 0; i < points.size(); ++i) {
+      out[i] = l.LogDensity(points[i]) - g.LogDensity(points[i]);
+    }
+    return out;
+  }
+  std::vector<double> values;
+  for (size_t j = 0; j < dimensions_.size(); ++j) {
+    values.clear();
+    for (const Point& p : good.points) values.push_back(p[j]);
+    const UnivariateParzen l(dimensions_[j], values, good.weights, config_.prior_weight);
+    values.clear();
+    for (const Point& p : bad.points) values.push_back(p[j]);
+    const UnivariateParzen g(dimensions_[j], values, bad.weights, config_.prior_weight);
+    for (size_t i = 0; i < points.size(); ++i) {
+      out[i] += l.LogDensity(points[i][j]) - g.LogDensity(points[i][j]);
+    }
+  }
+  return out;
 }
 
 std::vector<TpeSampler::Point> TpeSampler::ModelCandidates(Rng& rng,
                                                            const std::vector<Point>& batch) const {
   Observations good, bad;
-  Split(batch, &good, &bad);
+  std::vector<Point> pending;
+  Split(batch, &good, &bad, &pending);
+  if (config_.liar == TpeConfig::Liar::kBelief && !pending.empty() && !good.points.empty()) {
+    // Each pending point counts as good with the probability the model gives it now,
+    // P(good | x) = 1 / (1 + (n_bad g(x)) / (n_good l(x))), and as bad with the rest.
+    const std::vector<double> ratio = LogRatios(good, bad, pending);
+    const double prior_odds = std::log(static_cast<double>(good.points.size()) /
+                                       static_cast<double>(std::max<size_t>(bad.points.size(), 1)));
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const double p = std::clamp(1 / (1 + std::exp(-(ratio[i] + prior_odds))), 1e-3, 1 - 1e-3);
+      good.points.push_back(pending[i]);
+      good.weights.push_back(p);
+      bad.points.push_back(std::move(pending[i]));
+      bad.weights.push_back(1 - p);
+    }
+  } else {
+    // The constant liar: pending points are bad (the newest ones).
+    for (Point& p : pending) bad.points.push_back(std::move(p));
+    bad.weights = ForgettingWeights(bad.points.size());
+  }
   const size_t d = dimensions_.size();
   const auto n = static_cast<size_t>(std::max(config_.candidates, 1));
   std::vector<Point> candidates(n, Point(d));

@@ -38,6 +38,12 @@ struct TpeConfig {
   // Multivariate kernel widths: bandwidth * n^(-1 / (d + 4)) of the range (Scott-like), n the
   // density's observations, kept within the width floor and the range.
   double bandwidth = 0.2;
+  // Running trials and the points of the same batch, whose results are still to come.
+  // kConstant: counted as bad (Optuna's constant liar). kBelief: each counted as good with the
+  // probability the current model gives it (l and g of the completed trials) and as bad with
+  // the rest.
+  enum class Liar { kConstant, kBelief };
+  Liar liar = Liar::kConstant;
   uint64_t seed = 0;
 };
 
@@ -74,7 +80,13 @@ class TpeSampler {
   // Random untaken points as the random plugin finds them; false when the space is used up.
   bool ClaimRandom(Rng& rng,
                    google::protobuf::RepeatedPtrField<api::v1::beta1::ParameterAssignment>* out);
-  void Split(const std::vector<Point>& batch, Observations* good, Observations* bad) const;
+  // The completed trials split into good and bad (failed ones bad too); `pending`: running
+  // trials and this batch's points, newest last.
+  void Split(const std::vector<Point>& batch, Observations* good, Observations* bad,
+             std::vector<Point>* pending) const;
+  // log l(x) - log g(x) of each point, with l and g the densities of `good` and `bad`.
+  std::vector<double> LogRatios(const Observations& good, const Observations& bad,
+                                const std::vector<Point>& points) const;
 
   const SearchSpace space_;
   const TpeConfig config_;
