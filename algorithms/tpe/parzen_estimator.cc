@@ -132,6 +132,7 @@ TruncatedMixture::TruncatedMixture(std::vector<Kernel> kernels) : kernels_(std::
     k.weight /= total;
     w.push_back(k.weight);
     log_weight_.push_back(std::log(k.weight) - LogNormalMass(0, 1, k.mu, k.sigma));
+    peak_.push_back(std::exp(log_weight_.back() - kLogSqrt2Pi - std::log(k.sigma)));
   }
   cumulative_ = Cumulative(w);
 }
@@ -142,6 +143,17 @@ double TruncatedMixture::Sample(Rng& rng) const {
 }
 
 double TruncatedMixture::LogDensity(double x) const {
+  // Kernels more than kCut widths from x add under e^-40 of their peak: skip their exp (the
+  // density of 1000 bad trials is evaluated for every candidate). Peaks are at most
+  // 1 / (sqrt(2 pi) 0.01) / mass, so the plain sum neither overflows nor, with a kernel
+  // within kCut, underflows; without one, the log-sum-exp below.
+  constexpr double kCut = 9;
+  double sum = 0;
+  for (size_t i = 0; i < kernels_.size(); ++i) {
+    const double z = (x - kernels_[i].mu) / kernels_[i].sigma;
+    if (z < kCut && z > -kCut) sum += peak_[i] * std::exp(-0.5 * z * z);
+  }
+  if (sum > 1e-300) return std::log(sum);
   std::vector<double> terms(kernels_.size());
   for (size_t i = 0; i < kernels_.size(); ++i) {
     terms[i] = log_weight_[i] + LogNormalPdf(x, kernels_[i].mu, kernels_[i].sigma);

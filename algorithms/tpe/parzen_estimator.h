@@ -59,6 +59,7 @@ class TruncatedMixture {
  private:
   std::vector<Kernel> kernels_;
   std::vector<double> log_weight_;  // log(weight) - log(mass of the kernel inside [0, 1])
+  std::vector<double> peak_;        // exp(log_weight_) / (sqrt(2 pi) sigma): density at mu
   std::vector<double> cumulative_;  // running sums of weights, for sampling
 };
 
