@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
 #include <limits>
 #include <numeric>
@@ -209,6 +210,7 @@ std::vector<TpeSampler::Point> TpeSampler::ModelCandidates(Rng& rng,
   Observations good, bad;
   std::vector<Point> pending;
   Split(batch, &good, &bad, &pending);
+  size_t lies = 0;  // the constant liar's points, the last of bad
   if (config_.liar == TpeConfig::Liar::kBelief && !pending.empty() && !good.points.empty()) {
     // Each pending point counts as good with the probability the model gives it now,
     // P(good | x) = 1 / (1 + (n_bad g(x)) / (n_good l(x))), and as bad with the rest.
@@ -224,6 +226,7 @@ std::vector<TpeSampler::Point> TpeSampler::ModelCandidates(Rng& rng,
     }
   } else {
     // The constant liar: pending points are bad (the newest ones).
+    lies = pending.size();
     for (Point& p : pending) bad.points.push_back(std::move(p));
     bad.weights = ForgettingWeights(bad.points.size());
   }
@@ -254,8 +257,15 @@ std::vector<TpeSampler::Point> TpeSampler::ModelCandidates(Rng& rng,
       for (const Point& p : good.points) values.push_back(p[j]);
       const UnivariateParzen l(dimensions_[j], values, good.weights, config_.prior_weight);
       values.clear();
-      for (const Point& p : bad.points) values.push_back(p[j]);
-      const UnivariateParzen g(dimensions_[j], values, bad.weights, config_.prior_weight);
+      // A categorical parameter's g leaves the constant liar's points out: a label is a whole
+      // region of its parameter, and counting the pending points' labels as bad steered the
+      // rest of a batch away from the best label itself ("mixed", 4 in parallel, 40 seeds
+      // @50: 1.10 -> 0.97; the other functions have no categorical parameter).
+      const size_t n_bad = bad.points.size() - (dimensions_[j].categorical ? lies : 0);
+      for (size_t i = 0; i < n_bad; ++i) values.push_back(bad.points[i][j]);
+      const std::vector<double> weights(bad.weights.begin(),
+                                        bad.weights.begin() + static_cast<std::ptrdiff_t>(n_bad));
+      const UnivariateParzen g(dimensions_[j], values, weights, config_.prior_weight);
       for (size_t c = 0; c < n; ++c) {
         const double x = l.Sample(rng);
         candidates[c][j] = x;
