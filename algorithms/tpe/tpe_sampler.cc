@@ -76,10 +76,11 @@ Dimension DimensionOf(const Parameter& parameter) {
   return d;
 }
 
-size_t TpeSampler::GoodCount(const TpeConfig& config, size_t n) {
+size_t TpeSampler::GoodCount(const TpeConfig& config, size_t n, bool pending) {
+  const double gamma = pending && config.gamma_pending >= 0 ? config.gamma_pending : config.gamma;
   const double share = config.gamma_rule == TpeConfig::GammaRule::kSqrt
-                           ? config.gamma * std::sqrt(static_cast<double>(n))
-                           : config.gamma * static_cast<double>(n);
+                           ? gamma * std::sqrt(static_cast<double>(n))
+                           : gamma * static_cast<double>(n);
   return std::min({static_cast<size_t>(std::ceil(share)), kMaxGood, n});
 }
 
@@ -156,7 +157,11 @@ void TpeSampler::Split(const std::vector<Point>& batch, Observations* good, Obse
   }
   std::stable_sort(completed.begin(), completed.end(),
                    [&](size_t a, size_t b) { return records[a].loss < records[b].loss; });
-  const size_t n_good = GoodCount(config_, completed.size());
+  const bool outstanding =
+      !batch.empty() || std::any_of(records.begin(), records.end(), [](const TrialRecord& r) {
+        return r.in_space && r.outcome == TrialOutcome::kPending;
+      });
+  const size_t n_good = GoodCount(config_, completed.size(), outstanding);
   std::vector<bool> is_good(records.size(), false);
   for (size_t i = 0; i < n_good; ++i) is_good[completed[i]] = true;
   // In order of age: the better completed trials are good; worse ones and failed ones (never

@@ -29,6 +29,9 @@ struct TpeConfig {
   enum class GammaRule { kSqrt, kLinear };
   GammaRule gamma_rule = GammaRule::kSqrt;
   double gamma = 0.25;
+  // gamma while results are outstanding (running trials, earlier points of the same batch);
+  // negative: gamma.
+  double gamma_pending = -1;
   double prior_weight = 1.0;
   // Candidates drawn from l(x) per suggestion.
   int candidates = 24;
@@ -57,8 +60,9 @@ class TpeSampler {
   absl::StatusOr<api::v1::beta1::GetSuggestionsReply> GetSuggestions(
       const api::v1::beta1::GetSuggestionsRequest& request, const Host& host);
 
-  // The number of good observations among n completed ones.
-  static size_t GoodCount(const TpeConfig& config, size_t n);
+  // The number of good observations among n completed ones (`pending`: with results
+  // outstanding).
+  static size_t GoodCount(const TpeConfig& config, size_t n, bool pending = false);
 
  private:
   struct Observations {
