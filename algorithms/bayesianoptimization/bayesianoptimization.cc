@@ -160,12 +160,9 @@ struct Proposal {
 
 class BayesianOptimizationInstance final : public Algorithm::Instance {
  public:
-  BayesianOptimizationInstance(SearchSpace space, const Experiment& experiment,
-                               Settings settings, uint64_t seed)
-      : space_(std::move(space)),
-        settings_(settings),
-        seed_(seed),
-        table_(space_, experiment) {
+  BayesianOptimizationInstance(SearchSpace space, const Experiment& experiment, Settings settings,
+                               uint64_t seed)
+      : space_(std::move(space)), settings_(settings), seed_(seed), table_(space_, experiment) {
     if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
       taken_.emplace(space_);
     }
@@ -214,8 +211,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     Rng rng(seed_, kCallStream + first);
 
     const size_t completed = table_.count(TrialOutcome::kCompleted);
-    const bool model = completed >= 2 &&
-                       completed >= static_cast<size_t>(settings_.n_initial_points);
+    const bool model =
+        completed >= 2 && completed >= static_cast<size_t>(settings_.n_initial_points);
     int data_size = 0;
     if (model) {
       if (absl::Status s = UpdateModel(host, rng, &data_size); !s.ok()) return s;
@@ -455,14 +452,20 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     Eigen::VectorXd x = Features(u);
     Eigen::VectorXd mean, var;
     gp_->Predict(x.transpose(), &mean, &var);
-    gp_->Append(x, mean[0]);  // false: a duplicate of a point already there, nothing to add
+    // False: a duplicate of a point already there, nothing to add.
+    if (gp_->Append(x, mean[0])) {
+      // The believed value counts as observed, so that EI and PI see no improvement left at
+      // the point (otherwise PI would pick its neighbour next).
+      best_ = std::min(best_, mean[0]);
+    }
   }
 
   // The candidate points of one choice, snapped, in unit coordinates.
   std::vector<std::vector<double>> Candidates(Rng& rng, int count) {
     std::vector<std::vector<double>> out;
     if (taken_ && taken_->untaken() <= kEnumerateUntaken) {
-      for (uint64_t i = 0; i < taken_->untaken(); ++i) out.push_back(GridUnit(taken_->NthUntaken(i)));
+      for (uint64_t i = 0; i < taken_->untaken(); ++i)
+        out.push_back(GridUnit(taken_->NthUntaken(i)));
       return out;
     }
     const int local = count / 3;
@@ -540,8 +543,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   absl::StatusOr<std::vector<Proposal>> Propose(const Host& host, gp::Acquisition kind,
                                                 const std::vector<std::vector<double>>& cands,
                                                 const Eigen::VectorXd& mean,
-                                                const Eigen::VectorXd& var, bool refine,
-                                                int starts, int iterations) {
+                                                const Eigen::VectorXd& var, bool refine, int starts,
+                                                int iterations) {
     std::vector<Proposal> out(cands.size());
     for (size_t c = 0; c < cands.size(); ++c) {
       out[c].unit = cands[c];
@@ -565,8 +568,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
         gp_->Predict(rx, &rm, &rv);
         for (size_t i = 0; i < refined.size(); ++i) {
           refined[i].value = gp::AcquisitionValue(kind, acq_params_, rm[static_cast<int>(i)],
-                                                  rv[static_cast<int>(i)], best_, nullptr,
-                                                  nullptr);
+                                                  rv[static_cast<int>(i)], best_, nullptr, nullptr);
         }
         out.insert(out.end(), refined.begin(), refined.end());
         std::stable_sort(out.begin(), out.end(),
@@ -672,7 +674,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   bool factor_stale_ = false;  // a record in the factor changed
   double best_ = 0;
 
-  std::vector<double> gains_ = {0, 0, 0};       // gp_hedge: EI, PI, LCB
+  std::vector<double> gains_ = {0, 0, 0};      // gp_hedge: EI, PI, LCB
   std::vector<std::vector<double>> nominees_;  // gp_hedge: last call's picks
 };
 
@@ -701,8 +703,8 @@ class BayesianOptimizationAlgorithm final : public Algorithm {
                absl::StrCat("random_state is not set; drew seed ", seed,
                             " (set random_state to it to repeat this sequence)"));
     }
-    return std::make_unique<BayesianOptimizationInstance>(*std::move(space), experiment,
-                                                          *settings, seed);
+    return std::make_unique<BayesianOptimizationInstance>(*std::move(space), experiment, *settings,
+                                                          seed);
   }
 };
 

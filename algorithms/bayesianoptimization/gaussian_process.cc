@@ -103,8 +103,7 @@ Eigen::MatrixXd KernelMatrix(const KernelShape& shape, const Hyperparameters& h,
 }
 
 double LogPosterior(const KernelShape& shape, const HyperPrior& prior, const Eigen::MatrixXd& x,
-                    const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
-                    Eigen::VectorXd* grad) {
+                    const Eigen::VectorXd& y, const Eigen::VectorXd& theta, Eigen::VectorXd* grad) {
   const int groups = shape.groups;
   const int n = static_cast<int>(x.rows());
   const Hyperparameters h = Hyperparameters::Unpack(theta, groups);
@@ -128,14 +127,13 @@ double LogPosterior(const KernelShape& shape, const HyperPrior& prior, const Eig
     (*grad)[groups + 1] = 0.5 * noise * w.trace();
     (*grad)[groups + 2] = alpha.sum();
     // d k / d log l_g = s2 5/3 (1 + sqrt5 r) e^{-sqrt5 r} sum_{f in g} d_f^2 / l_g^2.
-    const Eigen::MatrixXd m =
-        (w.array() * (s2 * (5.0 / 3.0) * (1 + kSqrt5 * r) * e)).matrix();
+    const Eigen::MatrixXd m = (w.array() * (s2 * (5.0 / 3.0) * (1 + kSqrt5 * r) * e)).matrix();
     const Eigen::VectorXd row_sum = m.rowwise().sum();
     const Eigen::MatrixXd mx = m * x;
     for (int f = 0; f < shape.features(); ++f) {
       // sum_ij m_ij (x_if - x_jf)^2 for a symmetric m.
-      const double s = 2 * (x.col(f).array().square() * row_sum.array()).sum() -
-                       2 * x.col(f).dot(mx.col(f));
+      const double s =
+          2 * (x.col(f).array().square() * row_sum.array()).sum() - 2 * x.col(f).dot(mx.col(f));
       (*grad)[shape.group[f]] += 0.5 * s * inv_l2[f];
     }
   }
@@ -144,8 +142,7 @@ double LogPosterior(const KernelShape& shape, const HyperPrior& prior, const Eig
 
 Hyperparameters FitHyperparameters(const KernelShape& shape, const HyperPrior& prior,
                                    const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
-                                   const std::vector<Eigen::VectorXd>& starts,
-                                   int max_iterations) {
+                                   const std::vector<Eigen::VectorXd>& starts, int max_iterations) {
   Eigen::VectorXd lower, upper;
   prior.Bounds(shape.groups, &lower, &upper);
   Eigen::VectorXd best_theta = starts.empty() ? Hyperparameters::Default(shape).Pack()
@@ -218,8 +215,7 @@ Eigen::VectorXd WarpTargets(const Eigen::VectorXd& losses) {
   return out;
 }
 
-GaussianProcess::GaussianProcess(KernelShape shape,
-                                 std::unique_ptr<GpLinearAlgebra> linear_algebra)
+GaussianProcess::GaussianProcess(KernelShape shape, std::unique_ptr<GpLinearAlgebra> linear_algebra)
     : shape_(std::move(shape)), la_(std::move(linear_algebra)) {
   h_ = Hyperparameters::Default(shape_);
 }
@@ -249,8 +245,8 @@ bool GaussianProcess::Reset(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
 
 bool GaussianProcess::Append(const Eigen::VectorXd& x, double y) {
   const Eigen::MatrixXd point = x.transpose();
-  const Eigen::VectorXd k = n_ > 0 ? Eigen::VectorXd(KernelMatrix(shape_, h_, this->x(), point))
-                                   : Eigen::VectorXd();
+  const Eigen::VectorXd k =
+      n_ > 0 ? Eigen::VectorXd(KernelMatrix(shape_, h_, this->x(), point)) : Eigen::VectorXd();
   const double kss = std::exp(h_.log_signal_variance) + std::exp(h_.log_noise);
   if (!la_->Append(k, kss)) return false;
   if (x_.rows() <= n_) {
@@ -279,9 +275,7 @@ void GaussianProcess::Truncate(int n) {
   UpdateAlpha();
 }
 
-void GaussianProcess::UpdateAlpha() {
-  alpha_ = la_->Solve(Eigen::VectorXd(y().array() - h_.mean));
-}
+void GaussianProcess::UpdateAlpha() { alpha_ = la_->Solve(Eigen::VectorXd(y().array() - h_.mean)); }
 
 void GaussianProcess::Predict(const Eigen::MatrixXd& xs, Eigen::VectorXd* mean,
                               Eigen::VectorXd* var) const {
@@ -322,8 +316,8 @@ void GaussianProcess::PredictWithGradient(const Eigen::VectorXd& x, double* mean
   *dvar = -2 * (diff.transpose() * (a * v.array()).matrix()).array() * inv_l2_;
 }
 
-double AcquisitionValue(Acquisition kind, const AcquisitionParams& params, double mean,
-                        double var, double best, double* dmean, double* dvar) {
+double AcquisitionValue(Acquisition kind, const AcquisitionParams& params, double mean, double var,
+                        double best, double* dmean, double* dvar) {
   const double v = std::max(var, 0.0) + 1e-12;
   const double sd = std::sqrt(v);
   double value = 0, dm = 0, dv = 0;

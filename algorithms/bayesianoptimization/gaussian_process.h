@@ -139,7 +139,7 @@ struct AcquisitionParams {
 
 // The acquisition at posterior (mean, var) given the best observed target `best`: -EI, -PI or
 // mean - kappa sd; with its derivatives with respect to mean and var when not null.
-double AcquisitionValue(Acquisition kind, const AcquisitionParams& params, double mean,
-                        double var, double best, double* dmean, double* dvar);
+double AcquisitionValue(Acquisition kind, const AcquisitionParams& params, double mean, double var,
+                        double best, double* dmean, double* dvar);
 
 }  // namespace ktune::algorithms::gp

@@ -64,9 +64,8 @@ class CpuGpLinearAlgebra final : public GpLinearAlgebra {
     Solve(inv);
     return inv;
   }
-  void Posterior(const Eigen::MatrixXd& cross, const Eigen::VectorXd& alpha,
-                 double prior_variance, Eigen::VectorXd* mean,
-                 Eigen::VectorXd* var) const override {
+  void Posterior(const Eigen::MatrixXd& cross, const Eigen::VectorXd& alpha, double prior_variance,
+                 Eigen::VectorXd* mean, Eigen::VectorXd* var) const override {
     *mean = cross.transpose() * alpha;
     Eigen::MatrixXd v = cross;
     if (n_ > 0) L().triangularView<Eigen::Lower>().solveInPlace(v);
