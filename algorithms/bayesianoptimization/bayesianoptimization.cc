@@ -51,7 +51,7 @@ constexpr char kName[] = "bayesianoptimization";
 // the rest (an exact GP on thousands of points costs seconds per suggestion).
 constexpr int kMaxModelPoints = 800;
 // Hyperparameters are fitted on at most this many of them (same choice).
-constexpr int kMaxFitPoints = 200;
+constexpr int kMaxFitPoints = 128;
 // Finite spaces with at most this many unused points are searched exhaustively.
 constexpr uint64_t kEnumerateUntaken = 4096;
 // Streams of the seed's generator.
@@ -393,7 +393,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
       Eigen::VectorXd neutral = gp::Hyperparameters::Default(shape_).Pack();
       neutral.head(shape_.groups).setConstant(prior_.log_lengthscale_mu);
       starts.push_back(neutral);
-      const int random_starts = n <= 100 ? 2 : (fitted_ ? 0 : 1);
+      const int fit_n = static_cast<int>(fit_rows.size());
+      const int random_starts = fit_n <= 60 ? 2 : (fit_n < kMaxFitPoints ? 1 : 0);
       for (int s = 0; s < random_starts; ++s) {
         Eigen::VectorXd t = neutral;
         for (int g = 0; g < shape_.groups; ++g) {
@@ -402,7 +403,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
         t[shape_.groups] += 0.5 * rng.Normal();
         starts.push_back(t);
       }
-      hyper_ = gp::FitHyperparameters(shape_, prior_, fx, fy, starts, fitted_ ? 40 : 60);
+      const int iterations = fit_n >= kMaxFitPoints ? 30 : (fitted_ ? 40 : 60);
+      hyper_ = gp::FitHyperparameters(shape_, prior_, fx, fy, starts, iterations);
       fitted_ = true;
       fitted_n_ = n;
     }
@@ -601,7 +603,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
         kinds = {gp::Acquisition::kLCB};
         break;
     }
-    const double evals = std::clamp(3e8 / (2 * n * n + 20 * n * f), 60.0, 1500.0);
+    const double evals = std::clamp(1.5e8 / (2 * n * n + 20 * n * f), 60.0, 1500.0);
     const int starts = evals >= 600 ? 5 : (evals >= 200 ? 3 : 2);
     const int iterations =
         std::max(5, static_cast<int>(evals / (starts * static_cast<double>(kinds.size()))));

@@ -2,7 +2,10 @@
 // Gaussian-process math behind it (ktune_gp), tested directly.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -13,6 +16,8 @@
 
 #include "Eigen/Dense"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "algorithms/bayesianoptimization/gaussian_process.h"
 #include "algorithms/bayesianoptimization/gp_linear_algebra.h"
 #include "gmock/gmock.h"
@@ -496,6 +501,60 @@ TEST(BayesianOptimizationTest, BeatsRandomOnAOneDimensionalQuadraticWithin15Tria
   const double random = best_of(RunSequential(random_e, 15, quadratic));
   EXPECT_LT(bo, random);
   EXPECT_LT(bo, 1e-4);
+}
+
+// Not a test: the suggestion latency at large histories (BENCHMARKS.md §2 shape: 6-D, 1 and 8
+// assignments, cold = a new instance given the whole history, warm = one more finished trial
+// after that). Run with --gtest_also_run_disabled_tests --gtest_filter=*Latency*;
+// KTUNE_BO_LATENCY_SIZES=100,1000,5000 picks the history sizes.
+TEST(BayesianOptimizationBenchmark, DISABLED_Latency) {
+  std::vector<int> sizes = {100, 1000};
+  if (const char* env = std::getenv("KTUNE_BO_LATENCY_SIZES")) {
+    sizes.clear();
+    for (absl::string_view part : absl::StrSplit(env, ',')) {
+      int n = 0;
+      if (absl::SimpleAtoi(part, &n)) sizes.push_back(n);
+    }
+  }
+  auto space = [](const std::string& algorithm) {
+    std::vector<api::ParameterSpec> params;
+    for (int j = 0; j < 6; ++j)
+      params.push_back(Range("x" + std::to_string(j), api::DOUBLE, "0", "1"));
+    api::Experiment e = MakeExperiment(algorithm, params, {{"random_state", "1"}});
+    e.mutable_spec()->mutable_objective()->set_objective_metric_name("loss");
+    return e;
+  };
+  std::mt19937_64 engine(7);
+  auto uniform = [&] { return static_cast<double>(engine() >> 11) * 0x1.0p-53; };
+  for (int n : sizes) {
+    std::vector<api::Trial> trials;
+    for (int t = 0; t <= n; ++t) {
+      Point p;
+      double loss = 0;
+      for (int j = 0; j < 6; ++j) {
+        const double x = uniform();
+        p["x" + std::to_string(j)] = std::to_string(x);
+        loss += (x - 0.3) * (x - 0.3) * (j + 1) + 0.1 * std::sin(9 * x);
+      }
+      trials.push_back(Completed("t" + std::to_string(t), p, loss));
+    }
+    const api::Trial extra = trials.back();
+    trials.pop_back();
+    for (const std::string algorithm : {"random", "bayesianoptimization"}) {
+      for (int count : {1, 8}) {
+        const api::Experiment e = space(algorithm);
+        auto instance = NewInstance(e);
+        const auto t0 = std::chrono::steady_clock::now();
+        Ask(*instance, e, count, n + count, trials);
+        const auto t1 = std::chrono::steady_clock::now();
+        Ask(*instance, e, count, n + 2 * count, {extra});
+        const auto t2 = std::chrono::steady_clock::now();
+        std::cout << "[ latency ] " << algorithm << " n=" << n << " count=" << count << " cold "
+                  << std::chrono::duration<double, std::milli>(t1 - t0).count() << " ms, warm "
+                  << std::chrono::duration<double, std::milli>(t2 - t1).count() << " ms\n";
+      }
+    }
+  }
 }
 
 }  // namespace
