@@ -51,7 +51,7 @@ constexpr char kName[] = "bayesianoptimization";
 // the rest (an exact GP on thousands of points costs seconds per suggestion).
 constexpr int kMaxModelPoints = 800;
 // Hyperparameters are fitted on at most this many of them (same choice).
-constexpr int kMaxFitPoints = 128;
+constexpr int kMaxFitPoints = 100;
 // Finite spaces with at most this many unused points are searched exhaustively.
 constexpr uint64_t kEnumerateUntaken = 4096;
 // Streams of the seed's generator.
@@ -556,8 +556,25 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     std::stable_sort(out.begin(), out.end(),
                      [](const Proposal& a, const Proposal& b) { return a.value < b.value; });
     if (refine && !relaxed_dims_.empty()) {
+      // The best few candidates, and the best one of each value of a small categorical, so
+      // that every category gets its own optimum (a category whose candidates all sit where
+      // another one's optimum is would otherwise look worse than it is).
+      std::vector<size_t> from;
+      for (size_t s = 0; s < static_cast<size_t>(starts) && s < out.size(); ++s) from.push_back(s);
+      const std::vector<Parameter>& params = space_.parameters();
+      for (int j = 0; j < dims_; ++j) {
+        if (params[j].kind() != ParameterKind::kCategorical || params[j].size() > 8) continue;
+        std::vector<bool> seen(params[j].size(), false);
+        for (size_t s : from) seen[params[j].IndexAtUnit(out[s].unit[j])] = true;
+        for (size_t c = 0; c < out.size(); ++c) {
+          const uint64_t k = params[j].IndexAtUnit(out[c].unit[j]);
+          if (seen[k]) continue;
+          seen[k] = true;
+          from.push_back(c);
+        }
+      }
       std::vector<Proposal> refined;
-      for (int s = 0; s < starts && s < static_cast<int>(out.size()); ++s) {
+      for (size_t s : from) {
         if (absl::Status st = host.Check(); !st.ok()) return st;
         refined.push_back(Refine(kind, out[s].unit, iterations));
       }
@@ -603,7 +620,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
         kinds = {gp::Acquisition::kLCB};
         break;
     }
-    const double evals = std::clamp(1.5e8 / (2 * n * n + 20 * n * f), 60.0, 1500.0);
+    const double evals = std::clamp(1e8 / (2 * n * n + 20 * n * f), 40.0, 1500.0);
     const int starts = evals >= 600 ? 5 : (evals >= 200 ? 3 : 2);
     const int iterations =
         std::max(5, static_cast<int>(evals / (starts * static_cast<double>(kinds.size()))));

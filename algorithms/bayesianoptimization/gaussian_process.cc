@@ -331,7 +331,7 @@ double AcquisitionValue(Acquisition kind, const AcquisitionParams& params, doubl
       break;
     }
     case Acquisition::kPI: {
-      const double z = (best - mean - params.xi) / sd;
+      const double z = (best - mean - params.pi_xi) / sd;
       const double pdf = NormalPdf(z);
       value = -NormalCdf(z);
       dm = pdf / sd;

@@ -133,7 +133,11 @@ class GaussianProcess {
 enum class Acquisition { kEI, kPI, kLCB };
 
 struct AcquisitionParams {
-  double xi = 0.01;     // EI and PI: improvement margin (skopt's default)
+  // EI: improvement margin, in standardised units (skopt's 0.01 is on its own scale).
+  double xi = 0.001;
+  // PI: the improvement it asks the probability of; with a margin near zero PI keeps
+  // sampling next to the incumbent.
+  double pi_xi = 0.1;
   double kappa = 1.96;  // LCB: mean - kappa * sd
 };
 
