@@ -451,15 +451,16 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   }
 
   void Fantasise(const std::vector<double>& u) {
+    // A Kriging believer whose belief is capped at the best observed value: the point counts
+    // as observed at its posterior mean, or at the best value when the mean promises more.
+    // EI and PI then see no improvement left at it (so the next pick is a different point),
+    // while the target they improve on stays the observed best (a believed improvement would
+    // lower it and push the rest of the batch into exploring).
     Eigen::VectorXd x = Features(u);
     Eigen::VectorXd mean, var;
     gp_->Predict(x.transpose(), &mean, &var);
     // False: a duplicate of a point already there, nothing to add.
-    if (gp_->Append(x, mean[0])) {
-      // The believed value counts as observed, so that EI and PI see no improvement left at
-      // the point (otherwise PI would pick its neighbour next).
-      best_ = std::min(best_, mean[0]);
-    }
+    gp_->Append(x, std::max(mean[0], best_));
   }
 
   // The candidate points of one choice, snapped, in unit coordinates.
@@ -691,7 +692,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   std::vector<size_t> factor_records_;  // the records behind the factor's rows, in order
   std::vector<bool> in_factor_;
   bool factor_stale_ = false;  // a record in the factor changed
-  double best_ = 0;
+  double best_ = 0;            // the best observed target
 
   std::vector<double> gains_ = {0, 0, 0};      // gp_hedge: EI, PI, LCB
   std::vector<std::vector<double>> nominees_;  // gp_hedge: last call's picks
