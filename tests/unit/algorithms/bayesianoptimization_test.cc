@@ -375,6 +375,26 @@ TEST(BayesianOptimizationTest, LogParametersAreSpreadInLogSpace) {
   EXPECT_EQ(below, 5);
 }
 
+TEST(BayesianOptimizationTest, NormalParametersConcentrateTheDesignInTheMiddle) {
+  // Of 10 Latin-hypercube points, those of the middle six strata lie within one sigma (the
+  // middle third of the range) under a normal prior; uniform puts about a third there.
+  auto middle = [](api::Distribution distribution) {
+    const api::Experiment e =
+        Bo({Range("x", api::DOUBLE, "0", "6", "", distribution)}, {{"random_state", "12"}});
+    auto instance = NewInstance(e);
+    int inside = 0;
+    for (const Point& p : Ask(*instance, e, 10, 10)) {
+      const double x = Number(p, "x");
+      EXPECT_GE(x, 0);
+      EXPECT_LE(x, 6);
+      inside += x > 2 && x < 4 ? 1 : 0;
+    }
+    return inside;
+  };
+  EXPECT_GE(middle(api::NORMAL), 6);
+  EXPECT_LE(middle(api::UNIFORM), 4);
+}
+
 TEST(BayesianOptimizationTest, SameRandomStateGivesTheSameSuggestions) {
   const std::vector<Point> a = RunSequential(Mixed("5"), 14, MixedLoss);
   const std::vector<Point> b = RunSequential(Mixed("5"), 14, MixedLoss);
