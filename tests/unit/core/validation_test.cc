@@ -191,12 +191,12 @@ std::vector<RuleCase> RuleCases() {
        "spec.algorithm: Required value: must be specified"},
       {15, [](E& e, O&) { e.spec.algorithm->algorithm_name = ""; }, "spec.algorithm.algorithmName",
        "spec.algorithm.algorithmName: Required value: must be specified"},
-      {16, [](E& e, O&) { e.spec.algorithm->algorithm_name = "bayesianoptimization"; },
+      {16, [](E& e, O&) { e.spec.algorithm->algorithm_name = "hyperband"; },
        "spec.algorithm.algorithmName",
-       "spec.algorithm.algorithmName: Invalid value: \"bayesianoptimization\": unable to get "
+       "spec.algorithm.algorithmName: Invalid value: \"hyperband\": unable to get "
        "Suggestion config data for "
-       "algorithm bayesianoptimization: failed to find suggestion config for algorithm: "
-       "bayesianoptimization in "
+       "algorithm hyperband: failed to find suggestion config for algorithm: "
+       "hyperband in "
        "ConfigMap: katib-config"},
       {17, [](E& e, O&) { e.spec.early_stopping = EarlyStoppingSpec{}; },
        "spec.earlyStopping.algorithmName",
@@ -906,7 +906,7 @@ TEST(ValidationTest, StdOutFilterIsOnlyCheckedByKtune) {
 
 TEST(ValidationTest, FiveMistakesAllReported) {
   Experiment e = Base();
-  e.spec.algorithm->algorithm_name = "tpe";                                   // rule 16
+  e.spec.algorithm->algorithm_name = "cmaes";                                 // rule 16
   e.spec.parameters[1].feasible_space.min = "2";                              // min > max
   Container(e)["args"] = json::array({"--bs=${trialParameters.batchSize}"});  // rule 33
   Container(e)["imagePullPolcy"] = "Always";                                  // rule 38
@@ -932,7 +932,7 @@ TEST(ValidationTest, ObjectiveErrorsReturnOnlyInKatibMode) {
   Experiment e = Base();
   e.spec.objective->type = "foo";
   e.spec.objective->objective_metric_name = "";
-  e.spec.algorithm->algorithm_name = "tpe";
+  e.spec.algorithm->algorithm_name = "cmaes";
   e.spec.parameters[0].parameter_type = "float";
   ValidationOptions katib = Options();
   katib.katib_compatible = true;
@@ -947,7 +947,7 @@ TEST(ValidationTest, ObjectiveErrorsReturnOnlyInKatibMode) {
 
   e = Base();
   e.spec.objective.reset();
-  e.spec.algorithm->algorithm_name = "tpe";
+  e.spec.algorithm->algorithm_name = "cmaes";
   EXPECT_EQ(ValidateExperiment(e, katib).size(), 1u);
   EXPECT_EQ(ValidateExperiment(e, Options()).size(), 2u);
 }

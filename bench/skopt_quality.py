@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Suggestion quality of scikit-optimize's GP (the library behind Katib's bayesianoptimization).
+
+BENCHMARKS.md, "Katib's own algorithm backends": skopt.Optimizer with Katib's settings
+(base_estimator GP, acq_func gp_hedge, n_initial_points 10, random_state = seed) on the suite of
+bench/optuna_quality.py, but with uniform priors: Katib's service makes every double
+log-uniform, which fails for min <= 0 (every suite function), so this is what honouring
+`distribution` gives. Sequential only (Katib's service answers one request at a time).
+
+scikit-optimize is not a Debian package and nothing in ktune needs it: to run this, put a
+checkout of scikit-optimize 0.9 on PYTHONPATH (it is pure Python) and install Debian's
+python3-sklearn, e.g.
+  PYTHONPATH=/path/to/scikit-optimize /usr/bin/python3 bench/skopt_quality.py \
+      --functions mixed --seeds 10 --budget 50 --json skopt.json
+Output: the table and JSON shape of optuna_quality.py (algorithm "skopt-gp"), so
+compare_quality.py can put it beside the others.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from optuna.distributions import CategoricalDistribution, IntDistribution  # noqa: E402
+from optuna_quality import SUITE, checkpoints  # noqa: E402
+
+# scikit-optimize 0.9 still uses np.int, which numpy 1.24 (Debian 12) removed; Katib pins
+# numpy 1.23.5, where it is the builtin int.
+if not hasattr(np, "int"):
+    np.int = int
+
+try:
+    import skopt
+    from skopt.space import Categorical, Integer, Real
+except ImportError:
+    sys.exit("skopt_quality.py: scikit-optimize is not importable; see the top of this file")
+
+
+def dimension(dist):
+    if isinstance(dist, CategoricalDistribution):
+        return Categorical(list(range(len(dist.choices))), transform="onehot")
+    if isinstance(dist, IntDistribution):
+        # The step as a scale: Integer(0, (high - low) / step), mapped back in value().
+        return Integer(0, (dist.high - dist.low) // dist.step)
+    return Real(dist.low, dist.high, prior="uniform")
+
+
+def value(dist, v):
+    if isinstance(dist, IntDistribution):
+        return dist.low + v * dist.step
+    return v
+
+
+def run_one(task):
+    function, seed, budget = task
+    warnings.filterwarnings("ignore")
+    params, optimum, f = SUITE[function]
+    optimizer = skopt.Optimizer([dimension(d) for _, d in params], base_estimator="GP",
+                                acq_func="gp_hedge", n_initial_points=10, random_state=seed)
+    marks = checkpoints(budget)
+    regret, best, spent = [], math.inf, 0.0
+    for completed in range(1, budget + 1):
+        start = time.perf_counter()
+        x = optimizer.ask()
+        spent += time.perf_counter() - start
+        y = f([value(d, v) for (_, d), v in zip(params, x)])
+        best = min(best, y)
+        start = time.perf_counter()
+        optimizer.tell(x, y)
+        spent += time.perf_counter() - start
+        if completed in marks:
+            regret.append(best - optimum)
+    return {"seed": seed, "regret": regret, "suggest_seconds": spent}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--functions", default=",".join(SUITE))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--budget", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    functions = [f for f in args.functions.split(",") if f]
+    for f in functions:
+        if f not in SUITE:
+            sys.exit("unknown function %s; known: %s" % (f, ",".join(SUITE)))
+    tasks = [(f, args.first_seed + i, args.budget) for f in functions for i in range(args.seeds)]
+    start = time.perf_counter()
+    if args.jobs > 1:
+        with multiprocessing.Pool(args.jobs) as pool:
+            runs = pool.map(run_one, tasks, chunksize=1)
+    else:
+        runs = [run_one(t) for t in tasks]
+    wall = time.perf_counter() - start
+    marks = checkpoints(args.budget)
+    print("Best-so-far regret (best - f*), %d seeds, budget %d; suggest s/run = median total "
+          "ask+tell time of one run (scikit-optimize %s)" % (args.seeds, args.budget,
+                                                            skopt.__version__))
+    print("| function | algorithm | parallel |" +
+          "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
+    print("|---|---|---|" + "---|" * len(marks) + "---|")
+    results = []
+    for g, f in enumerate(functions):
+        group = runs[g * args.seeds:(g + 1) * args.seeds]
+        entry = {"function": f, "algorithm": "skopt-gp", "parallel": 1, "budgets": marks,
+                 "median": [], "q25": [], "q75": []}
+        line = "| %s | skopt-gp | 1 |" % f
+        for c in range(len(marks)):
+            at = [r["regret"][c] for r in group]
+            med, q25, q75 = (float(np.quantile(at, q)) for q in (0.5, 0.25, 0.75))
+            entry["median"].append(med)
+            entry["q25"].append(q25)
+            entry["q75"].append(q75)
+            line += " %.3g [%.3g, %.3g] |" % (med, q25, q75)
+        entry["suggest_seconds_median"] = float(np.median([r["suggest_seconds"] for r in group]))
+        entry["runs"] = group
+        line += " %.2f |" % entry["suggest_seconds_median"]
+        print(line, flush=True)
+        results.append(entry)
+    print("wall %.1f s, %d job(s)" % (wall, args.jobs))
+    if args.json:
+        doc = {"tool": "skopt", "skopt_version": skopt.__version__,
+               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+               "command": " ".join(sys.argv), "seeds": args.seeds, "first_seed": args.first_seed,
+               "budget": args.budget, "results": results}
+        with open(args.json, "w") as out:
+            json.dump(doc, out, indent=2)
+            out.write("\n")
+
+
+if __name__ == "__main__":
+    main()
