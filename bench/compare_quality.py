@@ -38,7 +38,7 @@ def main():
             rows = [by_key[(f, a, p)] for a in algorithms if (f, a, p) in by_key]
             if not rows:
                 continue
-            marks = rows[0]["budgets"]
+            marks = sorted({b for e in rows for b in e["budgets"]})
             ref = by_key.get((f, REFERENCE, p))
             print("\n## %s, parallel %d (median best regret [q25, q75]; x = ratio to %s)" %
                   (f, p, REFERENCE))
@@ -46,11 +46,15 @@ def main():
             print("|---|" + "---|" * len(marks) + "---|")
             for e in rows:
                 cells = []
-                for c in range(len(marks)):
+                for b in marks:
+                    if b not in e["budgets"]:
+                        cells.append("-")  # a run with a smaller budget (skopt_quality.py)
+                        continue
+                    c = e["budgets"].index(b)
                     cell = "%s [%s, %s]" % (fmt(e["median"][c]), fmt(e["q25"][c]),
                                             fmt(e["q75"][c]))
-                    if ref is not None and ref["budgets"] == marks:
-                        r = ref["median"][c]
+                    if ref is not None and b in ref["budgets"]:
+                        r = ref["median"][ref["budgets"].index(b)]
                         cell += " x%.2f" % (e["median"][c] / r) if r > 0 else " x-"
                     cells.append(cell)
                 print("| %s | %s | %.4f |" % (e["algorithm"], " | ".join(cells),
