@@ -14,6 +14,8 @@
 
 namespace ktune::algorithms {
 
+class Host;  // algorithms/plugin.h
+
 // InvalidArgument `unknown setting <name> for algorithm <algorithm>` for the first setting
 // whose name is not in `known`.
 absl::Status CheckSettingNames(const api::v1::beta1::Experiment& experiment,
@@ -31,5 +33,20 @@ absl::StatusOr<int64_t> ParseNonNegativeIntSetting(std::string_view name, std::s
 // The `random_state` setting (an integer >= 0), nullopt when absent.
 absl::StatusOr<std::optional<uint64_t>> ParseRandomState(
     const api::v1::beta1::Experiment& experiment);
+
+// The seed of an instance's random choices: `random_state` when set, else one drawn from
+// std::random_device (`drawn`).
+struct SeedChoice {
+  uint64_t seed = 0;
+  bool drawn = false;
+};
+SeedChoice ChooseSeed(std::optional<uint64_t> random_state);
+
+// Logs a drawn seed at info level, `random_state is not set; drew seed <seed> (set random_state
+// to it to repeat this sequence)`: the only way to reproduce such a run afterwards.
+void LogDrawnSeed(const Host& host, uint64_t seed);
+
+// ChooseSeed, logging the seed through LogDrawnSeed when it was drawn (call at Create time).
+uint64_t SeedForInstance(std::optional<uint64_t> random_state, const Host& host);
 
 }  // namespace ktune::algorithms

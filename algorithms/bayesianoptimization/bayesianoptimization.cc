@@ -25,7 +25,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -772,19 +771,8 @@ class BayesianOptimizationAlgorithm final : public Algorithm {
     if (!settings.ok()) return settings.status();
     absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
     if (!space.ok()) return space.status();
-    uint64_t seed = 0;
-    if (settings->random_state) {
-      seed = *settings->random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      // The only way to reproduce such a run afterwards.
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", seed,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<BayesianOptimizationInstance>(*std::move(space), experiment, *settings,
-                                                          seed);
+    return std::make_unique<BayesianOptimizationInstance>(
+        *std::move(space), experiment, *settings, SeedForInstance(settings->random_state, host));
   }
 };
 

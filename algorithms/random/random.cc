@@ -7,14 +7,12 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
@@ -117,21 +115,16 @@ class RandomAlgorithm final : public Algorithm {
 
   absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
                                                    const Host& host) const override {
-    bool drawn = false;
-    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment, &drawn);
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed = Parse(experiment);
     if (!parsed.ok()) return parsed.status();
-    if (drawn) {
-      // The only way to reproduce such a run afterwards.
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->second,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<RandomInstance>(std::move(parsed->first), parsed->second);
+    return std::make_unique<RandomInstance>(std::move(parsed->first),
+                                            SeedForInstance(parsed->second, host));
   }
 
  private:
-  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment,
-                                                                bool* drawn = nullptr) {
+  // The search space and random_state.
+  static absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> Parse(
+      const Experiment& experiment) {
     if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
       return s;
     }
@@ -139,15 +132,7 @@ class RandomAlgorithm final : public Algorithm {
     if (!random_state.ok()) return random_state.status();
     absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
     if (!space.ok()) return space.status();
-    uint64_t seed = 0;
-    if (*random_state) {
-      seed = **random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      if (drawn != nullptr) *drawn = true;
-    }
-    return std::make_pair(*std::move(space), seed);
+    return std::make_pair(*std::move(space), *random_state);
   }
 };
 

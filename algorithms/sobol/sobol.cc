@@ -20,7 +20,6 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -214,22 +213,18 @@ class SobolAlgorithm final : public Algorithm {
 
   absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
                                                    const Host& host) const override {
-    bool drawn = false;
-    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment, &drawn);
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed = Parse(experiment);
     if (!parsed.ok()) return parsed.status();
-    if (drawn) {
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->second,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<SobolInstance>(std::move(parsed->first), parsed->second);
+    return std::make_unique<SobolInstance>(std::move(parsed->first),
+                                           SeedForInstance(parsed->second, host));
   }
 
  private:
   // Katib's goptuna sobol takes no settings; ktune accepts random_state, the seed of the
   // scramble, as every ktune plugin does.
-  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment,
-                                                                bool* drawn = nullptr) {
+  // The search space and random_state.
+  static absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> Parse(
+      const Experiment& experiment) {
     if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
       return s;
     }
@@ -243,15 +238,7 @@ class SobolAlgorithm final : public Algorithm {
           absl::StrCat("sobol supports at most ", SobolSequence::MaxDimensions(),
                        " parameters; the experiment has ", dimensions));
     }
-    uint64_t seed = 0;
-    if (*random_state) {
-      seed = **random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      if (drawn != nullptr) *drawn = true;
-    }
-    return std::make_pair(*std::move(space), seed);
+    return std::make_pair(*std::move(space), *random_state);
   }
 };
 

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "algorithms/settings.h"
 
 namespace ktune::algorithms::tpe {
 namespace {
@@ -30,6 +31,20 @@ constexpr uint64_t kPermutationStream = uint64_t{1} << 63;
 constexpr size_t kMaxGood = 25;
 
 double ParseDouble(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
+
+class TpeInstance final : public Algorithm::Instance {
+ public:
+  TpeInstance(SearchSpace space, const Experiment& experiment, TpeConfig config)
+      : sampler_(std::move(space), experiment, config) {}
+
+  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
+                                                     const Host& host) override {
+    return sampler_.GetSuggestions(request, host);
+  }
+
+ private:
+  TpeSampler sampler_;
+};
 
 }  // namespace
 
@@ -366,6 +381,23 @@ absl::StatusOr<GetSuggestionsReply> TpeSampler::GetSuggestions(const GetSuggesti
     *reply.add_parameter_assignments()->mutable_assignments() = std::move(point);
   }
   return reply;
+}
+
+absl::Status TpeFamilyAlgorithm::ValidateSettings(const Experiment& experiment) const {
+  absl::StatusOr<TpeSettings> parsed = parse_(experiment);
+  if (!parsed.ok()) return parsed.status();
+  return SearchSpace::FromProto(experiment).status();
+}
+
+absl::StatusOr<std::unique_ptr<Algorithm::Instance>> TpeFamilyAlgorithm::Create(
+    const Experiment& experiment, const Host& host) const {
+  absl::StatusOr<TpeSettings> parsed = parse_(experiment);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
+  if (!space.ok()) return space.status();
+  TpeConfig config = parsed->config;
+  config.seed = SeedForInstance(parsed->random_state, host);
+  return std::make_unique<TpeInstance>(*std::move(space), experiment, config);
 }
 
 }  // namespace ktune::algorithms::tpe

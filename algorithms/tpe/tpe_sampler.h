@@ -6,6 +6,7 @@
 // space twice. Not thread-safe (one per plugin instance).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -99,6 +100,29 @@ class TpeSampler {
   AssignmentHistory history_;
   std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
   uint64_t requested_ = 0;                // suggestions asked for, when the host does not say
+};
+
+// What a tpe-family plugin reads from its settings: the sampler's configuration (its seed not
+// chosen yet) and random_state.
+struct TpeSettings {
+  TpeConfig config;
+  std::optional<uint64_t> random_state;
+};
+
+// The Algorithm of a tpe-family plugin, whose settings `parse` checks (Katib's checks and
+// messages) and whose instances are TpeSamplers seeded from random_state or a drawn, logged
+// seed (SeedForInstance, algorithms/settings.h).
+class TpeFamilyAlgorithm : public Algorithm {
+ public:
+  using ParseFn = absl::StatusOr<TpeSettings> (*)(const api::v1::beta1::Experiment& experiment);
+  explicit TpeFamilyAlgorithm(ParseFn parse) : parse_(parse) {}
+
+  absl::Status ValidateSettings(const api::v1::beta1::Experiment& experiment) const override;
+  absl::StatusOr<std::unique_ptr<Instance>> Create(const api::v1::beta1::Experiment& experiment,
+                                                   const Host& host) const override;
+
+ private:
+  const ParseFn parse_;
 };
 
 // The estimators' view of one parameter (exposed for tests).
