@@ -33,14 +33,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/bayesianoptimization/gaussian_process.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
-#include "algorithms/taken_grid_points.h"
 #include "algorithms/trial_table.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -167,10 +166,11 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
  public:
   BayesianOptimizationInstance(SearchSpace space, const Experiment& experiment, Settings settings,
                                uint64_t seed)
-      : space_(std::move(space)), settings_(settings), seed_(seed), table_(space_, experiment) {
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
+      : space_(std::move(space)),
+        settings_(settings),
+        seed_(seed),
+        table_(space_, experiment),
+        used_(space_) {
     const std::vector<Parameter>& params = space_.parameters();
     dims_ = static_cast<int>(params.size());
     for (int j = 0; j < dims_; ++j) {
@@ -205,8 +205,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     for (size_t index : changed) {
       if (index < in_factor_.size() && in_factor_[index]) factor_stale_ = true;
     }
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
@@ -276,16 +275,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   }
 
   // Marks the point as issued unless a trial has it or it was issued before.
-  bool Claim(const std::vector<double>& u) {
-    RepeatedPtrField<ParameterAssignment> point = Assignments(u);
-    std::string key = space_.CanonicalKey(point);
-    if (history_.Contains(key)) return false;
-    history_.AddIssued(key);
-    if (taken_) {
-      if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-    }
-    return true;
-  }
+  bool Claim(const std::vector<double>& u) { return used_.Claim(Assignments(u)); }
 
   std::vector<double> GridUnit(uint64_t index) const {
     RepeatedPtrField<ParameterAssignment> point;
@@ -299,11 +289,11 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
 
   // A random unused point of a finite space, or nullopt when it is used up.
   std::optional<std::vector<double>> RandomUntaken(Rng& rng) {
-    while (taken_ && taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
+    while (used_.indexed() && used_.untaken() > 0) {
+      const uint64_t index = used_.PickUntaken(rng);
       std::vector<double> u = GridUnit(index);
       if (Claim(u)) return u;
-      taken_->AddIssued(index);  // the records agree by construction; never loop on a point
+      used_.MarkTaken(index);  // the records agree by construction; never loop on a point
     }
     return std::nullopt;
   }
@@ -346,7 +336,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
       if (Claim(u)) return u;
     }
     // A space too large to index is never nearly used up: accept the repeat.
-    if (!taken_) return u;
+    if (!used_.indexed()) return u;
     return RandomUntaken(rng);
   }
 
@@ -512,9 +502,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   // The candidate points of one choice, snapped, in unit coordinates.
   std::vector<std::vector<double>> Candidates(Rng& rng, int count) {
     std::vector<std::vector<double>> out;
-    if (taken_ && taken_->untaken() <= kEnumerateUntaken) {
-      for (uint64_t i = 0; i < taken_->untaken(); ++i)
-        out.push_back(GridUnit(taken_->NthUntaken(i)));
+    if (used_.indexed() && used_.untaken() <= kEnumerateUntaken) {
+      for (uint64_t i = 0; i < used_.untaken(); ++i) out.push_back(GridUnit(used_.NthUntaken(i)));
       return out;
     }
     const int local = count / 3;
@@ -717,7 +706,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     for (const Proposal& p : proposals[pick]) {
       if (Claim(p.unit)) return std::optional<std::vector<double>>(p.unit);
     }
-    if (!taken_) {
+    if (!used_.indexed()) {
       // Every proposal repeats a known point of a space with a continuous parameter: take a
       // fresh quasi-random point instead.
       std::vector<double> u = Snap(sequence_->Point(rng.Next() >> 16));
@@ -731,8 +720,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   const Settings settings_;
   const uint64_t seed_;
   TrialTable table_;  // refers to space_
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
+  UsedPoints used_;   // refers to space_
   uint64_t requested_ = 0;
 
   int dims_ = 0;

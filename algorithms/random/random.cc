@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,12 +12,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -37,17 +35,12 @@ constexpr int kMaxDraws = 64;
 
 class RandomInstance final : public Algorithm::Instance {
  public:
-  RandomInstance(SearchSpace space, uint64_t seed) : space_(std::move(space)), seed_(seed) {
-    // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
-  }
+  RandomInstance(SearchSpace space, uint64_t seed)
+      : space_(std::move(space)), seed_(seed), used_(space_) {}
 
   absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
                                                      const Host& host) override {
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
@@ -72,38 +65,19 @@ class RandomInstance final : public Algorithm::Instance {
     RepeatedPtrField<ParameterAssignment> point;
     for (int draw = 0; draw < kMaxDraws; ++draw) {
       space_.Sample(rng, &point);
-      std::string key = space_.CanonicalKey(point);
-      if (!history_.Contains(key)) {
-        history_.AddIssued(key);
-        if (taken_) {
-          if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-        }
-        return point;
-      }
+      if (used_.Claim(point)) return point;
     }
     // A continuous dimension makes an exact repeat a rounding accident, and a space too large
     // to index is never nearly used up: accept the repeat rather than end the experiment.
-    if (!taken_) return point;
-    // Otherwise a uniformly chosen untaken point (the same choice as enumerating the untaken
-    // points in grid order), or exhaustion.
-    while (taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-      space_.GridPoint(index, &point);
-      std::string key = space_.CanonicalKey(point);
-      taken_->AddIssued(index);
-      // The two records agree by construction; the check keeps a disagreement from becoming
-      // a repeated point.
-      if (history_.Contains(key)) continue;
-      history_.AddIssued(key);
-      return point;
-    }
+    if (!used_.indexed()) return point;
+    // Otherwise a uniformly chosen untaken point, or exhaustion.
+    if (used_.TakeUntaken(rng, &point)) return point;
     return std::nullopt;
   }
 
   const SearchSpace space_;
   const uint64_t seed_;
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
+  UsedPoints used_;         // refers to space_
   uint64_t requested_ = 0;  // suggestions asked for so far, when the host does not say
 };
 

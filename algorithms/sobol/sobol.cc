@@ -17,7 +17,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,13 +26,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
 #include "algorithms/sobol/sobol_sequence.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -119,17 +117,12 @@ class SobolInstance final : public Algorithm::Instance {
   SobolInstance(SearchSpace space, uint64_t seed)
       : space_(std::move(space)),
         seed_(seed),
-        sequence_(static_cast<int>(space_.parameters().size()), seed) {
-    // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
-  }
+        sequence_(static_cast<int>(space_.parameters().size()), seed),
+        used_(space_) {}
 
   absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
                                                      const Host& host) override {
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
@@ -165,34 +158,19 @@ class SobolInstance final : public Algorithm::Instance {
   }
 
   std::optional<RepeatedPtrField<ParameterAssignment>> Next() {
-    if (taken_ && taken_->untaken() == 0) return std::nullopt;
+    if (used_.indexed() && used_.untaken() == 0) return std::nullopt;
     RepeatedPtrField<ParameterAssignment> point;
     for (int skip = 0; skip < kMaxSkips; ++skip) {
       MakePoint(next_++, &point);
-      std::string key = space_.CanonicalKey(point);
-      if (!history_.Contains(key)) {
-        history_.AddIssued(key);
-        if (taken_) {
-          if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-        }
-        return point;
-      }
+      if (used_.Claim(point)) return point;
     }
     // A continuous dimension makes an exact repeat a rounding accident, and a space too large
     // to index is never nearly used up: accept the repeat rather than end the experiment.
-    if (!taken_) return point;
+    if (!used_.indexed()) return point;
     // A finite space mostly used up: an untaken point, chosen by the last sequence point's
     // own stream (so still a function of the seed and the history).
     Rng rng(seed_, next_ - 1);
-    while (taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-      space_.GridPoint(index, &point);
-      std::string key = space_.CanonicalKey(point);
-      taken_->AddIssued(index);
-      if (history_.Contains(key)) continue;  // the two records agree; never a repeat anyway
-      history_.AddIssued(key);
-      return point;
-    }
+    if (used_.TakeUntaken(rng, &point)) return point;
     return std::nullopt;
   }
 
@@ -200,9 +178,8 @@ class SobolInstance final : public Algorithm::Instance {
   const uint64_t seed_;
   const SobolSequence sequence_;
   std::vector<uint32_t> bits_ = std::vector<uint32_t>(sequence_.dimensions());
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t next_ = 0;                     // the next sequence point to consider
+  UsedPoints used_;    // refers to space_
+  uint64_t next_ = 0;  // the next sequence point to consider
 };
 
 class SobolAlgorithm final : public Algorithm {

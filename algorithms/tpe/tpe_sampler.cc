@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
-#include <limits>
 #include <numeric>
 #include <utility>
 
@@ -100,12 +99,8 @@ size_t TpeSampler::GoodCount(const TpeConfig& config, size_t n, bool pending) {
 }
 
 TpeSampler::TpeSampler(SearchSpace space, const Experiment& experiment, TpeConfig config)
-    : space_(std::move(space)), config_(config), table_(space_, experiment) {
+    : space_(std::move(space)), config_(config), table_(space_, experiment), used_(space_) {
   for (const Parameter& p : space_.parameters()) dimensions_.push_back(DimensionOf(p));
-  // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-  if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-    taken_.emplace(space_);
-  }
 }
 
 TpeSampler::Point TpeSampler::ModelPoint(const std::vector<double>& unit) const {
@@ -313,13 +308,7 @@ bool TpeSampler::Claim(const Point& point, RepeatedPtrField<ParameterAssignment>
     a->set_name(p.name());
     a->set_value(p.FromUnit(u));
   }
-  std::string key = space_.CanonicalKey(*out);
-  if (history_.Contains(key)) return false;
-  history_.AddIssued(key);
-  if (taken_) {
-    if (std::optional<uint64_t> index = taken_->IndexOf(*out)) taken_->AddIssued(*index);
-  }
-  return true;
+  return used_.Claim(*out);
 }
 
 bool TpeSampler::ClaimRandom(Rng& rng, RepeatedPtrField<ParameterAssignment>* out) {
@@ -328,24 +317,14 @@ bool TpeSampler::ClaimRandom(Rng& rng, RepeatedPtrField<ParameterAssignment>* ou
   }
   // A continuous dimension makes an exact repeat a rounding accident, and a space too large to
   // index is never nearly used up: accept the repeat rather than end the experiment.
-  if (!taken_) return true;
+  if (!used_.indexed()) return true;
   // Otherwise a uniformly chosen untaken point, or exhaustion.
-  while (taken_->untaken() > 0) {
-    const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-    space_.GridPoint(index, out);
-    std::string key = space_.CanonicalKey(*out);
-    taken_->AddIssued(index);
-    if (history_.Contains(key)) continue;  // the two records agree; never repeat regardless
-    history_.AddIssued(key);
-    return true;
-  }
-  return false;
+  return used_.TakeUntaken(rng, out);
 }
 
 absl::StatusOr<GetSuggestionsReply> TpeSampler::GetSuggestions(const GetSuggestionsRequest& request,
                                                                const Host& host) {
-  history_.UpsertTrials(space_, request.trials());
-  if (taken_) taken_->UpsertTrials(request.trials());
+  used_.UpsertTrials(request.trials());
   table_.Upsert(request.trials());
   GetSuggestionsReply reply;
   const int64_t count = request.current_request_number();

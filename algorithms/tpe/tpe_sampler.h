@@ -12,12 +12,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/search_space.h"
-#include "algorithms/taken_grid_points.h"
 #include "algorithms/tpe/parzen_estimator.h"
 #include "algorithms/trial_table.h"
+#include "algorithms/used_points.h"
 #include "api/api.pb.h"
 
 namespace ktune::algorithms::tpe {
@@ -96,10 +95,9 @@ class TpeSampler {
   const SearchSpace space_;
   const TpeConfig config_;
   std::vector<Dimension> dimensions_;
-  TrialTable table_;  // refers to space_
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t requested_ = 0;                // suggestions asked for, when the host does not say
+  TrialTable table_;        // refers to space_
+  UsedPoints used_;         // refers to space_
+  uint64_t requested_ = 0;  // suggestions asked for, when the host does not say
 };
 
 // What a tpe-family plugin reads from its settings: the sampler's configuration (its seed not
