@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "algorithms/bayesianoptimization/gaussian_process.h"
+#include "algorithms/normal.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
@@ -314,7 +315,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
       double lo = -8, hi = 8;
       for (int it = 0; it < 60; ++it) {
         const double mid = 0.5 * (lo + hi);
-        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < target ? lo : hi) = mid;
+        (NormalCdf(mid) < target ? lo : hi) = mid;
       }
       u[j] = std::clamp(0.5 + 0.5 * (lo + hi) / 6, 0.0, 1.0);
     }
