@@ -67,6 +67,18 @@ absl::StatusOr<std::optional<uint64_t>> ParseRandomState(
   return std::optional<uint64_t>(static_cast<uint64_t>(*parsed));
 }
 
+absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> ParseSpaceAndRandomState(
+    const api::v1::beta1::Experiment& experiment, std::string_view algorithm) {
+  if (absl::Status s = CheckSettingNames(experiment, algorithm, {"random_state"}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
+  if (!random_state.ok()) return random_state.status();
+  absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
+  if (!space.ok()) return space.status();
+  return std::make_pair(*std::move(space), *random_state);
+}
+
 SeedChoice ChooseSeed(std::optional<uint64_t> random_state) {
   SeedChoice choice;
   if (random_state) {

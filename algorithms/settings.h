@@ -7,9 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "algorithms/search_space.h"
 #include "api/api.pb.h"
 
 namespace ktune::algorithms {
@@ -33,6 +35,12 @@ absl::StatusOr<int64_t> ParseNonNegativeIntSetting(std::string_view name, std::s
 // The `random_state` setting (an integer >= 0), nullopt when absent.
 absl::StatusOr<std::optional<uint64_t>> ParseRandomState(
     const api::v1::beta1::Experiment& experiment);
+
+// The settings of a plugin whose only setting is random_state, in the order Katib's services
+// check them: the setting names, random_state, then the search space
+// (SearchSpace::FromProto).
+absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> ParseSpaceAndRandomState(
+    const api::v1::beta1::Experiment& experiment, std::string_view algorithm);
 
 // The seed of an instance's random choices: `random_state` when set, else one drawn from
 // std::random_device (`drawn`).

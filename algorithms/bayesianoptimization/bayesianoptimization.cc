@@ -39,6 +39,7 @@
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
+#include "algorithms/suggestion_numbers.h"
 #include "algorithms/trial_table.h"
 #include "algorithms/used_points.h"
 
@@ -210,9 +211,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
-    const int64_t total = request.total_request_number();
-    const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-    requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+    const uint64_t first = numbers_.FirstOfBatch(request);
     Rng rng(seed_, kCallStream + first);
 
     // n_initial_points counts trials, as in sequential mode: with trials running, the design
@@ -722,7 +721,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   const uint64_t seed_;
   TrialTable table_;  // refers to space_
   UsedPoints used_;   // refers to space_
-  uint64_t requested_ = 0;
+  SuggestionNumbers numbers_;
 
   int dims_ = 0;
   gp::KernelShape shape_;

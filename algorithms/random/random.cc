@@ -16,6 +16,7 @@
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
+#include "algorithms/suggestion_numbers.h"
 #include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
@@ -46,9 +47,7 @@ class RandomInstance final : public Algorithm::Instance {
     if (count <= 0) return reply;
     // Suggestion number k is drawn from its own stream (seed, k), so that a new instance
     // continuing at total_request_number continues the same sequence.
-    const int64_t total = request.total_request_number();
-    const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-    requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+    const uint64_t first = numbers_.FirstOfBatch(request);
     for (int64_t i = 0; i < count; ++i) {
       // A draw can take long in a nearly used-up space; a large count takes long anyway.
       if (absl::Status s = host.Check(); !s.ok()) return s;
@@ -77,36 +76,23 @@ class RandomInstance final : public Algorithm::Instance {
 
   const SearchSpace space_;
   const uint64_t seed_;
-  UsedPoints used_;         // refers to space_
-  uint64_t requested_ = 0;  // suggestions asked for so far, when the host does not say
+  UsedPoints used_;  // refers to space_
+  SuggestionNumbers numbers_;
 };
 
 class RandomAlgorithm final : public Algorithm {
  public:
   absl::Status ValidateSettings(const Experiment& experiment) const override {
-    return Parse(experiment).status();
+    return ParseSpaceAndRandomState(experiment, kName).status();
   }
 
   absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
                                                    const Host& host) const override {
-    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed = Parse(experiment);
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed =
+        ParseSpaceAndRandomState(experiment, kName);
     if (!parsed.ok()) return parsed.status();
     return std::make_unique<RandomInstance>(std::move(parsed->first),
                                             SeedForInstance(parsed->second, host));
-  }
-
- private:
-  // The search space and random_state.
-  static absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> Parse(
-      const Experiment& experiment) {
-    if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
-    if (!random_state.ok()) return random_state.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    return std::make_pair(*std::move(space), *random_state);
   }
 };
 

@@ -162,24 +162,19 @@ class SobolAlgorithm final : public Algorithm {
 
  private:
   // Katib's goptuna sobol takes no settings; ktune accepts random_state, the seed of the
-  // scramble, as every ktune plugin does.
-  // The search space and random_state.
+  // scramble, as every ktune plugin does. The search space and random_state.
   static absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> Parse(
       const Experiment& experiment) {
-    if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
-    if (!random_state.ok()) return random_state.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    const size_t dimensions = space->parameters().size();
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed =
+        ParseSpaceAndRandomState(experiment, kName);
+    if (!parsed.ok()) return parsed.status();
+    const size_t dimensions = parsed->first.parameters().size();
     if (dimensions > static_cast<size_t>(SobolSequence::MaxDimensions())) {
       return absl::InvalidArgumentError(
           absl::StrCat("sobol supports at most ", SobolSequence::MaxDimensions(),
                        " parameters; the experiment has ", dimensions));
     }
-    return std::make_pair(*std::move(space), *random_state);
+    return parsed;
   }
 };
 

@@ -331,9 +331,7 @@ absl::StatusOr<GetSuggestionsReply> TpeSampler::GetSuggestions(const GetSuggesti
   if (count <= 0) return reply;
   // Suggestion number k draws from its own stream (seed, k), so that a new instance that
   // continues at total_request_number continues the same sequence.
-  const int64_t total = request.total_request_number();
-  const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-  requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+  const uint64_t first = numbers_.FirstOfBatch(request);
   const size_t finished =
       table_.count(TrialOutcome::kCompleted) + table_.count(TrialOutcome::kFailed);
   std::vector<Point> batch;

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "algorithms/plugin.h"
 #include "algorithms/search_space.h"
+#include "algorithms/suggestion_numbers.h"
 #include "algorithms/tpe/parzen_estimator.h"
 #include "algorithms/trial_table.h"
 #include "algorithms/used_points.h"
@@ -95,9 +96,9 @@ class TpeSampler {
   const SearchSpace space_;
   const TpeConfig config_;
   std::vector<Dimension> dimensions_;
-  TrialTable table_;        // refers to space_
-  UsedPoints used_;         // refers to space_
-  uint64_t requested_ = 0;  // suggestions asked for, when the host does not say
+  TrialTable table_;  // refers to space_
+  UsedPoints used_;   // refers to space_
+  SuggestionNumbers numbers_;
 };
 
 // What a tpe-family plugin reads from its settings: the sampler's configuration (its seed not
