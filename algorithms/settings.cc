@@ -1,7 +1,10 @@
 #include "algorithms/settings.h"
 
+#include <random>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "algorithms/plugin.h"
 #include "core/number.h"
 
 namespace ktune::algorithms {
@@ -62,6 +65,42 @@ absl::StatusOr<std::optional<uint64_t>> ParseRandomState(
   absl::StatusOr<int64_t> parsed = ParseNonNegativeIntSetting("random_state", *value);
   if (!parsed.ok()) return parsed.status();
   return std::optional<uint64_t>(static_cast<uint64_t>(*parsed));
+}
+
+absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> ParseSpaceAndRandomState(
+    const api::v1::beta1::Experiment& experiment, std::string_view algorithm) {
+  if (absl::Status s = CheckSettingNames(experiment, algorithm, {"random_state"}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
+  if (!random_state.ok()) return random_state.status();
+  absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
+  if (!space.ok()) return space.status();
+  return std::make_pair(*std::move(space), *random_state);
+}
+
+SeedChoice ChooseSeed(std::optional<uint64_t> random_state) {
+  SeedChoice choice;
+  if (random_state) {
+    choice.seed = *random_state;
+  } else {
+    std::random_device device;
+    choice.seed = (uint64_t{device()} << 32) ^ device();
+    choice.drawn = true;
+  }
+  return choice;
+}
+
+void LogDrawnSeed(const Host& host, uint64_t seed) {
+  host.Log(Host::LogLevel::kInfo,
+           absl::StrCat("random_state is not set; drew seed ", seed,
+                        " (set random_state to it to repeat this sequence)"));
+}
+
+uint64_t SeedForInstance(std::optional<uint64_t> random_state, const Host& host) {
+  const SeedChoice choice = ChooseSeed(random_state);
+  if (choice.drawn) LogDrawnSeed(host, choice.seed);
+  return choice.seed;
 }
 
 }  // namespace ktune::algorithms

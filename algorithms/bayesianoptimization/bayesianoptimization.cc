@@ -25,7 +25,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,14 +33,15 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/bayesianoptimization/gaussian_process.h"
+#include "algorithms/normal.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/suggestion_numbers.h"
 #include "algorithms/trial_table.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -168,10 +168,11 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
  public:
   BayesianOptimizationInstance(SearchSpace space, const Experiment& experiment, Settings settings,
                                uint64_t seed)
-      : space_(std::move(space)), settings_(settings), seed_(seed), table_(space_, experiment) {
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
+      : space_(std::move(space)),
+        settings_(settings),
+        seed_(seed),
+        table_(space_, experiment),
+        used_(space_) {
     const std::vector<Parameter>& params = space_.parameters();
     dims_ = static_cast<int>(params.size());
     for (int j = 0; j < dims_; ++j) {
@@ -206,14 +207,11 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     for (size_t index : changed) {
       if (index < in_factor_.size() && in_factor_[index]) factor_stale_ = true;
     }
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
-    const int64_t total = request.total_request_number();
-    const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-    requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+    const uint64_t first = numbers_.FirstOfBatch(request);
     Rng rng(seed_, kCallStream + first);
 
     // n_initial_points counts trials, as in sequential mode: with trials running, the design
@@ -277,16 +275,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   }
 
   // Marks the point as issued unless a trial has it or it was issued before.
-  bool Claim(const std::vector<double>& u) {
-    RepeatedPtrField<ParameterAssignment> point = Assignments(u);
-    std::string key = space_.CanonicalKey(point);
-    if (history_.Contains(key)) return false;
-    history_.AddIssued(key);
-    if (taken_) {
-      if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-    }
-    return true;
-  }
+  bool Claim(const std::vector<double>& u) { return used_.Claim(Assignments(u)); }
 
   std::vector<double> GridUnit(uint64_t index) const {
     RepeatedPtrField<ParameterAssignment> point;
@@ -300,11 +289,11 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
 
   // A random unused point of a finite space, or nullopt when it is used up.
   std::optional<std::vector<double>> RandomUntaken(Rng& rng) {
-    while (taken_ && taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
+    while (used_.indexed() && used_.untaken() > 0) {
+      const uint64_t index = used_.PickUntaken(rng);
       std::vector<double> u = GridUnit(index);
       if (Claim(u)) return u;
-      taken_->AddIssued(index);  // the records agree by construction; never loop on a point
+      used_.MarkTaken(index);  // the records agree by construction; never loop on a point
     }
     return std::nullopt;
   }
@@ -325,7 +314,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
       double lo = -8, hi = 8;
       for (int it = 0; it < 60; ++it) {
         const double mid = 0.5 * (lo + hi);
-        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < target ? lo : hi) = mid;
+        (NormalCdf(mid) < target ? lo : hi) = mid;
       }
       u[j] = std::clamp(0.5 + 0.5 * (lo + hi) / 6, 0.0, 1.0);
     }
@@ -347,7 +336,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
       if (Claim(u)) return u;
     }
     // A space too large to index is never nearly used up: accept the repeat.
-    if (!taken_) return u;
+    if (!used_.indexed()) return u;
     return RandomUntaken(rng);
   }
 
@@ -513,9 +502,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   // The candidate points of one choice, snapped, in unit coordinates.
   std::vector<std::vector<double>> Candidates(Rng& rng, int count) {
     std::vector<std::vector<double>> out;
-    if (taken_ && taken_->untaken() <= kEnumerateUntaken) {
-      for (uint64_t i = 0; i < taken_->untaken(); ++i)
-        out.push_back(GridUnit(taken_->NthUntaken(i)));
+    if (used_.indexed() && used_.untaken() <= kEnumerateUntaken) {
+      for (uint64_t i = 0; i < used_.untaken(); ++i) out.push_back(GridUnit(used_.NthUntaken(i)));
       return out;
     }
     const int local = count / 3;
@@ -718,7 +706,7 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
     for (const Proposal& p : proposals[pick]) {
       if (Claim(p.unit)) return std::optional<std::vector<double>>(p.unit);
     }
-    if (!taken_) {
+    if (!used_.indexed()) {
       // Every proposal repeats a known point of a space with a continuous parameter: take a
       // fresh quasi-random point instead.
       std::vector<double> u = Snap(sequence_->Point(rng.Next() >> 16));
@@ -732,9 +720,8 @@ class BayesianOptimizationInstance final : public Algorithm::Instance {
   const Settings settings_;
   const uint64_t seed_;
   TrialTable table_;  // refers to space_
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t requested_ = 0;
+  UsedPoints used_;   // refers to space_
+  SuggestionNumbers numbers_;
 
   int dims_ = 0;
   gp::KernelShape shape_;
@@ -772,19 +759,8 @@ class BayesianOptimizationAlgorithm final : public Algorithm {
     if (!settings.ok()) return settings.status();
     absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
     if (!space.ok()) return space.status();
-    uint64_t seed = 0;
-    if (settings->random_state) {
-      seed = *settings->random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      // The only way to reproduce such a run afterwards.
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", seed,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<BayesianOptimizationInstance>(*std::move(space), experiment, *settings,
-                                                          seed);
+    return std::make_unique<BayesianOptimizationInstance>(
+        *std::move(space), experiment, *settings, SeedForInstance(settings->random_state, host));
   }
 };
 

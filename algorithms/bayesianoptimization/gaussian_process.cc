@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "LBFGSB.h"
+#include "algorithms/normal.h"
 
 namespace ktune::algorithms::gp {
 namespace {
@@ -37,7 +38,6 @@ Eigen::MatrixXd SquaredDistances(const Eigen::ArrayXd& inv_l2, const Eigen::Matr
 }
 
 double NormalPdf(double z) { return 0.3989422804014327 * std::exp(-0.5 * z * z); }
-double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 }  // namespace
 

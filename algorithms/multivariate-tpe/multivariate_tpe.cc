@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 
@@ -26,20 +25,13 @@ namespace {
 
 using api::v1::beta1::AlgorithmSetting;
 using api::v1::beta1::Experiment;
-using api::v1::beta1::GetSuggestionsReply;
-using api::v1::beta1::GetSuggestionsRequest;
 
 constexpr char kName[] = "multivariate-tpe";
 
-struct Parsed {
-  TpeConfig config;
-  bool seed_drawn = false;
-};
-
 // Katib's checks, setting by setting in the order given; `seed` is not a setting there either
 // (Katib maps random_state to Optuna's seed).
-absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
-  Parsed out;
+absl::StatusOr<TpeSettings> Parse(const Experiment& experiment) {
+  TpeSettings out;
   // Optuna's 10 startup trials and prior weight 1. Optuna's gamma(n) = min(ceil(0.1 n), 25)
   // and 24 candidates measured worse on the benchmark suite (20 seeds) than 0.15 and 48,
   // chiefly on Rosenbrock5, Ackley5, Levy4 and the mixed space (0.15 against 0.2 with the
@@ -72,7 +64,6 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
   // parallel 4 against the constant liar: Hartmann6 0.519 -> 0.455, Ackley5 13.6 -> 10.4,
   // Levy4 1.05 -> 0.57 (Rosenbrock5 381 -> 503).
   out.config.liar = TpeConfig::Liar::kBelief;
-  std::optional<uint64_t> seed;
   for (const AlgorithmSetting& s : experiment.spec().algorithm().algorithm_settings()) {
     if (s.name() != "n_startup_trials" && s.name() != "n_ei_candidates" &&
         s.name() != "random_state") {
@@ -96,54 +87,15 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
     } else if (s.name() == "n_ei_candidates") {
       out.config.candidates = std::max(bounded, 1);  // Optuna draws at least one
     } else {
-      seed = static_cast<uint64_t>(*v);
+      out.random_state = static_cast<uint64_t>(*v);
     }
-  }
-  if (seed) {
-    out.config.seed = *seed;
-  } else {
-    std::random_device device;
-    out.config.seed = (uint64_t{device()} << 32) ^ device();
-    out.seed_drawn = true;
   }
   return out;
 }
 
-class MultivariateTpeInstance final : public Algorithm::Instance {
+class MultivariateTpeAlgorithm final : public TpeFamilyAlgorithm {
  public:
-  MultivariateTpeInstance(SearchSpace space, const Experiment& experiment, TpeConfig config)
-      : sampler_(std::move(space), experiment, config) {}
-
-  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
-                                                     const Host& host) override {
-    return sampler_.GetSuggestions(request, host);
-  }
-
- private:
-  TpeSampler sampler_;
-};
-
-class MultivariateTpeAlgorithm final : public Algorithm {
- public:
-  absl::Status ValidateSettings(const Experiment& experiment) const override {
-    absl::StatusOr<Parsed> parsed = Parse(experiment);
-    if (!parsed.ok()) return parsed.status();
-    return SearchSpace::FromProto(experiment).status();
-  }
-
-  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
-                                                   const Host& host) const override {
-    absl::StatusOr<Parsed> parsed = Parse(experiment);
-    if (!parsed.ok()) return parsed.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    if (parsed->seed_drawn) {
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->config.seed,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<MultivariateTpeInstance>(*std::move(space), experiment, parsed->config);
-  }
+  MultivariateTpeAlgorithm() : TpeFamilyAlgorithm(&Parse) {}
 };
 
 }  // namespace

@@ -4,23 +4,20 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/suggestion_numbers.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -39,25 +36,18 @@ constexpr int kMaxDraws = 64;
 
 class RandomInstance final : public Algorithm::Instance {
  public:
-  RandomInstance(SearchSpace space, uint64_t seed) : space_(std::move(space)), seed_(seed) {
-    // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
-  }
+  RandomInstance(SearchSpace space, uint64_t seed)
+      : space_(std::move(space)), seed_(seed), used_(space_) {}
 
   absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
                                                      const Host& host) override {
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
     // Suggestion number k is drawn from its own stream (seed, k), so that a new instance
     // continuing at total_request_number continues the same sequence.
-    const int64_t total = request.total_request_number();
-    const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-    requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+    const uint64_t first = numbers_.FirstOfBatch(request);
     for (int64_t i = 0; i < count; ++i) {
       // A draw can take long in a nearly used-up space; a large count takes long anyway.
       if (absl::Status s = host.Check(); !s.ok()) return s;
@@ -74,80 +64,35 @@ class RandomInstance final : public Algorithm::Instance {
     RepeatedPtrField<ParameterAssignment> point;
     for (int draw = 0; draw < kMaxDraws; ++draw) {
       space_.Sample(rng, &point);
-      std::string key = space_.CanonicalKey(point);
-      if (!history_.Contains(key)) {
-        history_.AddIssued(key);
-        if (taken_) {
-          if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-        }
-        return point;
-      }
+      if (used_.Claim(point)) return point;
     }
     // A continuous dimension makes an exact repeat a rounding accident, and a space too large
     // to index is never nearly used up: accept the repeat rather than end the experiment.
-    if (!taken_) return point;
-    // Otherwise a uniformly chosen untaken point (the same choice as enumerating the untaken
-    // points in grid order), or exhaustion.
-    while (taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-      space_.GridPoint(index, &point);
-      std::string key = space_.CanonicalKey(point);
-      taken_->AddIssued(index);
-      // The two records agree by construction; the check keeps a disagreement from becoming
-      // a repeated point.
-      if (history_.Contains(key)) continue;
-      history_.AddIssued(key);
-      return point;
-    }
+    if (!used_.indexed()) return point;
+    // Otherwise a uniformly chosen untaken point, or exhaustion.
+    if (used_.TakeUntaken(rng, &point)) return point;
     return std::nullopt;
   }
 
   const SearchSpace space_;
   const uint64_t seed_;
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t requested_ = 0;  // suggestions asked for so far, when the host does not say
+  UsedPoints used_;  // refers to space_
+  SuggestionNumbers numbers_;
 };
 
 class RandomAlgorithm final : public Algorithm {
  public:
   absl::Status ValidateSettings(const Experiment& experiment) const override {
-    return Parse(experiment).status();
+    return ParseSpaceAndRandomState(experiment, kName).status();
   }
 
   absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
                                                    const Host& host) const override {
-    bool drawn = false;
-    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment, &drawn);
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed =
+        ParseSpaceAndRandomState(experiment, kName);
     if (!parsed.ok()) return parsed.status();
-    if (drawn) {
-      // The only way to reproduce such a run afterwards.
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->second,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<RandomInstance>(std::move(parsed->first), parsed->second);
-  }
-
- private:
-  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment,
-                                                                bool* drawn = nullptr) {
-    if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
-    if (!random_state.ok()) return random_state.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    uint64_t seed = 0;
-    if (*random_state) {
-      seed = **random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      if (drawn != nullptr) *drawn = true;
-    }
-    return std::make_pair(*std::move(space), seed);
+    return std::make_unique<RandomInstance>(std::move(parsed->first),
+                                            SeedForInstance(parsed->second, host));
   }
 };
 

@@ -17,10 +17,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,13 +26,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "algorithms/assignment_history.h"
+#include "algorithms/normal.h"
 #include "algorithms/plugin.h"
 #include "algorithms/rng.h"
 #include "algorithms/search_space.h"
 #include "algorithms/settings.h"
 #include "algorithms/sobol/sobol_sequence.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/used_points.h"
 
 namespace ktune::algorithms {
 namespace {
@@ -49,43 +47,6 @@ constexpr char kName[] = "sobol";
 // Sequence points passed over per suggestion before a finite space's untaken point is chosen
 // directly.
 constexpr int kMaxSkips = 64;
-
-// The standard normal CDF and its inverse (Acklam's rational approximation, refined by one
-// Halley step to double precision).
-double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
-
-double NormalQuantile(double p) {
-  static constexpr double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                                 -2.759285104469687e+02, 1.383577518672690e+02,
-                                 -3.066479806614716e+01, 2.506628277459239e+00};
-  static constexpr double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                                 -1.556989798598866e+02, 6.680131188771972e+01,
-                                 -1.328068155288572e+01};
-  static constexpr double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                                 -2.400758277161838e+00, -2.549732539343734e+00,
-                                 4.374664141464968e+00,  2.938163982698783e+00};
-  static constexpr double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                                 2.445134137142996e+00, 3.754408661907416e+00};
-  p = std::clamp(p, 1e-300, 1 - 1e-16);
-  double x;
-  if (p < 0.02425) {
-    const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  } else if (p > 1 - 0.02425) {
-    const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  } else {
-    const double q = p - 0.5;
-    const double r = q * q;
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  }
-  const double e = NormalCdf(x) - p;
-  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
-  return x - u / (1 + x * u / 2);
-}
 
 // The unit coordinate of quantile u of a normal on the unit coordinate with mean 0.5 and
 // standard deviation 1/6, truncated to [0, 1]: mu = (min+max)/2, sigma = (max-min)/6 on the
@@ -120,17 +81,12 @@ class SobolInstance final : public Algorithm::Instance {
   SobolInstance(SearchSpace space, uint64_t seed)
       : space_(std::move(space)),
         seed_(seed),
-        sequence_(static_cast<int>(space_.parameters().size()), seed) {
-    // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-    if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-      taken_.emplace(space_);
-    }
-  }
+        sequence_(static_cast<int>(space_.parameters().size()), seed),
+        used_(space_) {}
 
   absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
                                                      const Host& host) override {
-    history_.UpsertTrials(space_, request.trials());
-    if (taken_) taken_->UpsertTrials(request.trials());
+    used_.UpsertTrials(request.trials());
     GetSuggestionsReply reply;
     const int64_t count = request.current_request_number();
     if (count <= 0) return reply;
@@ -166,34 +122,19 @@ class SobolInstance final : public Algorithm::Instance {
   }
 
   std::optional<RepeatedPtrField<ParameterAssignment>> Next() {
-    if (taken_ && taken_->untaken() == 0) return std::nullopt;
+    if (used_.indexed() && used_.untaken() == 0) return std::nullopt;
     RepeatedPtrField<ParameterAssignment> point;
     for (int skip = 0; skip < kMaxSkips; ++skip) {
       MakePoint(next_++, &point);
-      std::string key = space_.CanonicalKey(point);
-      if (!history_.Contains(key)) {
-        history_.AddIssued(key);
-        if (taken_) {
-          if (std::optional<uint64_t> index = taken_->IndexOf(point)) taken_->AddIssued(*index);
-        }
-        return point;
-      }
+      if (used_.Claim(point)) return point;
     }
     // A continuous dimension makes an exact repeat a rounding accident, and a space too large
     // to index is never nearly used up: accept the repeat rather than end the experiment.
-    if (!taken_) return point;
+    if (!used_.indexed()) return point;
     // A finite space mostly used up: an untaken point, chosen by the last sequence point's
     // own stream (so still a function of the seed and the history).
     Rng rng(seed_, next_ - 1);
-    while (taken_->untaken() > 0) {
-      const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-      space_.GridPoint(index, &point);
-      std::string key = space_.CanonicalKey(point);
-      taken_->AddIssued(index);
-      if (history_.Contains(key)) continue;  // the two records agree; never a repeat anyway
-      history_.AddIssued(key);
-      return point;
-    }
+    if (used_.TakeUntaken(rng, &point)) return point;
     return std::nullopt;
   }
 
@@ -201,9 +142,8 @@ class SobolInstance final : public Algorithm::Instance {
   const uint64_t seed_;
   const SobolSequence sequence_;
   std::vector<uint32_t> bits_ = std::vector<uint32_t>(sequence_.dimensions());
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t next_ = 0;                     // the next sequence point to consider
+  UsedPoints used_;    // refers to space_
+  uint64_t next_ = 0;  // the next sequence point to consider
 };
 
 class SobolAlgorithm final : public Algorithm {
@@ -214,44 +154,27 @@ class SobolAlgorithm final : public Algorithm {
 
   absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
                                                    const Host& host) const override {
-    bool drawn = false;
-    absl::StatusOr<std::pair<SearchSpace, uint64_t>> parsed = Parse(experiment, &drawn);
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed = Parse(experiment);
     if (!parsed.ok()) return parsed.status();
-    if (drawn) {
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->second,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<SobolInstance>(std::move(parsed->first), parsed->second);
+    return std::make_unique<SobolInstance>(std::move(parsed->first),
+                                           SeedForInstance(parsed->second, host));
   }
 
  private:
   // Katib's goptuna sobol takes no settings; ktune accepts random_state, the seed of the
-  // scramble, as every ktune plugin does.
-  static absl::StatusOr<std::pair<SearchSpace, uint64_t>> Parse(const Experiment& experiment,
-                                                                bool* drawn = nullptr) {
-    if (absl::Status s = CheckSettingNames(experiment, kName, {"random_state"}); !s.ok()) {
-      return s;
-    }
-    absl::StatusOr<std::optional<uint64_t>> random_state = ParseRandomState(experiment);
-    if (!random_state.ok()) return random_state.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    const size_t dimensions = space->parameters().size();
+  // scramble, as every ktune plugin does. The search space and random_state.
+  static absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> Parse(
+      const Experiment& experiment) {
+    absl::StatusOr<std::pair<SearchSpace, std::optional<uint64_t>>> parsed =
+        ParseSpaceAndRandomState(experiment, kName);
+    if (!parsed.ok()) return parsed.status();
+    const size_t dimensions = parsed->first.parameters().size();
     if (dimensions > static_cast<size_t>(SobolSequence::MaxDimensions())) {
       return absl::InvalidArgumentError(
           absl::StrCat("sobol supports at most ", SobolSequence::MaxDimensions(),
                        " parameters; the experiment has ", dimensions));
     }
-    uint64_t seed = 0;
-    if (*random_state) {
-      seed = **random_state;
-    } else {
-      std::random_device device;
-      seed = (uint64_t{device()} << 32) ^ device();
-      if (drawn != nullptr) *drawn = true;
-    }
-    return std::make_pair(*std::move(space), seed);
+    return parsed;
   }
 };
 

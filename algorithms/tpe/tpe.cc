@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,8 +26,6 @@ namespace {
 
 using api::v1::beta1::AlgorithmSetting;
 using api::v1::beta1::Experiment;
-using api::v1::beta1::GetSuggestionsReply;
-using api::v1::beta1::GetSuggestionsRequest;
 
 constexpr char kName[] = "tpe";
 
@@ -57,14 +54,9 @@ absl::StatusOr<int64_t> ParseIntSetting(const AlgorithmSetting& s) {
   return *n;
 }
 
-struct Parsed {
-  TpeConfig config;
-  bool seed_drawn = false;
-};
-
 // Katib's checks, setting by setting in the order given.
-absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
-  Parsed out;
+absl::StatusOr<TpeSettings> Parse(const Experiment& experiment) {
+  TpeSettings out;
   // hyperopt's prior_weight (1) and candidates (24). gamma is the share of completed trials
   // that are good, ceil(gamma * n) capped at 25 (the TPE paper's quantile, as Optuna counts):
   // hyperopt's ceil(0.25 * sqrt(n)) keeps only 2 good trials at n = 50 and measured worse on
@@ -78,7 +70,6 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
   // elsewhere (40 seeds, 50 trials); the n_EI_candidates setting still overrides it.
   out.config.candidates = 96;
   out.config.startup = kStartup;
-  std::optional<uint64_t> seed;
   for (const AlgorithmSetting& s : experiment.spec().algorithm().algorithm_settings()) {
     if (s.name() == "gamma") {
       absl::StatusOr<double> v = ParseNumberSetting(s);
@@ -110,58 +101,18 @@ absl::StatusOr<Parsed> Parse(const Experiment& experiment) {
       if (!(*v >= 0)) {
         return absl::InvalidArgumentError("random_state should be great or equal than zero");
       }
-      seed = static_cast<uint64_t>(*v);
+      out.random_state = static_cast<uint64_t>(*v);
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown setting ", s.name(), " for algorithm ", kName));
     }
   }
-  if (seed) {
-    out.config.seed = *seed;
-  } else {
-    std::random_device device;
-    out.config.seed = (uint64_t{device()} << 32) ^ device();
-    out.seed_drawn = true;
-  }
   return out;
 }
 
-class TpeInstance final : public Algorithm::Instance {
+class TpeAlgorithm final : public TpeFamilyAlgorithm {
  public:
-  TpeInstance(SearchSpace space, const Experiment& experiment, TpeConfig config)
-      : sampler_(std::move(space), experiment, config) {}
-
-  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
-                                                     const Host& host) override {
-    return sampler_.GetSuggestions(request, host);
-  }
-
- private:
-  TpeSampler sampler_;
-};
-
-class TpeAlgorithm final : public Algorithm {
- public:
-  absl::Status ValidateSettings(const Experiment& experiment) const override {
-    absl::StatusOr<Parsed> parsed = Parse(experiment);
-    if (!parsed.ok()) return parsed.status();
-    return SearchSpace::FromProto(experiment).status();
-  }
-
-  absl::StatusOr<std::unique_ptr<Instance>> Create(const Experiment& experiment,
-                                                   const Host& host) const override {
-    absl::StatusOr<Parsed> parsed = Parse(experiment);
-    if (!parsed.ok()) return parsed.status();
-    absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
-    if (!space.ok()) return space.status();
-    if (parsed->seed_drawn) {
-      // The only way to reproduce such a run afterwards.
-      host.Log(Host::LogLevel::kInfo,
-               absl::StrCat("random_state is not set; drew seed ", parsed->config.seed,
-                            " (set random_state to it to repeat this sequence)"));
-    }
-    return std::make_unique<TpeInstance>(*std::move(space), experiment, parsed->config);
-  }
+  TpeAlgorithm() : TpeFamilyAlgorithm(&Parse) {}
 };
 
 }  // namespace

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdlib>
-#include <limits>
 #include <numeric>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "algorithms/settings.h"
 
 namespace ktune::algorithms::tpe {
 namespace {
@@ -30,6 +30,20 @@ constexpr uint64_t kPermutationStream = uint64_t{1} << 63;
 constexpr size_t kMaxGood = 25;
 
 double ParseDouble(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
+
+class TpeInstance final : public Algorithm::Instance {
+ public:
+  TpeInstance(SearchSpace space, const Experiment& experiment, TpeConfig config)
+      : sampler_(std::move(space), experiment, config) {}
+
+  absl::StatusOr<GetSuggestionsReply> GetSuggestions(const GetSuggestionsRequest& request,
+                                                     const Host& host) override {
+    return sampler_.GetSuggestions(request, host);
+  }
+
+ private:
+  TpeSampler sampler_;
+};
 
 }  // namespace
 
@@ -85,12 +99,8 @@ size_t TpeSampler::GoodCount(const TpeConfig& config, size_t n, bool pending) {
 }
 
 TpeSampler::TpeSampler(SearchSpace space, const Experiment& experiment, TpeConfig config)
-    : space_(std::move(space)), config_(config), table_(space_, experiment) {
+    : space_(std::move(space)), config_(config), table_(space_, experiment), used_(space_) {
   for (const Parameter& p : space_.parameters()) dimensions_.push_back(DimensionOf(p));
-  // A saturated size cannot be indexed; such a space is never nearly used up anyway.
-  if (space_.finite() && space_.size() < std::numeric_limits<uint64_t>::max()) {
-    taken_.emplace(space_);
-  }
 }
 
 TpeSampler::Point TpeSampler::ModelPoint(const std::vector<double>& unit) const {
@@ -298,13 +308,7 @@ bool TpeSampler::Claim(const Point& point, RepeatedPtrField<ParameterAssignment>
     a->set_name(p.name());
     a->set_value(p.FromUnit(u));
   }
-  std::string key = space_.CanonicalKey(*out);
-  if (history_.Contains(key)) return false;
-  history_.AddIssued(key);
-  if (taken_) {
-    if (std::optional<uint64_t> index = taken_->IndexOf(*out)) taken_->AddIssued(*index);
-  }
-  return true;
+  return used_.Claim(*out);
 }
 
 bool TpeSampler::ClaimRandom(Rng& rng, RepeatedPtrField<ParameterAssignment>* out) {
@@ -313,33 +317,21 @@ bool TpeSampler::ClaimRandom(Rng& rng, RepeatedPtrField<ParameterAssignment>* ou
   }
   // A continuous dimension makes an exact repeat a rounding accident, and a space too large to
   // index is never nearly used up: accept the repeat rather than end the experiment.
-  if (!taken_) return true;
+  if (!used_.indexed()) return true;
   // Otherwise a uniformly chosen untaken point, or exhaustion.
-  while (taken_->untaken() > 0) {
-    const uint64_t index = taken_->NthUntaken(rng.UniformInt(taken_->untaken()));
-    space_.GridPoint(index, out);
-    std::string key = space_.CanonicalKey(*out);
-    taken_->AddIssued(index);
-    if (history_.Contains(key)) continue;  // the two records agree; never repeat regardless
-    history_.AddIssued(key);
-    return true;
-  }
-  return false;
+  return used_.TakeUntaken(rng, out);
 }
 
 absl::StatusOr<GetSuggestionsReply> TpeSampler::GetSuggestions(const GetSuggestionsRequest& request,
                                                                const Host& host) {
-  history_.UpsertTrials(space_, request.trials());
-  if (taken_) taken_->UpsertTrials(request.trials());
+  used_.UpsertTrials(request.trials());
   table_.Upsert(request.trials());
   GetSuggestionsReply reply;
   const int64_t count = request.current_request_number();
   if (count <= 0) return reply;
   // Suggestion number k draws from its own stream (seed, k), so that a new instance that
   // continues at total_request_number continues the same sequence.
-  const int64_t total = request.total_request_number();
-  const uint64_t first = total >= count ? static_cast<uint64_t>(total - count) : requested_;
-  requested_ = std::max(requested_, first + static_cast<uint64_t>(count));
+  const uint64_t first = numbers_.FirstOfBatch(request);
   const size_t finished =
       table_.count(TrialOutcome::kCompleted) + table_.count(TrialOutcome::kFailed);
   std::vector<Point> batch;
@@ -366,6 +358,23 @@ absl::StatusOr<GetSuggestionsReply> TpeSampler::GetSuggestions(const GetSuggesti
     *reply.add_parameter_assignments()->mutable_assignments() = std::move(point);
   }
   return reply;
+}
+
+absl::Status TpeFamilyAlgorithm::ValidateSettings(const Experiment& experiment) const {
+  absl::StatusOr<TpeSettings> parsed = parse_(experiment);
+  if (!parsed.ok()) return parsed.status();
+  return SearchSpace::FromProto(experiment).status();
+}
+
+absl::StatusOr<std::unique_ptr<Algorithm::Instance>> TpeFamilyAlgorithm::Create(
+    const Experiment& experiment, const Host& host) const {
+  absl::StatusOr<TpeSettings> parsed = parse_(experiment);
+  if (!parsed.ok()) return parsed.status();
+  absl::StatusOr<SearchSpace> space = SearchSpace::FromProto(experiment);
+  if (!space.ok()) return space.status();
+  TpeConfig config = parsed->config;
+  config.seed = SeedForInstance(parsed->random_state, host);
+  return std::make_unique<TpeInstance>(*std::move(space), experiment, config);
 }
 
 }  // namespace ktune::algorithms::tpe

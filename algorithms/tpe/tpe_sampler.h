@@ -6,17 +6,18 @@
 // space twice. Not thread-safe (one per plugin instance).
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "algorithms/assignment_history.h"
 #include "algorithms/plugin.h"
 #include "algorithms/search_space.h"
-#include "algorithms/taken_grid_points.h"
+#include "algorithms/suggestion_numbers.h"
 #include "algorithms/tpe/parzen_estimator.h"
 #include "algorithms/trial_table.h"
+#include "algorithms/used_points.h"
 #include "api/api.pb.h"
 
 namespace ktune::algorithms::tpe {
@@ -96,9 +97,31 @@ class TpeSampler {
   const TpeConfig config_;
   std::vector<Dimension> dimensions_;
   TrialTable table_;  // refers to space_
-  AssignmentHistory history_;
-  std::optional<TakenGridPoints> taken_;  // finite spaces only; refers to space_
-  uint64_t requested_ = 0;                // suggestions asked for, when the host does not say
+  UsedPoints used_;   // refers to space_
+  SuggestionNumbers numbers_;
+};
+
+// What a tpe-family plugin reads from its settings: the sampler's configuration (its seed not
+// chosen yet) and random_state.
+struct TpeSettings {
+  TpeConfig config;
+  std::optional<uint64_t> random_state;
+};
+
+// The Algorithm of a tpe-family plugin, whose settings `parse` checks (Katib's checks and
+// messages) and whose instances are TpeSamplers seeded from random_state or a drawn, logged
+// seed (SeedForInstance, algorithms/settings.h).
+class TpeFamilyAlgorithm : public Algorithm {
+ public:
+  using ParseFn = absl::StatusOr<TpeSettings> (*)(const api::v1::beta1::Experiment& experiment);
+  explicit TpeFamilyAlgorithm(ParseFn parse) : parse_(parse) {}
+
+  absl::Status ValidateSettings(const api::v1::beta1::Experiment& experiment) const override;
+  absl::StatusOr<std::unique_ptr<Instance>> Create(const api::v1::beta1::Experiment& experiment,
+                                                   const Host& host) const override;
+
+ private:
+  const ParseFn parse_;
 };
 
 // The estimators' view of one parameter (exposed for tests).
