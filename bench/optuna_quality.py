@@ -161,6 +161,32 @@ def run_one(task):
     return {"seed": seed, "regret": regret, "suggest_seconds": spent}
 
 
+def summarize(groups, runs, seeds, marks, prefix):
+    """Prints a table row per (function, sampler, parallel) group and returns the JSON results:
+    median and quartiles of the regret at each budget in `marks` over the group's `seeds` runs
+    (runs are in group order)."""
+    results = []
+    for g, (f, s, p) in enumerate(groups):
+        group_runs = runs[g * seeds:(g + 1) * seeds]
+        entry = {"function": f, "algorithm": prefix + s, "parallel": p, "budgets": marks,
+                 "median": [], "q25": [], "q75": []}
+        line = "| %s | %s%s | %d |" % (f, prefix, s, p)
+        for c in range(len(marks)):
+            at = [r["regret"][c] for r in group_runs]
+            med, q25, q75 = (float(np.quantile(at, q)) for q in (0.5, 0.25, 0.75))
+            entry["median"].append(med)
+            entry["q25"].append(q25)
+            entry["q75"].append(q75)
+            line += " %.3g [%.3g, %.3g] |" % (med, q25, q75)
+        entry["suggest_seconds_median"] = float(np.median([r["suggest_seconds"]
+                                                           for r in group_runs]))
+        entry["runs"] = group_runs
+        line += " %.4f |" % entry["suggest_seconds_median"]
+        print(line, flush=True)
+        results.append(entry)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samplers", default=",".join(SAMPLERS))
@@ -199,25 +225,7 @@ def main():
     print("| function | algorithm | parallel |" +
           "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
     print("|---|---|---|" + "---|" * len(marks) + "---|")
-    results = []
-    for g, (f, s, p) in enumerate(groups):
-        group_runs = runs[g * args.seeds:(g + 1) * args.seeds]
-        entry = {"function": f, "algorithm": "optuna-" + s, "parallel": p, "budgets": marks,
-                 "median": [], "q25": [], "q75": []}
-        line = "| %s | optuna-%s | %d |" % (f, s, p)
-        for c in range(len(marks)):
-            at = [r["regret"][c] for r in group_runs]
-            med, q25, q75 = (float(np.quantile(at, q)) for q in (0.5, 0.25, 0.75))
-            entry["median"].append(med)
-            entry["q25"].append(q25)
-            entry["q75"].append(q75)
-            line += " %.3g [%.3g, %.3g] |" % (med, q25, q75)
-        entry["suggest_seconds_median"] = float(np.median([r["suggest_seconds"]
-                                                           for r in group_runs]))
-        entry["runs"] = group_runs
-        line += " %.4f |" % entry["suggest_seconds_median"]
-        print(line, flush=True)
-        results.append(entry)
+    results = summarize(groups, runs, args.seeds, marks, "optuna-")
     print("wall %.1f s, %d job(s)" % (wall, args.jobs))
     if args.json:
         doc = {"tool": "optuna", "optuna_version": optuna.__version__,

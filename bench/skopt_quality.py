@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from optuna.distributions import CategoricalDistribution, IntDistribution  # noqa: E402
-from optuna_quality import SUITE, checkpoints  # noqa: E402
+from optuna_quality import SUITE, checkpoints, summarize  # noqa: E402
 
 # scikit-optimize 0.9 still uses np.int, which numpy 1.24 (Debian 12) removed; Katib pins
 # numpy 1.23.5, where it is the builtin int.
@@ -109,24 +109,8 @@ def main():
     print("| function | algorithm | parallel |" +
           "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
     print("|---|---|---|" + "---|" * len(marks) + "---|")
-    results = []
-    for g, f in enumerate(functions):
-        group = runs[g * args.seeds:(g + 1) * args.seeds]
-        entry = {"function": f, "algorithm": "skopt-gp", "parallel": 1, "budgets": marks,
-                 "median": [], "q25": [], "q75": []}
-        line = "| %s | skopt-gp | 1 |" % f
-        for c in range(len(marks)):
-            at = [r["regret"][c] for r in group]
-            med, q25, q75 = (float(np.quantile(at, q)) for q in (0.5, 0.25, 0.75))
-            entry["median"].append(med)
-            entry["q25"].append(q25)
-            entry["q75"].append(q75)
-            line += " %.3g [%.3g, %.3g] |" % (med, q25, q75)
-        entry["suggest_seconds_median"] = float(np.median([r["suggest_seconds"] for r in group]))
-        entry["runs"] = group
-        line += " %.2f |" % entry["suggest_seconds_median"]
-        print(line, flush=True)
-        results.append(entry)
+    # skopt's name is the "sampler" of each group; the runs are in the same order.
+    results = summarize([(f, "gp", 1) for f in functions], runs, args.seeds, marks, "skopt-")
     print("wall %.1f s, %d job(s)" % (wall, args.jobs))
     if args.json:
         doc = {"tool": "skopt", "skopt_version": skopt.__version__,

@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "api/api.grpc.pb.h"
+#include "bench/functions.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
@@ -47,26 +48,6 @@ namespace api = ::api::v1::beta1;
 using Clock = std::chrono::steady_clock;
 
 constexpr int kDims = 6;
-
-// Hartmann6 (minimum -3.32237 at about (0.2017, 0.1500, 0.4769, 0.2753, 0.3117, 0.6573)).
-double Hartmann6(const double* x) {
-  static constexpr double kAlpha[4] = {1.0, 1.2, 3.0, 3.2};
-  static constexpr double kA[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
-                                      {0.05, 10, 17, 0.1, 8, 14},
-                                      {3, 3.5, 1.7, 10, 17, 8},
-                                      {17, 8, 0.05, 10, 0.1, 14}};
-  static constexpr double kP[4][6] = {{0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886},
-                                      {0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991},
-                                      {0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650},
-                                      {0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381}};
-  double sum = 0;
-  for (int i = 0; i < 4; ++i) {
-    double inner = 0;
-    for (int j = 0; j < kDims; ++j) inner += kA[i][j] * (x[j] - kP[i][j]) * (x[j] - kP[i][j]);
-    sum += kAlpha[i] * std::exp(-inner);
-  }
-  return -sum;
-}
 
 // `step` empty: continuous; else every double on that lattice (for algorithms that need one).
 api::Experiment MakeExperiment(const std::string& name, const std::string& algorithm,
@@ -112,7 +93,7 @@ void AddFinishedTrial(std::mt19937_64& rng, double step, api::GetSuggestionsRequ
   status->set_condition(api::TrialStatus::SUCCEEDED);
   auto* m = status->mutable_observation()->add_metrics();
   m->set_name("loss");
-  m->set_value(absl::StrCat(Hartmann6(x)));
+  m->set_value(absl::StrCat(ktune::bench::detail::Hartmann6(ktune::bench::Point(x, x + kDims))));
 }
 
 // --call_budget_s: how long one benchmark keeps calling (default 1 s).

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/str_join.h"
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cxxopts.hpp"
 #include "spdlog/spdlog.h"
@@ -45,16 +46,8 @@ int SuggestionCommand(int argc, char** argv) {
       "log-level", "trace, debug, info, warn, error",
       cxxopts::value<std::string>()->default_value("info"))("h,help", "Show this help");
   cxxopts::ParseResult args;
-  try {
-    args = options.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "ktune suggestion: " << e.what() << "\n" << options.help() << std::flush;
-    return 2;
-  }
-  if (args.count("help")) {
-    std::cout << options.help();
-    return 0;
-  }
+  if (std::optional<int> done = ParseCommandLine(options, argc, argv, "suggestion", &args))
+    return *done;
   std::unique_ptr<suggestion::AlgorithmRegistry> registry =
       suggestion::AlgorithmRegistry::CreateDefault();
   if (!args.count("algorithm")) {
@@ -88,11 +81,7 @@ int SuggestionCommand(int argc, char** argv) {
   }
 
   // Signals are taken by one thread (sigwait), so gRPC's threads never see them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = BlockTerminationSignals();
 
   absl::StatusOr<std::unique_ptr<suggestion::SuggestionServer>> server =
       suggestion::SuggestionServer::Start(*registry, server_options);

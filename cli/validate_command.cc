@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "core/codec.h"
 #include "core/configmap.h"
@@ -35,16 +36,8 @@ int ValidateCommand(int argc, char** argv) {
       "files", "Experiment YAML or JSON files", cxxopts::value<std::vector<std::string>>());
   options.parse_positional({"files"});
   cxxopts::ParseResult args;
-  try {
-    args = options.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "ktune validate: " << e.what() << "\n" << options.help() << std::flush;
-    return 2;
-  }
-  if (args.count("help")) {
-    std::cout << options.help();
-    return 0;
-  }
+  if (std::optional<int> done = ParseCommandLine(options, argc, argv, "validate", &args))
+    return *done;
   if (!args.count("files")) {
     std::cerr << "ktune validate: missing FILE\n" << options.help() << std::flush;
     return 2;

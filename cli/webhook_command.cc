@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/command_line.h"
 #include "cli/commands.h"
 #include "cxxopts.hpp"
 #include "spdlog/spdlog.h"
@@ -83,16 +84,8 @@ int WebhookCommand(int argc, char** argv) {
       "log-level", "trace, debug, info, warn, error",
       cxxopts::value<std::string>()->default_value("info"))("h,help", "Show this help");
   cxxopts::ParseResult args;
-  try {
-    args = options.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    std::cerr << "ktune webhook: " << e.what() << "\n" << options.help() << std::flush;
-    return 2;
-  }
-  if (args.count("help")) {
-    std::cout << options.help();
-    return 0;
-  }
+  if (std::optional<int> done = ParseCommandLine(options, argc, argv, "webhook", &args))
+    return *done;
   if (!args.count("tls-cert") || !args.count("tls-key")) {
     std::cerr << "ktune webhook: --tls-cert and --tls-key are required (`ktune webhook certs` "
                  "makes a pair)\n";
@@ -125,11 +118,7 @@ int WebhookCommand(int argc, char** argv) {
     }
   }
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const sigset_t signals = BlockTerminationSignals();
 
   absl::StatusOr<std::unique_ptr<webhook::WebhookServer>> server =
       webhook::WebhookServer::Create(server_options);
