@@ -33,6 +33,8 @@ set -- --benchmark_filter="history:($filter)/" --call_budget_s="$budget" \
 [ -n "$algorithms" ] && set -- "$@" --algorithms="$algorithms"
 echo "ktune: $bench $*" >&2
 "$bench" "$@" >/dev/null
+/usr/bin/python3 -c 'import optuna' 2>/dev/null ||
+  { echo "latency.sh: Debian's Optuna is missing: apt-get install python3-optuna" >&2; exit 2; }
 echo "optuna: /usr/bin/python3 $here/optuna_latency.py --histories $histories --budget-s $budget" >&2
 /usr/bin/python3 "$here/optuna_latency.py" --histories "$histories" --budget-s "$budget" \
   --json "$tmp/optuna.json" >/dev/null

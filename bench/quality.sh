@@ -16,6 +16,8 @@ build=$(cd "${1:-$here/../build}" && pwd)
 bin=$build/bin/suggestion_quality_bench
 [[ -x $bin ]] || { echo "no $bin: build the suggestion_quality_bench target first" >&2; exit 2; }
 python=/usr/bin/python3
+"$python" -c 'import optuna' 2>/dev/null ||
+  { echo "quality.sh: Debian's Optuna is missing: apt-get install python3-optuna" >&2; exit 2; }
 out=${OUT:-$build/quality-out}
 mkdir -p "$out"
 all=branin,hartmann6,rosenbrock5,ackley5,levy4,mixed
