@@ -187,6 +187,37 @@ def summarize(groups, runs, seeds, marks, prefix):
     return results
 
 
+def run_tasks(run_one, tasks, jobs):
+    """Runs run_one over tasks (in `jobs` processes when > 1); returns (runs, wall seconds)."""
+    start = time.perf_counter()
+    if jobs > 1:
+        with multiprocessing.Pool(jobs) as pool:
+            runs = pool.map(run_one, tasks, chunksize=1)
+    else:
+        runs = [run_one(t) for t in tasks]
+    return runs, time.perf_counter() - start
+
+
+def report(args, groups, runs, wall, prefix, library, doc):
+    """Prints the table of `groups` (see summarize) and writes --json: `doc` plus the run's
+    date, command, seeds, budget and results."""
+    marks = checkpoints(args.budget)
+    print("Best-so-far regret (best - f*), %d seeds, budget %d; suggest s/run = median total "
+          "ask+tell time of one run (%s)" % (args.seeds, args.budget, library))
+    print("| function | algorithm | parallel |" +
+          "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
+    print("|---|---|---|" + "---|" * len(marks) + "---|")
+    results = summarize(groups, runs, args.seeds, marks, prefix)
+    print("wall %.1f s, %d job(s)" % (wall, args.jobs))
+    if args.json:
+        doc = dict(doc, date=datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), command=" ".join(sys.argv), seeds=args.seeds,
+            first_seed=args.first_seed, budget=args.budget, results=results)
+        with open(args.json, "w") as out:
+            json.dump(doc, out, indent=2)
+            out.write("\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samplers", default=",".join(SAMPLERS))
@@ -211,31 +242,10 @@ def main():
     groups = [(f, s, p) for f in functions for s in samplers for p in parallels]
     tasks = [(f, s, p, args.first_seed + i, args.budget) for f, s, p in groups
              for i in range(args.seeds)]
-    start = time.perf_counter()
-    if args.jobs > 1:
-        with multiprocessing.Pool(args.jobs) as pool:
-            runs = pool.map(run_one, tasks, chunksize=1)
-    else:
-        runs = [run_one(t) for t in tasks]
-    wall = time.perf_counter() - start
-
-    marks = checkpoints(args.budget)
-    print("Best-so-far regret (best - f*), %d seeds, budget %d; suggest s/run = median total "
-          "ask+tell time of one run (Optuna %s)" % (args.seeds, args.budget, optuna.__version__))
-    print("| function | algorithm | parallel |" +
-          "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
-    print("|---|---|---|" + "---|" * len(marks) + "---|")
-    results = summarize(groups, runs, args.seeds, marks, "optuna-")
-    print("wall %.1f s, %d job(s)" % (wall, args.jobs))
-    if args.json:
-        doc = {"tool": "optuna", "optuna_version": optuna.__version__,
-               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "command": " ".join(sys.argv), "seeds": args.seeds, "first_seed": args.first_seed,
-               "budget": args.budget, "hardware_threads": os.cpu_count(), "results": results}
-        with open(args.json, "w") as out:
-            json.dump(doc, out, indent=2)
-            out.write("\n")
-
+    runs, wall = run_tasks(run_one, tasks, args.jobs)
+    report(args, groups, runs, wall, "optuna-", "Optuna %s" % optuna.__version__,
+           {"tool": "optuna", "optuna_version": optuna.__version__,
+            "hardware_threads": os.cpu_count()})
 
 if __name__ == "__main__":
     main()

@@ -17,10 +17,7 @@ compare_quality.py can put it beside the others.
 """
 
 import argparse
-import datetime
-import json
 import math
-import multiprocessing
 import os
 import sys
 import time
@@ -30,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from optuna.distributions import CategoricalDistribution, IntDistribution  # noqa: E402
-from optuna_quality import SUITE, checkpoints, summarize  # noqa: E402
+from optuna_quality import SUITE, checkpoints, report, run_tasks  # noqa: E402
 
 # scikit-optimize 0.9 still uses np.int, which numpy 1.24 (Debian 12) removed; Katib pins
 # numpy 1.23.5, where it is the builtin int.
@@ -95,32 +92,11 @@ def main():
         if f not in SUITE:
             sys.exit("unknown function %s; known: %s" % (f, ",".join(SUITE)))
     tasks = [(f, args.first_seed + i, args.budget) for f in functions for i in range(args.seeds)]
-    start = time.perf_counter()
-    if args.jobs > 1:
-        with multiprocessing.Pool(args.jobs) as pool:
-            runs = pool.map(run_one, tasks, chunksize=1)
-    else:
-        runs = [run_one(t) for t in tasks]
-    wall = time.perf_counter() - start
-    marks = checkpoints(args.budget)
-    print("Best-so-far regret (best - f*), %d seeds, budget %d; suggest s/run = median total "
-          "ask+tell time of one run (scikit-optimize %s)" % (args.seeds, args.budget,
-                                                            skopt.__version__))
-    print("| function | algorithm | parallel |" +
-          "".join(" @%d median [q25, q75] |" % b for b in marks) + " suggest s/run |")
-    print("|---|---|---|" + "---|" * len(marks) + "---|")
+    runs, wall = run_tasks(run_one, tasks, args.jobs)
     # skopt's name is the "sampler" of each group; the runs are in the same order.
-    results = summarize([(f, "gp", 1) for f in functions], runs, args.seeds, marks, "skopt-")
-    print("wall %.1f s, %d job(s)" % (wall, args.jobs))
-    if args.json:
-        doc = {"tool": "skopt", "skopt_version": skopt.__version__,
-               "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-               "command": " ".join(sys.argv), "seeds": args.seeds, "first_seed": args.first_seed,
-               "budget": args.budget, "results": results}
-        with open(args.json, "w") as out:
-            json.dump(doc, out, indent=2)
-            out.write("\n")
-
+    report(args, [(f, "gp", 1) for f in functions], runs, wall, "skopt-",
+           "scikit-optimize %s" % skopt.__version__,
+           {"tool": "skopt", "skopt_version": skopt.__version__})
 
 if __name__ == "__main__":
     main()

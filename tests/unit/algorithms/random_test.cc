@@ -36,14 +36,6 @@ api::Experiment Small() {
       {{"random_state", "5"}});
 }
 
-std::vector<api::Trial> AsTrials(const std::vector<Point>& points) {
-  std::vector<api::Trial> trials;
-  for (size_t i = 0; i < points.size(); ++i) {
-    trials.push_back(MakeTrial("trial-" + std::to_string(i), points[i]));
-  }
-  return trials;
-}
-
 TEST(RandomSettingsTest, AcceptsOnlyRandomState) {
   EXPECT_EQ(ValidationError(Continuous()), "OK");
   EXPECT_EQ(ValidationError(Continuous("0")), "OK");
@@ -89,47 +81,21 @@ TEST(RandomTest, ValuesStayInTheirSpaces) {
 }
 
 TEST(RandomTest, SameRandomStateGivesTheSameSequence) {
-  auto a = NewInstance(Continuous("42"));
-  auto b = NewInstance(Continuous("42"));
-  auto c = NewInstance(Continuous("43"));
-  std::vector<Point> from_a = Ask(*a, Continuous("42"), 5, 5);
-  EXPECT_EQ(from_a, Ask(*b, Continuous("42"), 5, 5));
-  EXPECT_NE(from_a, Ask(*c, Continuous("43"), 5, 5));
+  ExpectSameRandomStateGivesTheSameSequence(Continuous);
 }
 
 TEST(RandomTest, SequenceDoesNotDependOnBatching) {
-  auto whole = NewInstance(Continuous("42"));
-  auto split = NewInstance(Continuous("42"));
-  std::vector<Point> all = Ask(*whole, Continuous("42"), 6, 6);
-  std::vector<Point> parts = Ask(*split, Continuous("42"), 2, 2);
-  for (const Point& p : Ask(*split, Continuous("42"), 4, 6)) parts.push_back(p);
-  EXPECT_EQ(all, parts);
+  ExpectSequenceDoesNotDependOnBatching(Continuous);
 }
 
 TEST(RandomTest, NewInstanceContinuesAtTotalRequestNumber) {
-  // A process restart: the new instance gets the history and the running total.
-  auto first = NewInstance(Continuous("7"));
-  std::vector<Point> early = Ask(*first, Continuous("7"), 3, 3);
-  std::vector<Point> later = Ask(*first, Continuous("7"), 2, 5);
-  auto restarted = NewInstance(Continuous("7"));
-  EXPECT_EQ(Ask(*restarted, Continuous("7"), 2, 5, AsTrials(early)), later);
+  ExpectNewInstanceContinuesAtTotalRequestNumber(Continuous);
 }
 
-TEST(RandomTest, WithoutRandomStateInstancesDiffer) {
-  auto a = NewInstance(Continuous());
-  auto b = NewInstance(Continuous());
-  EXPECT_NE(Ask(*a, Continuous(), 3, 3), Ask(*b, Continuous(), 3, 3));
-}
+TEST(RandomTest, WithoutRandomStateInstancesDiffer) { ExpectUnseededInstancesDiffer(Continuous); }
 
 TEST(RandomTest, NeverRepeatsAPointAndReportsExhaustion) {
-  auto instance = NewInstance(Small());
-  std::vector<Point> all = Ask(*instance, Small(), 4, 4);
-  ASSERT_THAT(all, SizeIs(4));
-  std::vector<Point> rest = Ask(*instance, Small(), 4, 8, AsTrials(all));
-  EXPECT_THAT(rest, SizeIs(2));  // fewer than asked: the space is used up
-  all.insert(all.end(), rest.begin(), rest.end());
-  EXPECT_EQ(std::set<Point>(all.begin(), all.end()).size(), 6u);
-  EXPECT_THAT(Ask(*instance, Small(), 1, 9), SizeIs(0));
+  ExpectNeverRepeatsAPointAndReportsExhaustion(Small());
 }
 
 TEST(RandomTest, SkipsPointsOfKnownTrials) {

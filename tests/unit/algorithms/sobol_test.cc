@@ -28,17 +28,6 @@ double Number(const std::string& text) {
   return value;
 }
 
-std::vector<api::Trial> AsTrials(
-    const std::vector<Point>& points,
-    api::TrialStatus::TrialConditionType condition = api::TrialStatus::SUCCEEDED) {
-  std::vector<api::Trial> trials;
-  for (size_t i = 0; i < points.size(); ++i) {
-    trials.push_back(MakeTrial("trial-" + std::to_string(i), points[i]));
-    trials.back().mutable_status()->set_condition(condition);
-  }
-  return trials;
-}
-
 api::Experiment Mixed(const std::string& seed = "") {
   std::vector<std::pair<std::string, std::string>> settings;
   if (!seed.empty()) settings.emplace_back("random_state", seed);
@@ -227,47 +216,19 @@ TEST(SobolTest, NormalDistributionsConcentrateInTheMiddle) {
 }
 
 TEST(SobolTest, SameRandomStateGivesTheSameSequence) {
-  auto a = NewInstance(Mixed("42"));
-  auto b = NewInstance(Mixed("42"));
-  auto c = NewInstance(Mixed("43"));
-  std::vector<Point> from_a = Ask(*a, Mixed("42"), 5, 5);
-  EXPECT_EQ(from_a, Ask(*b, Mixed("42"), 5, 5));
-  EXPECT_NE(from_a, Ask(*c, Mixed("43"), 5, 5));
+  ExpectSameRandomStateGivesTheSameSequence(Mixed);
 }
 
-TEST(SobolTest, WithoutRandomStateInstancesDiffer) {
-  auto a = NewInstance(Mixed());
-  auto b = NewInstance(Mixed());
-  EXPECT_NE(Ask(*a, Mixed(), 3, 3), Ask(*b, Mixed(), 3, 3));
-}
+TEST(SobolTest, WithoutRandomStateInstancesDiffer) { ExpectUnseededInstancesDiffer(Mixed); }
 
-TEST(SobolTest, SequenceDoesNotDependOnBatching) {
-  auto whole = NewInstance(Mixed("42"));
-  auto split = NewInstance(Mixed("42"));
-  std::vector<Point> all = Ask(*whole, Mixed("42"), 6, 6);
-  std::vector<Point> parts = Ask(*split, Mixed("42"), 2, 2);
-  for (const Point& p : Ask(*split, Mixed("42"), 4, 6)) parts.push_back(p);
-  EXPECT_EQ(all, parts);
-}
+TEST(SobolTest, SequenceDoesNotDependOnBatching) { ExpectSequenceDoesNotDependOnBatching(Mixed); }
 
 TEST(SobolTest, NewInstanceContinuesAtTotalRequestNumber) {
-  // A service restart: the new instance gets the whole history and the running total.
-  auto first = NewInstance(Mixed("7"));
-  std::vector<Point> early = Ask(*first, Mixed("7"), 3, 3);
-  std::vector<Point> later = Ask(*first, Mixed("7"), 2, 5);
-  auto restarted = NewInstance(Mixed("7"));
-  EXPECT_EQ(Ask(*restarted, Mixed("7"), 2, 5, AsTrials(early)), later);
+  ExpectNewInstanceContinuesAtTotalRequestNumber(Mixed);
 }
 
 TEST(SobolTest, NeverRepeatsAPointAndReportsExhaustion) {
-  auto instance = NewInstance(Small());
-  std::vector<Point> all = Ask(*instance, Small(), 4, 4);
-  ASSERT_THAT(all, SizeIs(4));
-  std::vector<Point> rest = Ask(*instance, Small(), 4, 8, AsTrials(all));
-  EXPECT_THAT(rest, SizeIs(2));  // fewer than asked: the space is used up
-  all.insert(all.end(), rest.begin(), rest.end());
-  EXPECT_EQ(std::set<Point>(all.begin(), all.end()).size(), 6u);
-  EXPECT_THAT(Ask(*instance, Small(), 1, 9), SizeIs(0));
+  ExpectNeverRepeatsAPointAndReportsExhaustion(Small());
 }
 
 TEST(SobolTest, NoRepeatedPointInADiscreteSpace) {
