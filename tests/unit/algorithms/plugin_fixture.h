@@ -5,6 +5,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -51,6 +52,26 @@ inline std::string ValidationError(const api::Experiment& e) {
   if (s.ok()) return "OK";
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   return std::string(s.message());
+}
+
+// lr (logUniform), layers (int), dropout (stepped double) and optimizer (categorical), with
+// random_state `seed` ("" for none).
+inline api::Experiment MixedSpace(const std::string& algorithm, const std::string& seed = "") {
+  std::vector<std::pair<std::string, std::string>> settings;
+  if (!seed.empty()) settings.emplace_back("random_state", seed);
+  return MakeExperiment(
+      algorithm,
+      {Range("lr", api::DOUBLE, "1e-4", "1e-1", "", api::LOG_UNIFORM),
+       Range("layers", api::INT, "1", "8"), Range("dropout", api::DOUBLE, "0", "0.5", "0.05"),
+       List("optimizer", api::CATEGORICAL, {"sgd", "adam", "ftrl"})},
+      settings);
+}
+
+// n in 1..3 times opt in {sgd, adam}: 6 points; random_state 5.
+inline api::Experiment SixPoints(const std::string& algorithm) {
+  return MakeExperiment(
+      algorithm, {Range("n", api::INT, "1", "3"), List("opt", api::CATEGORICAL, {"sgd", "adam"})},
+      {{"random_state", "5"}});
 }
 
 // Trials "trial-0", "trial-1", ... at `points`, all with `condition`.

@@ -18,23 +18,8 @@ using ::testing::Each;
 using ::testing::ElementsAreArray;
 using ::testing::SizeIs;
 
-api::Experiment Continuous(const std::string& seed = "") {
-  std::vector<std::pair<std::string, std::string>> settings;
-  if (!seed.empty()) settings.emplace_back("random_state", seed);
-  return MakeExperiment(
-      "random",
-      {Range("lr", api::DOUBLE, "1e-4", "1e-1", "", api::LOG_UNIFORM),
-       Range("layers", api::INT, "1", "8"), Range("dropout", api::DOUBLE, "0", "0.5", "0.05"),
-       List("optimizer", api::CATEGORICAL, {"sgd", "adam", "ftrl"})},
-      settings);
-}
-
-// 3 x 2 = 6 points.
-api::Experiment Small() {
-  return MakeExperiment(
-      "random", {Range("n", api::INT, "1", "3"), List("opt", api::CATEGORICAL, {"sgd", "adam"})},
-      {{"random_state", "5"}});
-}
+api::Experiment Continuous(const std::string& seed = "") { return MixedSpace("random", seed); }
+api::Experiment Small() { return SixPoints("random"); }
 
 TEST(RandomSettingsTest, AcceptsOnlyRandomState) {
   EXPECT_EQ(ValidationError(Continuous()), "OK");

@@ -28,23 +28,8 @@ double Number(const std::string& text) {
   return value;
 }
 
-api::Experiment Mixed(const std::string& seed = "") {
-  std::vector<std::pair<std::string, std::string>> settings;
-  if (!seed.empty()) settings.emplace_back("random_state", seed);
-  return MakeExperiment(
-      "sobol",
-      {Range("lr", api::DOUBLE, "1e-4", "1e-1", "", api::LOG_UNIFORM),
-       Range("layers", api::INT, "1", "8"), Range("dropout", api::DOUBLE, "0", "0.5", "0.05"),
-       List("optimizer", api::CATEGORICAL, {"sgd", "adam", "ftrl"})},
-      settings);
-}
-
-// 3 x 2 = 6 points.
-api::Experiment Small() {
-  return MakeExperiment(
-      "sobol", {Range("n", api::INT, "1", "3"), List("opt", api::CATEGORICAL, {"sgd", "adam"})},
-      {{"random_state", "5"}});
-}
+api::Experiment Mixed(const std::string& seed = "") { return MixedSpace("sobol", seed); }
+api::Experiment Small() { return SixPoints("sobol"); }
 
 // ---- The sequence ------------------------------------------------------------------------
 
