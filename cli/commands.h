@@ -2,6 +2,7 @@
 // Subcommands of the `ktune` binary; each returns the process exit code.
 
 #include "core/validation.h"
+#include "suggestion/registry.h"
 
 namespace ktune::cli {
 
@@ -12,6 +13,9 @@ int WebhookCommand(int argc, char** argv);
 
 // What `ktune validate`, `ktune run` and `ktune webhook` check against: the algorithms this
 // ktune has and the metrics collectors its executors support.
+// DefaultValidationOptions loads the plugins itself; ValidationOptionsFor takes the algorithms of
+// a registry the command has loaded already.
 core::ValidationOptions DefaultValidationOptions();
+core::ValidationOptions ValidationOptionsFor(const suggestion::AlgorithmRegistry& registry);
 
 }  // namespace ktune::cli

@@ -335,7 +335,9 @@ int RunCommand(int argc, char** argv) {
   }
   core::Experiment experiment = std::move(*parsed);
   core::SetDefaults(experiment);
-  core::ValidationOptions validation = DefaultValidationOptions();
+  std::unique_ptr<suggestion::AlgorithmRegistry> registry =
+      suggestion::AlgorithmRegistry::CreateDefault();
+  core::ValidationOptions validation = ValidationOptionsFor(*registry);
   if (args.count("configmap")) {
     absl::StatusOr<std::vector<core::ConfigMap>> maps =
         core::LoadConfigMapFiles(args["configmap"].as<std::vector<std::string>>());
@@ -391,8 +393,6 @@ int RunCommand(int argc, char** argv) {
     return kExitUsage;
   }
 
-  std::unique_ptr<suggestion::AlgorithmRegistry> registry =
-      suggestion::AlgorithmRegistry::CreateDefault();
   suggestion::InProcessSuggestionService suggestions(*registry);
   if (absl::Status st = suggestions.ValidateAlgorithmSettings(experiment); !st.ok()) {
     std::cerr << "ktune run: spec.algorithm: " << st.message() << "\n";
@@ -431,7 +431,7 @@ int RunCommand(int argc, char** argv) {
       // Katib's update rules: only the budget (parallelTrialCount, maxTrialCount,
       // maxFailedTrialCount) may change, and a completed experiment only by a raised
       // maxTrialCount with resumePolicy LongRunning or FromVolume (a restart).
-      core::ValidationOptions update = DefaultValidationOptions();
+      core::ValidationOptions update = ValidationOptionsFor(*registry);
       update.old_experiment = &*existing;
       std::vector<core::FieldError> errors = core::ValidateExperiment(experiment, update);
       if (std::any_of(errors.begin(), errors.end(), Refuses)) {

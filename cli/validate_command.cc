@@ -17,11 +17,15 @@
 
 namespace ktune::cli {
 
-core::ValidationOptions DefaultValidationOptions() {
+core::ValidationOptions ValidationOptionsFor(const suggestion::AlgorithmRegistry& registry) {
   core::ValidationOptions options;
-  options.algorithms = suggestion::AlgorithmRegistry::CreateDefault()->Names();
+  options.algorithms = registry.Names();
   options.metrics_collector_kinds = {"StdOut", "File"};
   return options;
+}
+
+core::ValidationOptions DefaultValidationOptions() {
+  return ValidationOptionsFor(*suggestion::AlgorithmRegistry::CreateDefault());
 }
 
 int ValidateCommand(int argc, char** argv) {
@@ -48,7 +52,7 @@ int ValidateCommand(int argc, char** argv) {
   std::unique_ptr<suggestion::AlgorithmRegistry> registry =
       suggestion::AlgorithmRegistry::CreateDefault();
   suggestion::InProcessSuggestionService suggestions(*registry);
-  core::ValidationOptions validation = DefaultValidationOptions();
+  core::ValidationOptions validation = ValidationOptionsFor(*registry);
   if (args.count("configmap")) {
     absl::StatusOr<std::vector<core::ConfigMap>> maps =
         core::LoadConfigMapFiles(args["configmap"].as<std::vector<std::string>>());
