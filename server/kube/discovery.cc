@@ -133,38 +133,43 @@ KindDocs DocsFor(const std::string& kind) {
         "Experiment is a Katib hyperparameter tuning job: a search space, an objective, a "
         "search algorithm and a trial template; ktune runs its trials and records the best.";
     d.spec_properties = {
-        {"algorithm", Open("object", "The search algorithm: algorithmName and "
-                                     "algorithmSettings (name/value strings).")},
+        {"algorithm", Open("object",
+                           "The search algorithm: algorithmName and "
+                           "algorithmSettings (name/value strings).")},
         {"earlyStopping", Open("object", "The early stopping algorithm and its settings.")},
         {"maxFailedTrialCount",
          Prop("integer", "How many trials may fail before the experiment fails.")},
         {"maxTrialCount", Prop("integer", "How many trials to run at most.")},
         {"metricsCollectorSpec",
-         Open("object", "How metrics are collected from a trial: collector kind (StdOut, File, "
-                        "TensorFlowEvent, PrometheusMetric, Custom, Push) and source.")},
+         Open("object",
+              "How metrics are collected from a trial: collector kind (StdOut, File, "
+              "TensorFlowEvent, PrometheusMetric, Custom, Push) and source.")},
         {"nasConfig", Open("object", "Neural architecture search: graph config and operations.")},
-        {"objective",
-         Open("object", "The objective: type (minimize or maximize), goal, "
-                        "objectiveMetricName, additionalMetricNames, metricStrategies.")},
+        {"objective", Open("object",
+                           "The objective: type (minimize or maximize), goal, "
+                           "objectiveMetricName, additionalMetricNames, metricStrategies.")},
         {"parallelTrialCount", Prop("integer", "How many trials run at the same time.")},
-        {"parameters", Open("array", "The search space: name, parameterType (double, int, "
-                                     "discrete, categorical) and feasibleSpace of each "
-                                     "hyperparameter.")},
-        {"resumePolicy",
-         Prop("string", "What happens when the experiment is done: Never, LongRunning or "
-                        "FromVolume.")},
-        {"trialTemplate",
-         Open("object", "The template each trial is made from: trialSpec (or configMap), "
-                        "trialParameters, primaryContainerName, success and failure "
-                        "conditions.")},
+        {"parameters", Open("array",
+                            "The search space: name, parameterType (double, int, "
+                            "discrete, categorical) and feasibleSpace of each "
+                            "hyperparameter.")},
+        {"resumePolicy", Prop("string",
+                              "What happens when the experiment is done: Never, LongRunning or "
+                              "FromVolume.")},
+        {"trialTemplate", Open("object",
+                               "The template each trial is made from: trialSpec (or configMap), "
+                               "trialParameters, primaryContainerName, success and failure "
+                               "conditions.")},
     };
     d.status_properties = {
         {"completionTime", Time("When the experiment finished.")},
-        {"conditions", Open("array", "The experiment's conditions (Created, Running, "
-                                     "Restarting, Succeeded, Failed), newest last.")},
+        {"conditions", Open("array",
+                            "The experiment's conditions (Created, Running, "
+                            "Restarting, Succeeded, Failed), newest last.")},
         {"currentOptimalTrial",
-         Open("object", "The best trial so far: bestTrialName, parameterAssignments and "
-                        "observation.")},
+         Open("object",
+              "The best trial so far: bestTrialName, parameterAssignments and "
+              "observation.")},
         {"lastReconcileTime", Time("When the controller last looked at the experiment.")},
         {"startTime", Time("When the experiment started.")},
         {"trials", Prop("integer", "How many trials have been created.")},
@@ -196,9 +201,10 @@ KindDocs DocsFor(const std::string& kind) {
     };
     d.status_properties = {
         {"completionTime", Time("When the trial finished.")},
-        {"conditions", Open("array", "The trial's conditions (Created, Running, Succeeded, "
-                                     "Killed, Failed, MetricsUnavailable, EarlyStopped), newest "
-                                     "last.")},
+        {"conditions", Open("array",
+                            "The trial's conditions (Created, Running, Succeeded, "
+                            "Killed, Failed, MetricsUnavailable, EarlyStopped), newest "
+                            "last.")},
         {"lastReconcileTime", Time("When the controller last looked at the trial.")},
         {"observation", Open("object", "The metrics the trial reported: name, min, max, latest.")},
         {"startTime", Time("When the trial started.")},
@@ -231,7 +237,7 @@ json GvkObject(const ResourceInfo& info, const std::string& kind) {
 }
 
 std::string SchemaName(const ResourceInfo& info, const std::string& kind) {
-  // kubeflow.org -> io.kubeflow (reversed domain), as the apiserver names CRD schemas.
+  // kubeflow.org -> org.kubeflow (reversed domain), as the apiserver names CRD schemas.
   std::vector<std::string> parts = absl::StrSplit(info.group, '.');
   std::string name;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) absl::StrAppend(&name, *it, ".");
@@ -242,21 +248,24 @@ json KindSchema(const ResourceInfo& info) {
   KindDocs docs = DocsFor(info.kind);
   json spec = Open("object", "What the user asks for (the " + info.kind + "'s desired state).");
   spec["properties"] = docs.spec_properties;
-  json status = Open("object", "What the controller observed; written through the status "
-                               "subresource.");
+  json status = Open("object",
+                     "What the controller observed; written through the status "
+                     "subresource.");
   status["properties"] = docs.status_properties;
   return {
       {"type", "object"},
       {"description", docs.description},
       {"properties",
-       {{"apiVersion", Prop("string", "The versioned schema of this object: "
-                                      "kubeflow.org/v1beta1.")},
+       {{"apiVersion", Prop("string",
+                            "The versioned schema of this object: "
+                            "kubeflow.org/v1beta1.")},
         {"kind", Prop("string", "The REST resource this object represents: " + info.kind + ".")},
         {"metadata",
          {{"allOf", json::array({{{"$ref", Ref(std::string(kMetaPrefix) + "ObjectMeta")}}})},
           {"default", json::object()},
-          {"description", "Standard object metadata: name, namespace, labels, annotations, uid, "
-                          "resourceVersion, generation, creationTimestamp."}}},
+          {"description",
+           "Standard object metadata: name, namespace, labels, annotations, uid, "
+           "resourceVersion, generation, creationTimestamp."}}},
         {"spec", std::move(spec)},
         {"status", std::move(status)}}},
       {"x-kubernetes-group-version-kind", json::array({GvkObject(info, info.kind)})}};
@@ -295,20 +304,24 @@ void AddMetaSchemas(json& schemas) {
        {{"annotations", annotations},
         {"creationTimestamp", Time("When the object was created (set by the server).")},
         {"deletionTimestamp", Time("When the object started to be deleted.")},
-        {"finalizers", {{"type", "array"},
-                        {"description", "What must finish before the object is removed."},
-                        {"items", {{"type", "string"}, {"default", ""}}}}},
-        {"generateName", Prop("string", "A prefix from which the server makes a unique name "
-                                        "when name is empty.")},
+        {"finalizers",
+         {{"type", "array"},
+          {"description", "What must finish before the object is removed."},
+          {"items", {{"type", "string"}, {"default", ""}}}}},
+        {"generateName", Prop("string",
+                              "A prefix from which the server makes a unique name "
+                              "when name is empty.")},
         {"generation", Prop("integer", "Bumped by the server whenever spec changes.")},
         {"labels", labels},
         {"managedFields", Open("array", "Field ownership (not tracked by ktune).")},
-        {"name", Prop("string", "Name must be unique within a namespace; it cannot be "
-                                "changed.")},
+        {"name", Prop("string",
+                      "Name must be unique within a namespace; it cannot be "
+                      "changed.")},
         {"namespace", Prop("string", "The namespace the object lives in.")},
         {"ownerReferences", Open("array", "Objects this one depends on.")},
-        {"resourceVersion", Prop("string", "The version of the object, for optimistic "
-                                           "concurrency and watches (opaque).")},
+        {"resourceVersion", Prop("string",
+                                 "The version of the object, for optimistic "
+                                 "concurrency and watches (opaque).")},
         {"uid", Prop("string", "The unique id of the object (set by the server).")}}}};
   schemas[p + "ListMeta"] = {
       {"type", "object"},
@@ -326,8 +339,8 @@ void AddMetaSchemas(json& schemas) {
         {"details", Open("object", "name, group, kind and causes of the error.")},
         {"kind", Prop("string", "Status.")},
         {"message", Prop("string", "What went wrong, for a human.")},
-        {"metadata", {{"allOf", json::array({{{"$ref", Ref(p + "ListMeta")}}})},
-                      {"default", json::object()}}},
+        {"metadata",
+         {{"allOf", json::array({{{"$ref", Ref(p + "ListMeta")}}})}, {"default", json::object()}}},
         {"reason", Prop("string", "What went wrong, for a machine.")},
         {"status", Prop("string", "Success or Failure.")}}},
       {"x-kubernetes-group-version-kind",
@@ -337,18 +350,19 @@ void AddMetaSchemas(json& schemas) {
       {"description", "Options of a delete."},
       {"properties",
        {{"apiVersion", Prop("string", "v1.")},
-        {"dryRun", {{"type", "array"},
-                    {"description", "All: do everything but persist."},
-                    {"items", {{"type", "string"}, {"default", ""}}}}},
+        {"dryRun",
+         {{"type", "array"},
+          {"description", "All: do everything but persist."},
+          {"items", {{"type", "string"}, {"default", ""}}}}},
         {"gracePeriodSeconds", Prop("integer", "Seconds before the object is deleted.")},
         {"kind", Prop("string", "DeleteOptions.")},
         {"orphanDependents", Prop("boolean", "Deprecated: use propagationPolicy.")},
         {"preconditions", Open("object", "uid and resourceVersion the object must have.")},
         {"propagationPolicy", Prop("string", "Orphan, Background or Foreground.")}}}};
-  schemas[p + "Patch"] = {
-      {"type", "object"},
-      {"description", "A patch body: a JSON merge patch, a JSON patch or an apply "
-                      "configuration, by Content-Type."}};
+  schemas[p + "Patch"] = {{"type", "object"},
+                          {"description",
+                           "A patch body: a JSON merge patch, a JSON patch or an apply "
+                           "configuration, by Content-Type."}};
 }
 
 json QueryParam(std::string_view name, std::string_view type, std::string_view description) {
@@ -436,22 +450,22 @@ void AddPaths(const ResourceInfo& info, json& paths) {
                                                 "application/json-patch+json",
                                                 "application/merge-patch+json"};
   const json pretty = QueryParam("pretty", "string", "Indent the output.");
-  const json ns_param = PathParam("namespace", "object name and auth scope, such as for teams "
-                                               "and projects");
+  const json ns_param = PathParam("namespace",
+                                  "object name and auth scope, such as for teams "
+                                  "and projects");
   const json name_param = PathParam("name", "name of the " + info.kind);
 
   json collection = json::object();
   collection["get"] = Operation(
       info, "list", "list objects of kind " + info.kind, "list" + id, ListParams(),
       Responses({"200"}, list_ref, {"application/json", "application/json;stream=watch"}));
-  collection["post"] = Operation(
-      info, "post", "create a " + info.kind, "create" + id,
-      json::array({DryRun(), FieldManager(), FieldValidation()}),
-      Responses({"200", "201", "202"}, kind_ref, json_types));
+  collection["post"] = Operation(info, "post", "create a " + info.kind, "create" + id,
+                                 json::array({DryRun(), FieldManager(), FieldValidation()}),
+                                 Responses({"200", "201", "202"}, kind_ref, json_types));
   collection["post"]["requestBody"] = Body(kind_ref, json_types);
-  collection["delete"] = Operation(info, "deletecollection",
-                                   "delete collection of " + info.kind, "deletecollection" + id,
-                                   ListParams(), Responses({"200"}, status_ref, json_types));
+  collection["delete"] =
+      Operation(info, "deletecollection", "delete collection of " + info.kind,
+                "deletecollection" + id, ListParams(), Responses({"200"}, status_ref, json_types));
   collection["parameters"] = json::array({ns_param, pretty});
   paths[gv_path + "/namespaces/{namespace}/" + info.resource] = std::move(collection);
 
@@ -465,9 +479,9 @@ void AddPaths(const ResourceInfo& info, json& paths) {
   json patch_params = json::array(
       {DryRun(), FieldManager(), FieldValidation(),
        QueryParam("force", "boolean", "Take over conflicting fields (apply patches only).")});
-  object["patch"] = Operation(info, "patch", "partially update the specified " + info.kind,
-                              "patch" + id, patch_params,
-                              Responses({"200", "201"}, kind_ref, json_types));
+  object["patch"] =
+      Operation(info, "patch", "partially update the specified " + info.kind, "patch" + id,
+                patch_params, Responses({"200", "201"}, kind_ref, json_types));
   object["patch"]["requestBody"] = Body(Ref(std::string(kMetaPrefix) + "Patch"), patch_types);
   object["delete"] = Operation(
       info, "delete", "delete a " + info.kind, "delete" + id,
@@ -484,20 +498,18 @@ void AddPaths(const ResourceInfo& info, json& paths) {
 
   if (info.has_status) {
     json status = json::object();
-    status["get"] = Operation(info, "get", "read status of the specified " + info.kind,
-                              "read" + id + "Status", json::array(),
-                              Responses({"200"}, kind_ref, json_types));
+    status["get"] =
+        Operation(info, "get", "read status of the specified " + info.kind, "read" + id + "Status",
+                  json::array(), Responses({"200"}, kind_ref, json_types));
     status["put"] = Operation(info, "put", "replace status of the specified " + info.kind,
                               "replace" + id + "Status",
                               json::array({DryRun(), FieldManager(), FieldValidation()}),
                               Responses({"200", "201"}, kind_ref, json_types));
     status["put"]["requestBody"] = Body(kind_ref, json_types);
-    status["patch"] = Operation(info, "patch",
-                                "partially update status of the specified " + info.kind,
-                                "patch" + id + "Status", patch_params,
-                                Responses({"200", "201"}, kind_ref, json_types));
-    status["patch"]["requestBody"] =
-        Body(Ref(std::string(kMetaPrefix) + "Patch"), patch_types);
+    status["patch"] = Operation(
+        info, "patch", "partially update status of the specified " + info.kind,
+        "patch" + id + "Status", patch_params, Responses({"200", "201"}, kind_ref, json_types));
+    status["patch"]["requestBody"] = Body(Ref(std::string(kMetaPrefix) + "Patch"), patch_types);
     status["parameters"] = json::array({name_param, ns_param, pretty});
     paths[gv_path + "/namespaces/{namespace}/" + info.resource + "/{name}/status"] =
         std::move(status);
@@ -542,8 +554,8 @@ std::string MediaRange::Param(std::string_view name) const {
 
 std::vector<MediaRange> ParseAccept(std::string_view accept) {
   std::vector<MediaRange> ranges;
-  for (absl::string_view part : absl::StrSplit(absl::string_view(accept.data(), accept.size()),
-                                               ',', absl::SkipWhitespace())) {
+  for (absl::string_view part : absl::StrSplit(absl::string_view(accept.data(), accept.size()), ',',
+                                               absl::SkipWhitespace())) {
     std::vector<absl::string_view> fields = absl::StrSplit(part, ';');
     MediaRange range;
     range.type = absl::AsciiStrToLower(absl::StripAsciiWhitespace(fields[0]));
@@ -605,17 +617,18 @@ json ApiVersionsJson(std::string_view server_address) {
   return {{"kind", "APIVersions"},
           {"versions", json::array({"v1"})},
           {"serverAddressByClientCIDRs",
-           json::array({{{"clientCIDR", "0.0.0.0/0"},
-                         {"serverAddress", std::string(server_address)}}})}};
+           json::array(
+               {{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", std::string(server_address)}}})}};
 }
 
 json CoreAggregatedDiscoveryJson() {
   json resources = json::array();
   for (const ResourceInfo& info : CoreResources()) resources.push_back(AggregatedResource(info));
-  json item = {{"metadata", json::object()},
-               {"versions", json::array({{{"version", "v1"},
-                                          {"resources", std::move(resources)},
-                                          {"freshness", "Current"}}})}};
+  json item = {
+      {"metadata", json::object()},
+      {"versions",
+       json::array(
+           {{{"version", "v1"}, {"resources", std::move(resources)}, {"freshness", "Current"}}})}};
   return AggregatedList(std::move(item), "apidiscovery.k8s.io/v2");
 }
 

@@ -75,7 +75,8 @@ nlohmann::json CoreApiResourceListJson();
 // `fieldValidation` query parameter; patch bodies application/json-patch+json,
 // application/merge-patch+json and application/apply-patch+yaml (never strategic merge:
 // kubectl apply then sends a merge patch, which is what CRDs take). components.schemas holds
-// io.kubeflow.v1beta1.<Kind> and <Kind>List (with x-kubernetes-group-version-kind and
+// org.kubeflow.v1beta1.<Kind> and <Kind>List (the
+// apiserver's reversed-group naming) (with x-kubernetes-group-version-kind and
 // descriptions of apiVersion, kind, metadata, spec and status; spec and status with
 // x-kubernetes-preserve-unknown-fields) and the meta.k8s.io types they refer to.
 nlohmann::json KatibOpenApiV3Json();

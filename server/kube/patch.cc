@@ -115,8 +115,7 @@ absl::Status CheckOperation(const json& op, size_t i) {
   auto op_it = op.find("op");
   if (op_it == op.end() || !op_it->is_string()) return bad("missing \"op\"");
   const std::string& name = op_it->get_ref<const std::string&>();
-  static const std::vector<std::string> kOps = {"add",  "remove", "replace",
-                                                "move", "copy",   "test"};
+  static const std::vector<std::string> kOps = {"add", "remove", "replace", "move", "copy", "test"};
   if (std::find(kOps.begin(), kOps.end(), name) == kOps.end()) {
     return bad(absl::StrCat("unknown op \"", name, "\""));
   }
@@ -171,9 +170,9 @@ absl::StatusOr<json> ParseJsonBody(std::string_view body) {
 }
 
 const std::vector<std::string>& SupportedPatchContentTypes() {
-  static const std::vector<std::string>* const types = new std::vector<std::string>{
-      "application/json-patch+json", "application/merge-patch+json",
-      "application/apply-patch+yaml"};
+  static const std::vector<std::string>* const types =
+      new std::vector<std::string>{"application/json-patch+json", "application/merge-patch+json",
+                                   "application/apply-patch+yaml"};
   return *types;
 }
 
@@ -252,9 +251,9 @@ absl::StatusOr<json> ApplyApplyPatch(const json& target, std::string_view patch_
     }
   }
   if (!config.ok()) {
-    return absl::Status(config.status().code(),
-                        absl::StrCat("error decoding the apply configuration: ",
-                                     config.status().message()));
+    return absl::Status(
+        config.status().code(),
+        absl::StrCat("error decoding the apply configuration: ", config.status().message()));
   }
   if (!config->is_object()) {
     return absl::InvalidArgumentError("the apply configuration must be an object");
@@ -266,14 +265,13 @@ absl::StatusOr<json> ApplyApplyPatch(const json& target, std::string_view patch_
   const std::string api_version = text("apiVersion");
   const std::string kind = text("kind");
   if (api_version.empty() || kind.empty()) {
-    return absl::InvalidArgumentError(
-        "the apply configuration must set apiVersion and kind (" + info.GroupVersion() + ", " +
-        info.kind + ")");
+    return absl::InvalidArgumentError("the apply configuration must set apiVersion and kind (" +
+                                      info.GroupVersion() + ", " + info.kind + ")");
   }
   if (api_version != info.GroupVersion() || kind != info.kind) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the apply configuration is a ", api_version, " ", kind, ", the resource is a ",
-        info.GroupVersion(), " ", info.kind));
+    return absl::InvalidArgumentError(absl::StrCat("the apply configuration is a ", api_version,
+                                                   " ", kind, ", the resource is a ",
+                                                   info.GroupVersion(), " ", info.kind));
   }
   json result = target.is_null() ? json::object() : target;
   result.merge_patch(*config);

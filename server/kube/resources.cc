@@ -87,10 +87,10 @@ const std::vector<ResourceInfo>& CoreResources() {
     list->push_back(std::move(pods));
     ResourceInfo events = CoreResource(
         "events", "event", "Event", true, {"list"},
-        {"metadata.name", "metadata.namespace", "involvedObject.kind",
-         "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-         "involvedObject.apiVersion", "involvedObject.resourceVersion",
-         "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"});
+        {"metadata.name", "metadata.namespace", "involvedObject.kind", "involvedObject.namespace",
+         "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
+         "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+         "reportingComponent", "source", "type"});
     events.short_names = {"ev"};
     list->push_back(std::move(events));
     ResourceInfo namespaces = CoreResource("namespaces", "namespace", "Namespace", false,

@@ -23,12 +23,12 @@ struct SubresourceInfo {
 };
 
 struct ResourceInfo {
-  std::string group;     // "kubeflow.org"; "" for the core group
-  std::string version;   // "v1beta1", "v1"
-  std::string resource;  // plural: "experiments"
-  std::string singular;  // "experiment"
-  std::string kind;      // "Experiment"
-  std::string list_kind; // "ExperimentList"
+  std::string group;      // "kubeflow.org"; "" for the core group
+  std::string version;    // "v1beta1", "v1"
+  std::string resource;   // plural: "experiments"
+  std::string singular;   // "experiment"
+  std::string kind;       // "Experiment"
+  std::string list_kind;  // "ExperimentList"
   bool namespaced = true;
   std::vector<std::string> verbs;
   std::vector<std::string> categories;

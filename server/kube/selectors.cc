@@ -98,15 +98,15 @@ std::vector<std::string> QualifiedNameErrors(std::string_view value) {
         errs.push_back("prefix part " + MaxLenError(kDns1123SubdomainMaxLength));
       }
       if (!IsDns1123Subdomain(prefix)) {
-        errs.push_back("prefix part " + RegexError(kDns1123SubdomainErrMsg,
-                                                   kDns1123SubdomainFmt, {"example.com"}));
+        errs.push_back("prefix part " +
+                       RegexError(kDns1123SubdomainErrMsg, kDns1123SubdomainFmt, {"example.com"}));
       }
     }
   } else {
-    errs.push_back("a qualified name " +
-                   RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt,
-                              {"MyName", "my.name", "123-abc"}) +
-                   " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
+    errs.push_back(
+        "a qualified name " +
+        RegexError(kQualifiedNameErrMsg, kQualifiedNameFmt, {"MyName", "my.name", "123-abc"}) +
+        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
     return errs;
   }
   if (name.empty()) {
@@ -125,8 +125,7 @@ std::vector<std::string> LabelValueErrors(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > kLabelValueMaxLength) errs.push_back(MaxLenError(kLabelValueMaxLength));
   if (!value.empty() && !IsQualifiedNamePart(value)) {
-    errs.push_back(
-        RegexError(kLabelValueErrMsg, kLabelValueFmt, {"MyValue", "my_value", "12345"}));
+    errs.push_back(RegexError(kLabelValueErrMsg, kLabelValueFmt, {"MyValue", "my_value", "12345"}));
   }
   return errs;
 }
@@ -136,15 +135,33 @@ std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           static constexpr char kHex[] = "0123456789abcdef";
@@ -180,8 +197,20 @@ std::string AggregateError(const std::vector<std::string>& errs) {
 // ---- Label selector lexer and parser (the shape of labels.Parser) ----
 
 enum class Token {
-  kError, kEnd, kClosedPar, kComma, kDoesNotExist, kDoubleEquals, kEquals, kGreaterThan,
-  kIdentifier, kIn, kLessThan, kNotEquals, kNotIn, kOpenPar
+  kError,
+  kEnd,
+  kClosedPar,
+  kComma,
+  kDoesNotExist,
+  kDoubleEquals,
+  kEquals,
+  kGreaterThan,
+  kIdentifier,
+  kIn,
+  kLessThan,
+  kNotEquals,
+  kNotIn,
+  kOpenPar
 };
 
 struct Item {
@@ -192,7 +221,13 @@ struct Item {
 bool IsWhitespace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool IsSpecialSymbol(char c) {
   switch (c) {
-    case '=': case '!': case '(': case ')': case ',': case '>': case '<':
+    case '=':
+    case '!':
+    case '(':
+    case ')':
+    case ',':
+    case '>':
+    case '<':
       return true;
     default:
       return false;
@@ -201,10 +236,10 @@ bool IsSpecialSymbol(char c) {
 
 std::optional<Token> KeywordToken(std::string_view s) {
   static const std::pair<std::string_view, Token> kTokens[] = {
-      {")", Token::kClosedPar},  {",", Token::kComma},     {"!", Token::kDoesNotExist},
-      {"==", Token::kDoubleEquals}, {"=", Token::kEquals}, {">", Token::kGreaterThan},
-      {"in", Token::kIn},        {"<", Token::kLessThan},  {"!=", Token::kNotEquals},
-      {"notin", Token::kNotIn},  {"(", Token::kOpenPar}};
+      {")", Token::kClosedPar},     {",", Token::kComma},    {"!", Token::kDoesNotExist},
+      {"==", Token::kDoubleEquals}, {"=", Token::kEquals},   {">", Token::kGreaterThan},
+      {"in", Token::kIn},           {"<", Token::kLessThan}, {"!=", Token::kNotEquals},
+      {"notin", Token::kNotIn},     {"(", Token::kOpenPar}};
   for (const auto& [text, tok] : kTokens) {
     if (text == s) return tok;
   }
@@ -319,7 +354,8 @@ class Parser {
       std::tie(tok, literal) = Consume(Context::kValues);
     }
     if (tok != Token::kIdentifier) {
-      return absl::InvalidArgumentError(absl::StrCat("found '", literal, "', expected: identifier"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("found '", literal, "', expected: identifier"));
     }
     if (std::vector<std::string> errs = QualifiedNameErrors(literal); !errs.empty()) {
       return absl::InvalidArgumentError(
@@ -334,13 +370,27 @@ class Parser {
     }
     auto [op_tok, op_lit] = Consume(Context::kKeyAndOperator);
     switch (op_tok) {
-      case Token::kIn: r.op = Op::kIn; break;
-      case Token::kEquals: r.op = Op::kEquals; break;
-      case Token::kDoubleEquals: r.op = Op::kDoubleEquals; break;
-      case Token::kGreaterThan: r.op = Op::kGreaterThan; break;
-      case Token::kLessThan: r.op = Op::kLessThan; break;
-      case Token::kNotIn: r.op = Op::kNotIn; break;
-      case Token::kNotEquals: r.op = Op::kNotEquals; break;
+      case Token::kIn:
+        r.op = Op::kIn;
+        break;
+      case Token::kEquals:
+        r.op = Op::kEquals;
+        break;
+      case Token::kDoubleEquals:
+        r.op = Op::kDoubleEquals;
+        break;
+      case Token::kGreaterThan:
+        r.op = Op::kGreaterThan;
+        break;
+      case Token::kLessThan:
+        r.op = Op::kLessThan;
+        break;
+      case Token::kNotIn:
+        r.op = Op::kNotIn;
+        break;
+      case Token::kNotEquals:
+        r.op = Op::kNotEquals;
+        break;
       default:
         return absl::InvalidArgumentError(
             absl::StrCat("found '", op_lit, "', expected: in, notin, =, ==, !=, gt, lt"));
@@ -390,8 +440,7 @@ class Parser {
         auto [tok2, lit2] = Lookahead(Context::kValues);
         if (tok2 == Token::kComma) continue;
         if (tok2 == Token::kClosedPar) return absl::OkStatus();
-        return absl::InvalidArgumentError(
-            absl::StrCat("found '", lit2, "', expected: ',' or ')'"));
+        return absl::InvalidArgumentError(absl::StrCat("found '", lit2, "', expected: ',' or ')'"));
       }
       if (tok == Token::kComma) {
         if (out.empty()) out.insert("");
@@ -429,8 +478,8 @@ class Parser {
       for (size_t i = 0; i < r.values.size(); ++i) {
         int64_t v = 0;
         const std::string& s = r.values[i];
-        auto [end, ec] = std::from_chars(s.data() + (!s.empty() && s[0] == '+'),
-                                         s.data() + s.size(), v);
+        auto [end, ec] =
+            std::from_chars(s.data() + (!s.empty() && s[0] == '+'), s.data() + s.size(), v);
         if (s.empty() || ec != std::errc() || end != s.data() + s.size()) {
           errs.push_back(InvalidFieldError(absl::StrCat("values[", i, "]"), s,
                                            "for 'Gt', 'Lt' operators, the value must be an "
@@ -440,8 +489,8 @@ class Parser {
     }
     for (size_t i = 0; i < r.values.size(); ++i) {
       if (std::vector<std::string> msgs = LabelValueErrors(r.values[i]); !msgs.empty()) {
-        errs.push_back(InvalidFieldError(absl::StrCat("values[", i, "][", r.key, "]"),
-                                         r.values[i], absl::StrJoin(msgs, "; ")));
+        errs.push_back(InvalidFieldError(absl::StrCat("values[", i, "][", r.key, "]"), r.values[i],
+                                         absl::StrJoin(msgs, "; ")));
       }
     }
     if (!errs.empty()) return absl::InvalidArgumentError(AggregateError(errs));
@@ -461,15 +510,23 @@ bool ParseInt64(const std::string& s, int64_t& out) {
 
 const char* OperatorText(Op op) {
   switch (op) {
-    case Op::kEquals: return "=";
-    case Op::kDoubleEquals: return "==";
-    case Op::kNotEquals: return "!=";
-    case Op::kIn: return " in ";
-    case Op::kNotIn: return " notin ";
-    case Op::kGreaterThan: return ">";
-    case Op::kLessThan: return "<";
+    case Op::kEquals:
+      return "=";
+    case Op::kDoubleEquals:
+      return "==";
+    case Op::kNotEquals:
+      return "!=";
+    case Op::kIn:
+      return " in ";
+    case Op::kNotIn:
+      return " notin ";
+    case Op::kGreaterThan:
+      return ">";
+    case Op::kLessThan:
+      return "<";
     case Op::kExists:
-    case Op::kDoesNotExist: return "";
+    case Op::kDoesNotExist:
+      return "";
   }
   return "";
 }
@@ -614,9 +671,9 @@ absl::StatusOr<FieldSelector> FieldSelector::Parse(std::string_view text) {
       }
     }
     if (at == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("invalid selector: '", std::string(text), "'; can't understand '",
-                       std::string(part), "'"));
+      return absl::InvalidArgumentError(absl::StrCat("invalid selector: '", std::string(text),
+                                                     "'; can't understand '", std::string(part),
+                                                     "'"));
     }
     absl::StatusOr<std::string> value = UnescapeValue(part.substr(at + op_len));
     if (!value.ok()) return value.status();
@@ -648,12 +705,10 @@ std::optional<std::string> FieldSelector::RequiredValue(std::string_view field) 
   return std::nullopt;
 }
 
-absl::Status CheckFields(const FieldSelector& selector,
-                         const std::vector<std::string>& supported) {
+absl::Status CheckFields(const FieldSelector& selector, const std::vector<std::string>& supported) {
   for (const FieldSelector::Term& term : selector.terms()) {
     if (std::find(supported.begin(), supported.end(), term.field) == supported.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("field label not supported: ", term.field));
+      return absl::InvalidArgumentError(absl::StrCat("field label not supported: ", term.field));
     }
   }
   return absl::OkStatus();

@@ -36,8 +36,17 @@ namespace ktune::server::kube {
 
 class LabelSelector {
  public:
-  enum class Operator { kEquals, kDoubleEquals, kNotEquals, kIn, kNotIn, kExists,
-                        kDoesNotExist, kGreaterThan, kLessThan };
+  enum class Operator {
+    kEquals,
+    kDoubleEquals,
+    kNotEquals,
+    kIn,
+    kNotIn,
+    kExists,
+    kDoesNotExist,
+    kGreaterThan,
+    kLessThan
+  };
   struct Requirement {
     std::string key;
     Operator op = Operator::kExists;
@@ -65,7 +74,7 @@ class FieldSelector {
  public:
   struct Term {
     std::string field;
-    std::string value;  // unescaped
+    std::string value;     // unescaped
     bool negated = false;  // `!=`
   };
 

@@ -39,8 +39,8 @@ std::optional<HttpMark> MarkOf(const absl::Status& status) {
   HttpMark mark;
   size_t space = text.find(' ');
   std::string_view code_text = std::string_view(text).substr(0, space);
-  auto [end, ec] = std::from_chars(code_text.data(), code_text.data() + code_text.size(),
-                                   mark.code);
+  auto [end, ec] =
+      std::from_chars(code_text.data(), code_text.data() + code_text.size(), mark.code);
   if (ec != std::errc() || mark.code < 100 || mark.code > 599) return std::nullopt;
   if (space != std::string::npos) mark.reason = text.substr(space + 1);
   return mark;
@@ -48,23 +48,40 @@ std::optional<HttpMark> MarkOf(const absl::Status& status) {
 
 std::string ReasonForCode(int code) {
   switch (code) {
-    case 400: return "BadRequest";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "NotFound";
-    case 405: return "MethodNotAllowed";
-    case 406: return "NotAcceptable";
-    case 409: return "Conflict";
-    case 410: return "Expired";
-    case 413: return "RequestEntityTooLarge";
-    case 415: return "UnsupportedMediaType";
-    case 422: return "Invalid";
-    case 429: return "TooManyRequests";
-    case 500: return "InternalError";
-    case 503: return "ServiceUnavailable";
-    case 504: return "Timeout";
-    case 507: return "InsufficientStorage";
-    default: return "";
+    case 400:
+      return "BadRequest";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "NotFound";
+    case 405:
+      return "MethodNotAllowed";
+    case 406:
+      return "NotAcceptable";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Expired";
+    case 413:
+      return "RequestEntityTooLarge";
+    case 415:
+      return "UnsupportedMediaType";
+    case 422:
+      return "Invalid";
+    case 429:
+      return "TooManyRequests";
+    case 500:
+      return "InternalError";
+    case 503:
+      return "ServiceUnavailable";
+    case 504:
+      return "Timeout";
+    case 507:
+      return "InsufficientStorage";
+    default:
+      return "";
   }
 }
 
@@ -156,11 +173,10 @@ json UnauthorizedJson(std::string_view message) {
 
 json ForbiddenJson(const ResourceInfo* info, std::string_view name, std::string_view why) {
   if (!info) return StatusJson(403, "Forbidden", absl::StrCat("forbidden: ", Str(why)));
-  std::string message =
-      name.empty()
-          ? absl::StrCat(info->QualifiedResource(), " is forbidden: ", Str(why))
-          : absl::StrCat(info->QualifiedResource(), " \"", Str(name), "\" is forbidden: ",
-                         Str(why));
+  std::string message = name.empty()
+                            ? absl::StrCat(info->QualifiedResource(), " is forbidden: ", Str(why))
+                            : absl::StrCat(info->QualifiedResource(), " \"", Str(name),
+                                           "\" is forbidden: ", Str(why));
   return StatusJson(403, "Forbidden", message, ResourceDetails(*info, name));
 }
 
@@ -179,9 +195,9 @@ json UnsupportedMediaTypeJson(const std::vector<std::string>& accepted) {
 }
 
 json NotAcceptableJson(const std::vector<std::string>& accepted) {
-  return StatusJson(406, "NotAcceptable",
-                    absl::StrCat("only the following media types are accepted: ",
-                                 absl::StrJoin(accepted, ", ")));
+  return StatusJson(
+      406, "NotAcceptable",
+      absl::StrCat("only the following media types are accepted: ", absl::StrJoin(accepted, ", ")));
 }
 
 json RequestEntityTooLargeJson(std::string_view message) {
@@ -196,8 +212,7 @@ json TooManyRequestsJson(std::string_view message, int retry_after_seconds) {
 }
 
 json InternalErrorJson(std::string_view message) {
-  return StatusJson(500, "InternalError",
-                    absl::StrCat("Internal error occurred: ", Str(message)),
+  return StatusJson(500, "InternalError", absl::StrCat("Internal error occurred: ", Str(message)),
                     {{"causes", json::array({{{"message", std::string(message)}}})}});
 }
 
@@ -219,20 +234,31 @@ int HttpCodeOf(const absl::Status& status) {
   if (status.ok()) return 200;
   if (std::optional<HttpMark> mark = MarkOf(status)) return mark->code;
   switch (status.code()) {
-    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kNotFound:
+      return 404;
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kAborted:
-    case absl::StatusCode::kFailedPrecondition: return 409;
-    case absl::StatusCode::kInvalidArgument: return 400;
-    case absl::StatusCode::kOutOfRange: return 410;
-    case absl::StatusCode::kPermissionDenied: return 403;
-    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kFailedPrecondition:
+      return 409;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kOutOfRange:
+      return 410;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kCancelled: return 503;
-    case absl::StatusCode::kDeadlineExceeded: return 504;
-    case absl::StatusCode::kUnimplemented: return 405;
-    case absl::StatusCode::kResourceExhausted: return 507;
-    default: return 500;
+    case absl::StatusCode::kCancelled:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    case absl::StatusCode::kUnimplemented:
+      return 405;
+    case absl::StatusCode::kResourceExhausted:
+      return 507;
+    default:
+      return 500;
   }
 }
 
@@ -244,8 +270,11 @@ json StatusJsonOf(const absl::Status& status, const ResourceInfo* info, std::str
   const bool named = info != nullptr && !name.empty();
   switch (status.code()) {
     case absl::StatusCode::kOk:
-      return {{"kind", "Status"}, {"apiVersion", "v1"}, {"metadata", json::object()},
-              {"status", "Success"}, {"code", 200}};
+      return {{"kind", "Status"},
+              {"apiVersion", "v1"},
+              {"metadata", json::object()},
+              {"status", "Success"},
+              {"code", 200}};
     case absl::StatusCode::kNotFound:
       return named ? NotFoundJson(*info, name) : StatusJson(404, "NotFound", message);
     case absl::StatusCode::kAlreadyExists:

@@ -79,8 +79,7 @@ nlohmann::json BadRequestJson(std::string_view message);
 nlohmann::json UnauthorizedJson(std::string_view message = "");
 // 403 Forbidden `experiments.kubeflow.org "x" is forbidden: <why>` (no name:
 // `experiments.kubeflow.org is forbidden: <why>`; no resource: `forbidden: <why>`).
-nlohmann::json ForbiddenJson(const ResourceInfo* info, std::string_view name,
-                             std::string_view why);
+nlohmann::json ForbiddenJson(const ResourceInfo* info, std::string_view name, std::string_view why);
 // 405 MethodNotAllowed `<action> is not supported on resources of kind "pods"`, details
 // {group, kind: plural}. `action` is the verb: "create", "update", "patch", "delete".
 nlohmann::json MethodNotAllowedJson(const ResourceInfo& info, std::string_view action);

@@ -71,10 +71,9 @@ struct Column {
 
 constexpr char kCrdColumn[] = "Custom resource definition column (in JSONPath format): ";
 
-Column CrdColumn(std::string name, std::string type, std::string_view json_path,
-                 int priority = 0) {
-  return Column{std::move(name), std::move(type), "", absl::StrCat(kCrdColumn, std::string(json_path)),
-                priority};
+Column CrdColumn(std::string name, std::string type, std::string_view json_path, int priority = 0) {
+  return Column{std::move(name), std::move(type), "",
+                absl::StrCat(kCrdColumn, std::string(json_path)), priority};
 }
 
 Column OwnColumn(std::string name, std::string type, std::string description, int priority = 0) {
@@ -153,17 +152,17 @@ std::vector<json> ExperimentCells(const json& e, absl::Time now) {
 }
 
 std::vector<Column> TrialColumns() {
-  return {NameColumn(),
-          CrdColumn("Type", "string", ".status.conditions[-1:].type"),
-          CrdColumn("Status", "string", ".status.conditions[-1:].status"),
-          OwnColumn("Objective", "string",
-                    "The objective metric of .status.observation, picked by the objective's "
-                    "metric strategy."),
-          OwnColumn("Parameters", "string",
-                    "The hyperparameter assignments, .spec.parameterAssignments, as name=value."),
-          AgeColumn(),
-          CrdColumn("Experiment", "string",
-                    ".metadata.labels.katib\\.kubeflow\\.org/experiment", 1)};
+  return {
+      NameColumn(),
+      CrdColumn("Type", "string", ".status.conditions[-1:].type"),
+      CrdColumn("Status", "string", ".status.conditions[-1:].status"),
+      OwnColumn("Objective", "string",
+                "The objective metric of .status.observation, picked by the objective's "
+                "metric strategy."),
+      OwnColumn("Parameters", "string",
+                "The hyperparameter assignments, .spec.parameterAssignments, as name=value."),
+      AgeColumn(),
+      CrdColumn("Experiment", "string", ".metadata.labels.katib\\.kubeflow\\.org/experiment", 1)};
 }
 
 std::vector<json> TrialCells(const json& t, absl::Time now) {
@@ -214,14 +213,13 @@ std::vector<json> SuggestionCells(const json& s, absl::Time now) {
 }
 
 std::vector<Column> PodColumns() {
-  return {NameColumn(),
-          OwnColumn("Ready", "string", "How many of the pod's containers are ready."),
-          OwnColumn("Status", "string",
-                    "The pod's state: a container's waiting or terminated reason, else its "
-                    "phase."),
-          OwnColumn("Restarts", "string", "How many times the pod's containers restarted."),
-          OwnColumn("Age", "string",
-                    "How long ago the pod was created (metadata.creationTimestamp).")};
+  return {
+      NameColumn(), OwnColumn("Ready", "string", "How many of the pod's containers are ready."),
+      OwnColumn("Status", "string",
+                "The pod's state: a container's waiting or terminated reason, else its "
+                "phase."),
+      OwnColumn("Restarts", "string", "How many times the pod's containers restarted."),
+      OwnColumn("Age", "string", "How long ago the pod was created (metadata.creationTimestamp).")};
 }
 
 std::vector<json> PodCells(const json& p, absl::Time now) {
@@ -246,8 +244,8 @@ std::vector<json> PodCells(const json& p, absl::Time now) {
         restarts += n->get<int64_t>();
       }
       const json* state = Field(&cs, "state");
-      if (const json* w = Field(Field(state, "waiting"), "reason"); w && w->is_string() &&
-                                                                    !w->get<std::string>().empty()) {
+      if (const json* w = Field(Field(state, "waiting"), "reason");
+          w && w->is_string() && !w->get<std::string>().empty()) {
         reason = w->get<std::string>();
       } else if (const json* term = Field(state, "terminated"); term != nullptr) {
         if (const json* tr = Field(term, "reason");
@@ -270,8 +268,7 @@ std::vector<json> PodCells(const json& p, absl::Time now) {
 }
 
 std::vector<Column> NamespaceColumns() {
-  return {NameColumn(), OwnColumn("Status", "string", "The phase of the namespace."),
-          AgeColumn()};
+  return {NameColumn(), OwnColumn("Status", "string", "The phase of the namespace."), AgeColumn()};
 }
 
 std::vector<json> NamespaceCells(const json& n, absl::Time now) {
@@ -296,10 +293,11 @@ std::vector<json> EventCells(const json& e, absl::Time now) {
     }
   }
   const json* involved = Field(&e, "involvedObject");
-  std::string object = absl::StrCat(absl::AsciiStrToLower(StringOr(Field(involved, "kind"))),
-                                    "/", StringOr(Field(involved, "name")));
-  return {std::move(last_seen), TextCell(Field(&e, "type")), TextCell(Field(&e, "reason")),
-          object, TextCell(Field(&e, "message")), NameCell(e)};
+  std::string object = absl::StrCat(absl::AsciiStrToLower(StringOr(Field(involved, "kind"))), "/",
+                                    StringOr(Field(involved, "name")));
+  return {std::move(last_seen),           TextCell(Field(&e, "type")),
+          TextCell(Field(&e, "reason")),  object,
+          TextCell(Field(&e, "message")), NameCell(e)};
 }
 
 std::vector<Column> DefaultColumns() { return {NameColumn(), AgeColumn()}; }
@@ -373,8 +371,8 @@ std::string AgeOf(std::string_view creation_timestamp, absl::Time now) {
     return "<unknown>";
   }
   // Go's zero time.Time: 0001-01-01T00:00:00Z.
-  static const absl::Time kZero = absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0),
-                                                  absl::UTCTimeZone());
+  static const absl::Time kZero =
+      absl::FromCivil(absl::CivilSecond(1, 1, 1, 0, 0, 0), absl::UTCTimeZone());
   if (t == kZero) return "<unknown>";
   return HumanDuration(now - t);
 }
@@ -426,11 +424,11 @@ json TableOf(const ResourceInfo& info, const std::vector<const json*>& objects,
         break;
       case IncludeObject::kMetadata: {
         const json* metadata = Field(object, "metadata");
-        row["object"] = {{"kind", "PartialObjectMetadata"},
-                         {"apiVersion", "meta.k8s.io/v1"},
-                         {"metadata", metadata != nullptr && metadata->is_object()
-                                          ? *metadata
-                                          : json::object()}};
+        row["object"] = {
+            {"kind", "PartialObjectMetadata"},
+            {"apiVersion", "meta.k8s.io/v1"},
+            {"metadata",
+             metadata != nullptr && metadata->is_object() ? *metadata : json::object()}};
         break;
       }
     }
