@@ -706,11 +706,30 @@ json OpenApiV3RootJson() {
              {{"serverRelativeURL", path + "?hash=" + KatibOpenApiV3Hash()}}}}}};
 }
 
+namespace {
+const std::string& CoreApiResourceListText() {
+  static const std::string* const text = new std::string(CoreApiResourceListJson().dump());
+  return *text;
+}
+const std::string& KatibApiGroupText() {
+  static const std::string* const text = new std::string(KatibApiGroupJson().dump());
+  return *text;
+}
+const std::string& KatibApiResourceListText() {
+  static const std::string* const text = new std::string(KatibApiResourceListJson().dump());
+  return *text;
+}
+}  // namespace
+
 std::optional<DiscoveryAnswer> ServeDiscovery(std::string_view path, std::string_view accept,
                                               std::string_view server_address) {
   path = StripSlash(path);
   auto answer = [](const json& doc, std::string content_type = kJsonContentType) {
     return DiscoveryAnswer{std::move(content_type), doc.dump(), ""};
+  };
+  // The documents that do not depend on the request, serialized once.
+  auto cached = [](const std::string& (*text)()) {
+    return DiscoveryAnswer{kJsonContentType, text(), ""};
   };
   auto aggregated = [&](json doc) {
     if (AggregatedVersion(accept) == "v2beta1") {
@@ -728,9 +747,9 @@ std::optional<DiscoveryAnswer> ServeDiscovery(std::string_view path, std::string
     if (WantsAggregated(accept)) return aggregated(GroupsAggregatedDiscoveryJson());
     return answer(ApiGroupListJson());
   }
-  if (path == "/api/v1") return answer(CoreApiResourceListJson());
-  if (path == "/apis/kubeflow.org") return answer(KatibApiGroupJson());
-  if (path == "/apis/kubeflow.org/v1beta1") return answer(KatibApiResourceListJson());
+  if (path == "/api/v1") return cached(&CoreApiResourceListText);
+  if (path == "/apis/kubeflow.org") return cached(&KatibApiGroupText);
+  if (path == "/apis/kubeflow.org/v1beta1") return cached(&KatibApiResourceListText);
   if (path == "/openapi/v3") return answer(OpenApiV3RootJson());
   if (path == kKatibOpenApiV3Path) {
     return DiscoveryAnswer{kJsonContentType, KatibOpenApiV3Text(),
