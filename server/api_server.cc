@@ -748,6 +748,8 @@ class ApiServer::Impl {
       if (known != state.known.end()) {
         last = known->second;
         state.known.erase(known);
+      } else if (change.type != db::ChangeType::kDeleted) {
+        return true;  // not visible yet (a pod of a trial that has not started)
       } else {
         // Deleted before this watch saw it: what the change says about it.
         last = {{"apiVersion", info.group.empty() ? info.version : info.group + "/" + info.version},
@@ -777,7 +779,9 @@ class ApiServer::Impl {
     }
     if (!matches) return true;
     state.known[key] = *object;
-    return send(change.type == db::ChangeType::kAdded ? "ADDED" : "MODIFIED", *object);
+    // A pod appears when its trial starts, which the store records as a modification.
+    const bool added = change.type == db::ChangeType::kAdded || info.resource == "pods";
+    return send(added ? "ADDED" : "MODIFIED", *object);
   }
 
   // ---- writes ---------------------------------------------------------------------------------
