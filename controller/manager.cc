@@ -196,6 +196,13 @@ absl::Status ControllerManager::EnqueueAll() {
     absl::StatusOr<db::Page<core::Experiment>> page = experiments_.ListExperiments(list);
     if (!page.ok()) return page.status();
     for (const core::Experiment& e : page->items) {
+      // Finished with nothing left to run or to restart: nothing to load (a later event, a
+      // spec change or a deletion, loads it then).
+      const core::ExperimentStatus& s = e.status;
+      if (core::IsExperimentCompleted(e) && s.trials_running == 0 && s.trials_pending == 0 &&
+          !IsRestartable(e, static_cast<size_t>(std::max(0, s.trials)))) {
+        continue;
+      }
       Enqueue({e.metadata.namespace_, e.metadata.name});
     }
     if (page->continue_token.empty()) return absl::OkStatus();
@@ -639,11 +646,23 @@ void ControllerManager::Settle(Entry& e) {
   if (!done) return;
   e.suggester.reset();
   Wake(slots_.Leave(e.key));
-  MutexLock lock(mu_);
-  if (e.state == Entry::State::kActive && e.inbox.empty()) {
-    e.state = Entry::State::kDone;
-    e.final_experiment = e.experiment;
-    changed_.SignalAll();
+  bool unload = false;
+  {
+    MutexLock lock(mu_);
+    if (e.state == Entry::State::kActive && e.inbox.empty()) {
+      e.state = Entry::State::kDone;
+      e.final_experiment = e.experiment;
+      changed_.SignalAll();
+      unload = e.unsaved.empty();
+    }
+  }
+  // A finished experiment keeps only its final state: its trials (runSpecs and all) are read
+  // again when it wakes up (a restart, a stop, a deletion), so a server holding thousands of
+  // finished experiments stays small.
+  if (unload) {
+    std::vector<core::Trial>().swap(e.trials);
+    e.index.clear();
+    e.loaded = false;
   }
 }
 

@@ -356,6 +356,97 @@ int64_t ResidentBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
+// An object of a list: its JSON and, where it is cached, that JSON as text.
+struct Item {
+  std::shared_ptr<const json> value;
+  std::shared_ptr<const std::string> text;  // null: dump `value`
+};
+
+// Every experiment's JSON, parsed (selectors, Tables) and as text (JSON lists), kept current
+// from the store's change feed at each Sync: listing a thousand experiments then decodes only
+// those that changed since the last list. Thread-safe.
+class ExperimentCache {
+ public:
+  explicit ExperimentCache(db::ExperimentStore& store) : store_(store) {}
+
+  // Brings the cache up to the store's revision; returns the revision it reflects (every
+  // change up to it is in, later ones may be too).
+  absl::StatusOr<int64_t> Sync() {
+    MutexLock lock(mu_);
+    if (revision_ >= 0) {
+      while (true) {
+        absl::StatusOr<db::ChangeBatch> batch = store_.ChangesSince(revision_, 10000);
+        if (absl::IsOutOfRange(batch.status())) break;  // too far behind: load again
+        if (!batch.ok()) return batch.status();
+        std::set<std::pair<std::string, std::string>> changed;
+        for (const db::Change& c : batch->changes) {
+          if (c.kind == db::ObjectKind::kExperiment) changed.insert({c.ns, c.name});
+        }
+        for (const auto& key : changed) {
+          absl::StatusOr<core::Experiment> e = store_.GetExperiment(key.first, key.second);
+          if (absl::IsNotFound(e.status())) {
+            objects_.erase(key);
+          } else if (!e.ok()) {
+            return e.status();
+          } else {
+            objects_[key] = Make(*e);
+          }
+        }
+        revision_ = std::max(revision_, batch->revision);
+        if (batch->changes.empty()) return revision_;
+      }
+    }
+    // First use, or the feed's window moved past us: read everything.
+    absl::StatusOr<int64_t> revision = store_.Revision();
+    if (!revision.ok()) return revision.status();
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<const Entry>> objects;
+    db::ListOptions options;
+    options.limit = 500;
+    while (true) {
+      absl::StatusOr<db::Page<core::Experiment>> page = store_.ListExperiments(options);
+      if (!page.ok()) return page.status();
+      for (const core::Experiment& e : page->items) {
+        objects[{e.metadata.namespace_, e.metadata.name}] = Make(e);
+      }
+      if (page->continue_token.empty()) break;
+      options.continue_token = page->continue_token;
+    }
+    objects_ = std::move(objects);
+    // Changes made while reading are read again at the next Sync (a write after `revision`
+    // may already be in; reading it twice is harmless).
+    revision_ = *revision;
+    return revision_;
+  }
+
+  // Appends the experiments of `ns` (empty: all), ordered by (namespace, name).
+  void Collect(const std::string& ns, std::vector<Item>& out) {
+    MutexLock lock(mu_);
+    auto it = ns.empty() ? objects_.begin() : objects_.lower_bound({ns, ""});
+    for (; it != objects_.end() && (ns.empty() || it->first.first == ns); ++it) {
+      out.push_back({std::shared_ptr<const json>(it->second, &it->second->value),
+                     std::shared_ptr<const std::string>(it->second, &it->second->text)});
+    }
+  }
+
+ private:
+  struct Entry {
+    json value;
+    std::string text;
+  };
+  static std::shared_ptr<const Entry> Make(const core::Experiment& e) {
+    auto entry = std::make_shared<Entry>();
+    entry->value = core::ExperimentToJson(e);
+    entry->text = entry->value.dump();
+    return entry;
+  }
+
+  db::ExperimentStore& store_;
+  Mutex mu_;
+  int64_t revision_ ABSL_GUARDED_BY(mu_) = -1;  // -1: not loaded
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<const Entry>> objects_
+      ABSL_GUARDED_BY(mu_);
+};
+
 }  // namespace
 
 class ApiServer::Impl {
@@ -364,7 +455,8 @@ class ApiServer::Impl {
       : options_(std::move(options)),
         store_(*options_.store),
         manager_(*options_.manager),
-        requests_(requests) {}
+        requests_(requests),
+        experiments_cache_(store_) {}
 
   void Install(httplib::Server& http);
   void Shutdown() {
@@ -481,25 +573,31 @@ class ApiServer::Impl {
   }
 
   // Every object of a kind in a namespace (empty: all), with the store's revision before the
-  // read (a watch from it misses nothing).
-  absl::StatusOr<std::vector<json>> ListObjects(const kube::ResourceInfo& info,
+  // read (a watch from it misses nothing). Experiments come from the cache.
+  absl::StatusOr<std::vector<Item>> ListObjects(const kube::ResourceInfo& info,
                                                 const std::string& ns, const httplib::Request& req,
                                                 int64_t* revision) {
+    std::vector<Item> out;
+    if (info.resource == "experiments") {
+      absl::StatusOr<int64_t> synced = experiments_cache_.Sync();
+      if (!synced.ok()) return synced.status();
+      *revision = *synced;
+      experiments_cache_.Collect(ns, out);
+      return out;
+    }
     absl::StatusOr<int64_t> rev = store_.Revision();
     if (!rev.ok()) return rev.status();
     *revision = *rev;
-    std::vector<json> out;
-    if (info.resource == "experiments" || info.resource == "suggestions") {
+    auto add = [&out](json value) {
+      out.push_back({std::make_shared<const json>(std::move(value)), nullptr});
+    };
+    if (info.resource == "suggestions") {
       absl::StatusOr<std::vector<core::Experiment>> all = AllExperiments(ns, nullptr);
       if (!all.ok()) return all.status();
       for (const core::Experiment& e : *all) {
-        if (info.resource == "experiments") {
-          out.push_back(core::ExperimentToJson(e));
-        } else {
-          absl::StatusOr<json> s = SuggestionOf(e);
-          if (!s.ok()) return s.status();
-          out.push_back(std::move(*s));
-        }
+        absl::StatusOr<json> s = SuggestionOf(e);
+        if (!s.ok()) return s.status();
+        add(std::move(*s));
       }
       return out;
     }
@@ -520,9 +618,9 @@ class ApiServer::Impl {
       if (!trials.ok()) return trials.status();
       for (const core::Trial& t : *trials) {
         if (info.resource == "trials") {
-          out.push_back(core::TrialToJson(t));
+          add(core::TrialToJson(t));
         } else if (HasStarted(t)) {
-          out.push_back(PodJson(t));
+          add(PodJson(t));
         }
       }
     }
@@ -543,11 +641,11 @@ class ApiServer::Impl {
     const bool table = kube::WantsTable(req.get_header_value("Accept"));
     if (TrueParam(req, "watch")) return Watch(info, ns, req, res, *selectors, table, *include);
     int64_t revision = 0;
-    absl::StatusOr<std::vector<json>> objects = ListObjects(info, ns, req, &revision);
+    absl::StatusOr<std::vector<Item>> objects = ListObjects(info, ns, req, &revision);
     if (!objects.ok()) return ErrorReply(objects.status(), &info);
-    std::vector<json> items;
-    for (json& o : *objects) {
-      if (selectors->Matches(o)) items.push_back(std::move(o));
+    std::vector<Item> items;
+    for (Item& o : *objects) {
+      if (selectors->Matches(*o.value)) items.push_back(std::move(o));
     }
     // limit/continue: pages over the filtered, ordered items; the token is the next offset.
     std::optional<int64_t> limit_param = IntParam(req, "limit", 0);
@@ -565,7 +663,7 @@ class ApiServer::Impl {
     }
     std::string next;
     if (offset > 0 || (limit > 0 && static_cast<int64_t>(items.size()) > limit)) {
-      std::vector<json> page;
+      std::vector<Item> page;
       for (int64_t i = offset;
            i < static_cast<int64_t>(items.size()) && (limit <= 0 || i < offset + limit); ++i) {
         page.push_back(std::move(items[i]));
@@ -578,21 +676,34 @@ class ApiServer::Impl {
     const std::string rv = std::to_string(revision);
     if (table) {
       std::vector<const json*> rows;
-      for (const json& o : items) rows.push_back(&o);
+      for (const Item& o : items) rows.push_back(o.value.get());
       json t = kube::TableOf(info, rows, *include, absl::Now(), true, rv);
       if (!next.empty()) t["metadata"]["continue"] = next;
       Reply r = JsonReply(200, t);
       r.content_type = kube::kTableContentType;
       return r;
     }
-    json list;
-    list["kind"] = info.list_kind;
-    list["apiVersion"] = info.group.empty() ? info.version : info.group + "/" + info.version;
-    list["metadata"] = {{"resourceVersion", rv}};
-    if (!next.empty()) list["metadata"]["continue"] = next;
-    list["items"] = json::array();
-    for (json& o : items) list["items"].push_back(std::move(o));
-    return JsonReply(200, list);
+    // The list as text, from each item's cached text where it has one.
+    json head;
+    head["kind"] = info.list_kind;
+    head["apiVersion"] = info.group.empty() ? info.version : info.group + "/" + info.version;
+    head["metadata"] = {{"resourceVersion", rv}};
+    if (!next.empty()) head["metadata"]["continue"] = next;
+    std::string body = head.dump();
+    body.pop_back();  // the closing brace
+    body += ",\"items\":[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) body += ',';
+      if (items[i].text) {
+        body += *items[i].text;
+      } else {
+        body += items[i].value->dump();
+      }
+    }
+    body += "]}";
+    Reply r;
+    r.body = std::move(body);
+    return r;
   }
 
   Reply Get(const kube::ResourceInfo& info, const std::string& ns, const std::string& name,
@@ -652,10 +763,10 @@ class ApiServer::Impl {
     // Objects sent so far by key, for DELETED events and objects leaving the selection.
     auto state = std::make_shared<WatchState>();
     if (initial) {
-      absl::StatusOr<std::vector<json>> objects = ListObjects(info, ns, req, &from);
+      absl::StatusOr<std::vector<Item>> objects = ListObjects(info, ns, req, &from);
       if (!objects.ok()) return ErrorReply(objects.status(), &info);
-      for (json& o : *objects) {
-        if (selectors.Matches(o)) state->pending.emplace_back("ADDED", std::move(o));
+      for (const Item& o : *objects) {
+        if (selectors.Matches(*o.value)) state->pending.emplace_back("ADDED", *o.value);
       }
     } else if (absl::StatusOr<db::ChangeBatch> probe = store_.ChangesSince(from, 1);
                absl::IsOutOfRange(probe.status())) {
@@ -702,12 +813,23 @@ class ApiServer::Impl {
           break;
         }
         if (!batch.ok()) break;
-        std::set<std::pair<std::string, std::string>> seen;
+        // One event per object and batch, from its current state and its last change (a
+        // deletion is then seen even when the object was created in the same batch).
+        std::vector<std::pair<std::string, std::string>> order;
+        std::map<std::pair<std::string, std::string>, const db::Change*> last;
         for (const db::Change& c : batch->changes) {
           std::optional<std::pair<std::string, std::string>> key = KeyOfChange(info, c);
           if (!key || (!ns.empty() && key->first != ns)) continue;
-          if (!seen.insert(*key).second) continue;
-          if (!Emit(info, *key, c, selectors, *state, send)) return false;
+          auto [it, inserted] = last.emplace(*key, &c);
+          if (inserted) {
+            order.push_back(*key);
+          } else if (c.type == db::ChangeType::kDeleted ||
+                     it->second->type != db::ChangeType::kAdded) {
+            it->second = &c;  // an object added in this batch stays ADDED unless deleted
+          }
+        }
+        for (const auto& key : order) {
+          if (!Emit(info, key, *last[key], selectors, *state, send)) return false;
         }
         state->revision = std::max(state->revision, batch->revision);
         if (!batch->changes.empty()) continue;
@@ -1432,6 +1554,7 @@ class ApiServer::Impl {
   db::Store& store_;
   controller::ControllerManager& manager_;
   std::atomic<int64_t>& requests_;
+  ExperimentCache experiments_cache_;
   std::atomic<bool> stopping_{false};
 };
 
