@@ -2,22 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <exception>
 #include <functional>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/number.h"
+#include "core/worker_pool.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/message_allocator.h"
 #include "spdlog/spdlog.h"
+#include "suggestion/grpc_listen.h"
 #include "suggestion/trial_delta.h"
 
 namespace ktune::suggestion {
@@ -136,59 +134,6 @@ class SuggestionGrpcService::Reactor final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
   std::atomic<bool> cancelled{false};
-};
-
-// Threads for GetSuggestions calls: one per job in flight, created when no idle one can take
-// a job (up to `max`), kept for reuse, joined by the destructor (after the queue ran dry).
-class SuggestionGrpcService::WorkerPool {
- public:
-  explicit WorkerPool(size_t max) : max_(std::max<size_t>(max, 1)) {}
-  ~WorkerPool() {
-    {
-      MutexLock lock(mu_);
-      stop_ = true;
-      cv_.SignalAll();
-    }
-    for (std::thread& t : threads_) t.join();
-  }
-
-  void Run(std::function<void()> job) {
-    MutexLock lock(mu_);
-    jobs_.push_back(std::move(job));
-    // Each idle worker takes one job; start another for the jobs no idle worker will take.
-    if (jobs_.size() > idle_ && threads_.size() < max_) {
-      threads_.emplace_back([this] { Loop(); });
-    } else {
-      cv_.Signal();
-    }
-  }
-
- private:
-  void Loop() {
-    while (true) {
-      std::function<void()> job;
-      {
-        MutexLock lock(mu_);
-        while (jobs_.empty() && !stop_) {
-          ++idle_;
-          cv_.Wait(mu_);
-          --idle_;
-        }
-        if (jobs_.empty()) return;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-    }
-  }
-
-  const size_t max_;
-  Mutex mu_;
-  CondVar cv_;
-  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
-  size_t idle_ ABSL_GUARDED_BY(mu_) = 0;
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 // Request and reply of each GetSuggestions in one protobuf arena, freed with the call.
@@ -507,40 +452,18 @@ absl::StatusOr<std::unique_ptr<SuggestionServer>> SuggestionServer::Start(
   absl::StatusOr<std::unique_ptr<SuggestionGrpcService>> service =
       SuggestionGrpcService::Create(registry, options.service);
   if (!service.ok()) return service.status();
-  if (options.port < 0 || options.port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("port ", options.port, " is not between 0 and 65535"));
-  }
   std::unique_ptr<SuggestionServer> server(new SuggestionServer());
   server->service_ = *std::move(service);
-
-  // A process-wide switch read by ServerBuilder; every server of this process then has the
-  // default health service (grpc.health.v1), which answers NOT_FOUND for unknown names.
-  grpc::EnableDefaultHealthCheckService(true);
-  const std::string host = options.address.find(':') != std::string::npos
-                               ? absl::StrCat("[", options.address, "]")
-                               : options.address;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(absl::StrCat(host, ":", options.port), grpc::InsecureServerCredentials(),
-                           &port);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  // gRPC shares ports between servers by default (SO_REUSEPORT): a second service on the same
-  // port would silently split the traffic, and the experiments' instances with it.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", host, ":", options.port,
-                     " (address in use, or not an address of this machine)"));
-  }
-  server->port_ = port;
-  server->target_ = absl::StrCat(host, ":", port);
-  if (grpc::HealthCheckServiceInterface* health = server->server_->GetHealthCheckService()) {
-    health->SetServingStatus(kSuggestionHealthService, true);
-    health->SetServingStatus("", true);
-  }
+  GrpcListenOptions listen;
+  listen.address = options.address;
+  listen.port = options.port;
+  listen.max_message_bytes = options.max_message_bytes;
+  listen.health_services = {kSuggestionHealthService};
+  absl::StatusOr<GrpcListener> listener = StartGrpcServer(listen, {server->service_.get()});
+  if (!listener.ok()) return listener.status();
+  server->server_ = std::move(listener->server);
+  server->port_ = listener->port;
+  server->target_ = std::move(listener->target);
   return server;
 }
 

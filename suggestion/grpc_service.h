@@ -22,6 +22,10 @@
 #include "grpcpp/server.h"
 #include "suggestion/registry.h"
 
+namespace ktune {
+class WorkerPool;
+}  // namespace ktune
+
 namespace ktune::suggestion {
 
 // One plugin instance per experiment, keyed by the experiment's name. Katib sends the whole
@@ -112,7 +116,6 @@ class SuggestionGrpcService final : public api::v1::beta1::Suggestion::CallbackS
  private:
   struct Session;
   class Reactor;
-  class WorkerPool;
   class ArenaAllocator;
   SuggestionGrpcService(const AlgorithmRegistry& registry, Options options);
 
