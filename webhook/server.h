@@ -4,17 +4,12 @@
 // Routes: POST /validate-experiment, /mutate-experiment, /mutate-pod (AdmissionReview
 // admission.k8s.io/v1 in and out), GET /healthz and /readyz (200 "ok" while serving).
 //
-// The serving certificate is reloaded when its files change: every TLS handshake checks the
-// files' identity (inode, size, mtime) and, when either changed, loads the new pair. A pair
-// that cannot be loaded or does not match (a half-finished rotation) is logged and the
-// previous pair keeps serving until the files change again. Kubernetes Secret volumes
-// (symlink swaps) and `ktune webhook certs` (rename into place) both rotate this way.
+// An HttpServer (http_server.h) with TLS: the serving certificate is reloaded when its files
+// change, connections and bodies are bounded as ServerLimits says.
 //
 // Thread safety: Start, Stop, Wait and port may be called from any thread; requests are
 // served on an internal thread pool (ServerLimits).
 
-#include <chrono>
-#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -22,26 +17,13 @@
 #include "absl/status/statusor.h"
 #include "core/validation.h"
 #include "webhook/admission.h"
+#include "webhook/http_server.h"
 #include "webhook/pod_mutation.h"
 
 namespace ktune::webhook {
 
-// What one client can hold of the server. A connection's reads and writes each time out
-// (a client that stalls mid-request, a slowloris, is dropped after read_timeout without a
-// response); an idle keep-alive connection is closed after keep_alive_timeout (whole
-// seconds, at least 1) or after keep_alive_max_requests requests. At most max_connections
-// connections are accepted and not finished (worker_threads of them being served, the rest
-// waiting); one more is closed at once, before its TLS handshake, so a flood costs neither
-// memory nor a place in a queue. Bodies over 3.5 MiB (the API server's 3 MiB plus slack)
-// get HTTP 413.
-struct ServerLimits {
-  std::chrono::milliseconds read_timeout{10'000};
-  std::chrono::milliseconds write_timeout{10'000};
-  std::chrono::milliseconds keep_alive_timeout{5'000};
-  size_t keep_alive_max_requests = 100;
-  size_t worker_threads = 8;    // at least 1
-  size_t max_connections = 64;  // at least 1; counts the connections being served
-};
+// Limits on what clients can hold of the server (http_server.h), under the webhook's name.
+using ServerLimits = http::ServerLimits;
 
 struct WebhookServerOptions {
   std::string cert_file;  // PEM: the serving certificate, then any intermediates
