@@ -10,6 +10,7 @@ int RunCommand(int argc, char** argv);
 int SuggestionCommand(int argc, char** argv);
 int ValidateCommand(int argc, char** argv);
 int WebhookCommand(int argc, char** argv);
+int ServerCommand(int argc, char** argv);
 
 // What `ktune validate`, `ktune run` and `ktune webhook` check against: the algorithms this
 // ktune has and the metrics collectors its executors support.
@@ -17,5 +18,10 @@ int WebhookCommand(int argc, char** argv);
 // a registry the command has loaded already.
 core::ValidationOptions DefaultValidationOptions();
 core::ValidationOptions ValidationOptionsFor(const suggestion::AlgorithmRegistry& registry);
+
+// Whether the local executor can run the experiment's trials: its template rendered with the
+// first value of every parameter must give a command (`ktune run` and `ktune server` refuse the
+// experiment up front otherwise, instead of failing every trial).
+absl::Status CheckRunsLocally(const core::Experiment& experiment);
 
 }  // namespace ktune::cli

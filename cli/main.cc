@@ -23,6 +23,8 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  run FILE     run an Experiment (Katib YAML) locally: trials as processes, results in "
     "SQLite\n"
+    "  server       run every experiment behind a Kubernetes-style API (kubectl, Katib's SDK) "
+    "and\n               Katib's gRPC DBManager and Suggestion services\n"
     "  suggestion   serve Katib's gRPC Suggestion API (--algorithm NAME|all --port P)\n"
     "  validate FILE...\n"
     "               check Experiments as Katib's admission webhooks do (--print-defaults)\n"
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "run") return RunGuarded("run", ktune::cli::RunCommand, argc - 1, argv + 1);
+  if (command == "server") {
+    return RunGuarded("server", ktune::cli::ServerCommand, argc - 1, argv + 1);
+  }
   if (command == "suggestion") {
     return RunGuarded("suggestion", ktune::cli::SuggestionCommand, argc - 1, argv + 1);
   }

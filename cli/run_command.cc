@@ -249,6 +249,13 @@ bool IsValidLogLevel(const std::string& level) {
   return false;
 }
 
+// `ktune run` refuses what Katib denies and what can never run, and warns about the rest.
+bool Refuses(const core::FieldError& e) {
+  return e.severity == core::FieldError::Severity::kError || e.blocks_run;
+}
+
+}  // namespace
+
 // What the local executor would run for a trial with the first value of every parameter.
 absl::Status CheckRunsLocally(const core::Experiment& experiment) {
   std::vector<core::ParameterAssignment> assignments;
@@ -261,13 +268,6 @@ absl::Status CheckRunsLocally(const core::Experiment& experiment) {
   if (!probe.ok()) return probe.status();
   return controller::LocalCommandFor(*probe).status();
 }
-
-// `ktune run` refuses what Katib denies and what can never run, and warns about the rest.
-bool Refuses(const core::FieldError& e) {
-  return e.severity == core::FieldError::Severity::kError || e.blocks_run;
-}
-
-}  // namespace
 
 int RunCommand(int argc, char** argv) {
   cxxopts::Options options(

@@ -1,0 +1,441 @@
+// The REST API over real HTTP (httplib on a loopback port), a real SQLite store, the real
+// controller manager and the `random` plugin; trials run in a FakeExecutor so the test decides
+// when each ends.
+
+#include "server/api_server.h"
+
+#include <httplib.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "controller/manager.h"
+#include "controller/testing/fake_executor.h"
+#include "core/codec.h"
+#include "core/mutex.h"
+#include "db-manager/store.h"
+#include "suggestion/in_process.h"
+#include "suggestion/registry.h"
+
+namespace ktune::server {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kTable[] = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+
+std::string ExperimentJson(const std::string& name, int max_trials = 2, int parallel = 2) {
+  json e = {
+      {"apiVersion", "kubeflow.org/v1beta1"},
+      {"kind", "Experiment"},
+      {"metadata", {{"name", name}}},
+      {"spec",
+       {{"objective", {{"type", "minimize"}, {"objectiveMetricName", "loss"}}},
+        {"algorithm", {{"algorithmName", "random"}}},
+        {"parallelTrialCount", parallel},
+        {"maxTrialCount", max_trials},
+        {"parameters", json::array({{{"name", "x"},
+                                     {"parameterType", "double"},
+                                     {"feasibleSpace", {{"min", "0"}, {"max", "1"}}}}})},
+        {"trialTemplate",
+         {{"primaryContainerName", "main"},
+          {"trialParameters", json::array({{{"name", "x"}, {"reference", "x"}}})},
+          {"trialSpec",
+           {{"apiVersion", "batch/v1"},
+            {"kind", "Job"},
+            {"spec",
+             {{"template",
+               {{"spec",
+                 {{"restartPolicy", "Never"},
+                  {"containers",
+                   json::array(
+                       {{{"name", "main"},
+                         {"image", "none"},
+                         {"command",
+                          json::array({"/bin/echo", "x=${trialParameters.x}"})}}})}}}}}}}}}}}}}};
+  if (name.empty()) {
+    e["metadata"].erase("name");
+    e["metadata"]["generateName"] = "gen-";
+  }
+  return e.dump();
+}
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(::testing::TempDir()) / "ktune-api" / info->name();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    registry_ = suggestion::AlgorithmRegistry::CreateDefault();
+    suggestions_ = std::make_unique<suggestion::InProcessSuggestionService>(*registry_);
+    tap_ = std::make_unique<controller::MetricsTap>(*store_);
+    executor_ = std::make_unique<controller::testing::FakeExecutor>(tap_.get());
+    manager_ = std::make_unique<controller::ControllerManager>(*store_, *store_, *suggestions_,
+                                                               *executor_);
+    tap_->set_manager(manager_.get());
+    manager_->Start();
+    ApiServerOptions options;
+    options.store = store_.get();
+    options.manager = manager_.get();
+    options.validation.algorithms = registry_->Names();
+    options.validation.metrics_collector_kinds = {"StdOut", "File"};
+    options.log_path = [this](const controller::TrialRef& t) {
+      return dir_ / "logs" / (t.name + ".log");
+    };
+    options.token = token_;
+    options.watch_slice_ms = 200;
+    api_ = std::make_unique<ApiServer>(std::move(options));
+    api_->Install(http_);
+    port_ = http_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    listener_ = std::thread([this] { http_.listen_after_bind(); });
+    while (!http_.is_running()) std::this_thread::yield();
+  }
+
+  void TearDown() override {
+    if (api_) api_->Shutdown();
+    http_.stop();
+    if (listener_.joinable()) listener_.join();
+    if (manager_) manager_->Shutdown();
+  }
+
+  httplib::Client Client() {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+  static json Body(const httplib::Result& r) {
+    EXPECT_TRUE(r) << "no response";
+    if (!r) return json();
+    json j = json::parse(r->body, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << r->body;
+    return j;
+  }
+
+  httplib::Result Post(const std::string& body, const std::string& ns = "default") {
+    return Client().Post(("/apis/kubeflow.org/v1beta1/namespaces/" + ns + "/experiments").c_str(),
+                         body, "application/json");
+  }
+
+  std::string Path(const std::string& name, const std::string& kind = "experiments") {
+    return "/apis/kubeflow.org/v1beta1/namespaces/default/" + kind + "/" + name;
+  }
+
+  // Ends `trials` more trials with loss = 0.5 as they start, then waits for the experiment
+  // to be done.
+  core::Experiment RunToEnd(const std::string& name, size_t trials) {
+    for (const size_t target = ended_ + trials; ended_ < target;) {
+      executor_->WaitForStarts(ended_ + 1);
+      for (const std::string& t : executor_->running()) {
+        if (executor_->Succeed(t, {{"loss", "0.5"}})) ++ended_;
+      }
+    }
+    absl::StatusOr<core::Experiment> e = manager_->Wait({"default", name});
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? *e : core::Experiment{};
+  }
+
+  fs::path dir_;
+  std::string token_;
+  std::unique_ptr<db::Store> store_;
+  std::unique_ptr<suggestion::AlgorithmRegistry> registry_;
+  std::unique_ptr<suggestion::InProcessSuggestionService> suggestions_;
+  std::unique_ptr<controller::MetricsTap> tap_;
+  std::unique_ptr<controller::testing::FakeExecutor> executor_;
+  std::unique_ptr<controller::ControllerManager> manager_;
+  std::unique_ptr<ApiServer> api_;
+  httplib::Server http_;
+  std::thread listener_;
+  int port_ = 0;
+  size_t ended_ = 0;  // trials ended by RunToEnd
+};
+
+TEST_F(ApiServerTest, DiscoveryVersionAndOpenApiAreWhatKubectlNeeds) {
+  httplib::Client c = Client();
+  json version = Body(c.Get("/version"));
+  EXPECT_EQ(version["major"], "1");
+  EXPECT_EQ(version["minor"], "32");
+  auto apis =
+      c.Get("/apis", {{"Accept",
+                       "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                       "application/json"}});
+  ASSERT_TRUE(apis);
+  EXPECT_THAT(apis->get_header_value("Content-Type"), HasSubstr("as=APIGroupDiscoveryList"));
+  EXPECT_THAT(apis->body, HasSubstr("\"experiments\""));
+  json legacy = Body(c.Get("/apis/kubeflow.org/v1beta1"));
+  EXPECT_EQ(legacy["kind"], "APIResourceList");
+  json openapi = Body(c.Get("/openapi/v3"));
+  ASSERT_TRUE(openapi["paths"].contains("apis/kubeflow.org/v1beta1"));
+  std::string url = openapi["paths"]["apis/kubeflow.org/v1beta1"]["serverRelativeURL"];
+  auto gv = c.Get(url.c_str());
+  ASSERT_TRUE(gv);
+  EXPECT_THAT(gv->body, HasSubstr("fieldValidation"));
+  EXPECT_EQ(Client().Get("/healthz")->status, 200);
+}
+
+TEST_F(ApiServerTest, CreateFillsMetadataAppliesDefaultsAndRefusesDuplicates) {
+  auto created = Post(ExperimentJson("exp"));
+  ASSERT_TRUE(created);
+  ASSERT_EQ(created->status, 201) << created->body;
+  json e = Body(created);
+  EXPECT_EQ(e["metadata"]["namespace"], "default");
+  EXPECT_EQ(e["metadata"]["generation"], 1);
+  EXPECT_FALSE(e["metadata"]["uid"].get<std::string>().empty());
+  EXPECT_THAT(e["metadata"]["creationTimestamp"].get<std::string>(), HasSubstr("Z"));
+  EXPECT_FALSE(e["metadata"]["resourceVersion"].get<std::string>().empty());
+  // Katib's defaults, as its mutating webhook adds them.
+  EXPECT_EQ(e["spec"]["metricsCollectorSpec"]["collector"]["kind"], "StdOut");
+  EXPECT_EQ(e["spec"]["resumePolicy"], "Never");
+
+  auto again = Post(ExperimentJson("exp"));
+  EXPECT_EQ(again->status, 409);
+  json status = Body(again);
+  EXPECT_EQ(status["reason"], "AlreadyExists");
+  EXPECT_EQ(status["message"], "experiments.kubeflow.org \"exp\" already exists");
+
+  json generated = Body(Post(ExperimentJson("")));
+  EXPECT_THAT(generated["metadata"]["name"].get<std::string>(), StartsWith("gen-"));
+  EXPECT_EQ(generated["metadata"]["name"].get<std::string>().size(), 9u);
+}
+
+TEST_F(ApiServerTest, InvalidExperimentIs422WithKatibsDenialAndFieldCauses) {
+  json e = json::parse(ExperimentJson("bad", 2, 2));
+  e["spec"]["maxFailedTrialCount"] = 5;
+  auto r = Post(e.dump());
+  ASSERT_EQ(r->status, 422) << r->body;
+  json status = Body(r);
+  EXPECT_EQ(status["reason"], "Invalid");
+  EXPECT_EQ(status["message"],
+            "admission webhook \"validator.experiment.katib.kubeflow.org\" denied the request: "
+            "spec.maxFailedTrialCount: Invalid value: 5: should be less than or equal to "
+            "spec.maxTrialCount");
+  EXPECT_EQ(status["details"]["causes"][0]["field"], "spec.maxFailedTrialCount");
+  EXPECT_EQ(status["details"]["kind"], "Experiment");
+  EXPECT_EQ(status["details"]["name"], "bad");
+  EXPECT_EQ(Client().Get(Path("bad").c_str())->status, 404);
+}
+
+TEST_F(ApiServerTest, GetListTableSelectorsAndNotFound) {
+  ASSERT_EQ(Post(ExperimentJson("one"))->status, 201);
+  ASSERT_EQ(Post(ExperimentJson("two"))->status, 201);
+  httplib::Client c = Client();
+  auto missing = c.Get(Path("nope").c_str());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(Body(missing)["message"], "experiments.kubeflow.org \"nope\" not found");
+
+  json list = Body(c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/experiments"));
+  EXPECT_EQ(list["kind"], "ExperimentList");
+  EXPECT_EQ(list["items"].size(), 2u);
+  EXPECT_EQ(list["items"][0]["kind"], "Experiment");
+  EXPECT_FALSE(list["metadata"]["resourceVersion"].get<std::string>().empty());
+
+  json by_name =
+      Body(c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/"
+                 "experiments?fieldSelector=metadata.name%3Dtwo"));
+  ASSERT_EQ(by_name["items"].size(), 1u);
+  EXPECT_EQ(by_name["items"][0]["metadata"]["name"], "two");
+  EXPECT_EQ(
+      c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/experiments?fieldSelector=spec.x%3D1")
+          ->status,
+      400);
+  json other_ns = Body(c.Get("/apis/kubeflow.org/v1beta1/namespaces/other/experiments"));
+  EXPECT_TRUE(other_ns["items"].empty());
+  json all = Body(c.Get("/apis/kubeflow.org/v1beta1/experiments"));
+  EXPECT_EQ(all["items"].size(), 2u);
+
+  auto table =
+      c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/experiments", {{"Accept", kTable}});
+  ASSERT_TRUE(table);
+  EXPECT_THAT(table->get_header_value("Content-Type"), HasSubstr("as=Table"));
+  json t = Body(table);
+  EXPECT_EQ(t["kind"], "Table");
+  EXPECT_EQ(t["columnDefinitions"][0]["name"], "Name");
+  ASSERT_EQ(t["rows"].size(), 2u);
+  EXPECT_EQ(t["rows"][0]["cells"][0], "one");
+  EXPECT_EQ(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+
+  RunToEnd("one", 2);
+  json trials =
+      Body(c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/"
+                 "trials?labelSelector=katib.kubeflow.org%2Fexperiment%3Done"));
+  EXPECT_EQ(trials["items"].size(), 2u);
+  for (const json& trial : trials["items"]) {
+    EXPECT_EQ(trial["metadata"]["labels"]["katib.kubeflow.org/experiment"], "one");
+    EXPECT_TRUE(trial["status"].contains("observation"));
+  }
+  json suggestion = Body(c.Get(Path("one", "suggestions").c_str()));
+  EXPECT_EQ(suggestion["kind"], "Suggestion");
+  EXPECT_EQ(suggestion["spec"]["requests"], 2);
+  EXPECT_EQ(suggestion["status"]["suggestionCount"], 2);
+  json pods =
+      Body(c.Get(("/api/v1/namespaces/default/pods?labelSelector=katib.kubeflow.org%2Ftrial%3D" +
+                  trials["items"][0]["metadata"]["name"].get<std::string>())
+                     .c_str()));
+  ASSERT_EQ(pods["items"].size(), 1u);
+  EXPECT_EQ(pods["items"][0]["status"]["phase"], "Succeeded");
+  EXPECT_EQ(pods["items"][0]["spec"]["containers"][1]["name"], "metrics-logger-and-collector");
+}
+
+TEST_F(ApiServerTest, MergePatchEditsTheBudgetWithKatibsUpdateRules) {
+  json spec = json::parse(ExperimentJson("exp", 2, 1));
+  spec["spec"]["resumePolicy"] = "LongRunning";  // Katib restarts only these
+  json created = Body(Post(spec.dump()));
+  RunToEnd("exp", 2);
+  httplib::Client c = Client();
+  json current = Body(c.Get(Path("exp").c_str()));
+  const std::string rv = current["metadata"]["resourceVersion"];
+  // Katib's SDK edit_experiment_budget: the whole object, with its resourceVersion.
+  json edited = current;
+  edited["spec"]["maxTrialCount"] = 3;
+  edited["metadata"]["creationTimestamp"] = "2026-12-01T07:27:57+00:00";
+  edited["status"] = {{"trials", 99}};
+  auto patched = c.Patch(Path("exp").c_str(), edited.dump(), "application/merge-patch+json");
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  json after = Body(patched);
+  EXPECT_EQ(after["spec"]["maxTrialCount"], 3);
+  EXPECT_EQ(after["metadata"]["generation"], 2);
+  EXPECT_EQ(after["metadata"]["uid"], created["metadata"]["uid"]);
+  EXPECT_EQ(after["metadata"]["creationTimestamp"], created["metadata"]["creationTimestamp"]);
+  EXPECT_NE(after["status"]["trials"], 99);
+
+  // The same body again carries a stale resourceVersion now.
+  auto stale = c.Patch(Path("exp").c_str(), edited.dump(), "application/merge-patch+json");
+  EXPECT_EQ(stale->status, 409);
+  EXPECT_EQ(Body(stale)["reason"], "Conflict");
+  // Only the budget may change.
+  auto forbidden =
+      c.Patch(Path("exp").c_str(), R"({"spec":{"objective":{"objectiveMetricName":"acc"}}})",
+              "application/merge-patch+json");
+  EXPECT_EQ(forbidden->status, 422) << forbidden->body;
+  auto strategic =
+      c.Patch(Path("exp").c_str(), R"({"spec":{}})", "application/strategic-merge-patch+json");
+  EXPECT_EQ(strategic->status, 415);
+  // The raised budget restarts the experiment: a third trial runs.
+  RunToEnd("exp", 1);
+  json done = Body(c.Get(Path("exp").c_str()));
+  EXPECT_EQ(done["status"]["trials"], 3);
+  EXPECT_EQ(Client().Put(Path("exp", "trials").c_str(), "{}", "application/json")->status, 405);
+}
+
+TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
+  httplib::Client c = Client();
+  json list = Body(c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/experiments"));
+  const std::string rv = list["metadata"]["resourceVersion"];
+  Mutex mu;
+  CondVar cv;
+  std::string received;
+  bool ended = false;
+  std::thread watcher([&] {
+    httplib::Client w("127.0.0.1", port_);
+    w.set_read_timeout(30, 0);
+    w.Get(("/apis/kubeflow.org/v1beta1/namespaces/default/experiments?watch=true&resourceVersion=" +
+           rv + "&timeoutSeconds=20")
+              .c_str(),
+          {{"Accept", kTable}}, [&](const char* data, size_t n) {
+            MutexLock lock(mu);
+            received.append(data, n);
+            cv.SignalAll();
+            return received.find("\"DELETED\"") == std::string::npos;
+          });
+    MutexLock lock(mu);
+    ended = true;
+    cv.SignalAll();
+  });
+  ASSERT_EQ(Post(ExperimentJson("w", 1, 1))->status, 201);
+  RunToEnd("w", 1);
+  ASSERT_EQ(c.Delete(Path("w").c_str())->status, 200);
+  {
+    MutexLock lock(mu);
+    while (!ended) cv.Wait(mu);
+  }
+  watcher.join();
+  std::vector<json> events;
+  for (absl::string_view line : absl::StrSplit(received, '\n', absl::SkipEmpty())) {
+    events.push_back(json::parse(std::string(line)));
+  }
+  ASSERT_GE(events.size(), 3u) << received;
+  EXPECT_EQ(events.front()["type"], "ADDED");
+  EXPECT_EQ(events.front()["object"]["kind"], "Table");
+  EXPECT_TRUE(events.front()["object"].contains("columnDefinitions"));
+  EXPECT_EQ(events.front()["object"]["rows"][0]["cells"][0], "w");
+  EXPECT_EQ(events.back()["type"], "DELETED");
+  bool succeeded_seen = false;
+  for (const json& e : events) {
+    if (e["type"] == "MODIFIED" && e["object"]["rows"][0]["cells"][1] == "Succeeded") {
+      succeeded_seen = true;
+    }
+  }
+  EXPECT_TRUE(succeeded_seen) << received;
+}
+
+TEST_F(ApiServerTest, DeleteOfARunningExperimentKillsItsTrialsAndRemovesEverything) {
+  ASSERT_EQ(Post(ExperimentJson("run", 4, 2))->status, 201);
+  executor_->WaitForStarts(2);
+  auto deleted = Client().Delete(Path("run").c_str());
+  ASSERT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_EQ(Body(deleted)["status"], "Success");
+  EXPECT_EQ(executor_->kills().size(), 2u);
+  EXPECT_EQ(Client().Get(Path("run").c_str())->status, 404);
+  json trials = Body(Client().Get("/apis/kubeflow.org/v1beta1/namespaces/default/trials"));
+  EXPECT_TRUE(trials["items"].empty());
+}
+
+TEST_F(ApiServerTest, ObservationsAndDraftValidationUnderKtuneDev) {
+  ASSERT_EQ(Post(ExperimentJson("obs", 1, 1))->status, 201);
+  core::Experiment e = RunToEnd("obs", 1);
+  const std::string trial = e.status.current_optimal_trial.best_trial_name;
+  json logs = Body(Client().Get(
+      ("/apis/ktune.dev/v1/namespaces/default/trials/" + trial + "/observations").c_str()));
+  ASSERT_EQ(logs["metricLogs"].size(), 1u);
+  EXPECT_EQ(logs["metricLogs"][0]["metric"]["name"], "loss");
+  EXPECT_EQ(logs["metricLogs"][0]["metric"]["value"], "0.5");
+
+  json draft = json::parse(ExperimentJson("draft"));
+  draft["spec"]["parallelTrialCount"] = -1;
+  json result = Body(Client().Post("/apis/ktune.dev/v1/namespaces/default/validate", draft.dump(),
+                                   "application/json"));
+  EXPECT_EQ(result["valid"], false);
+  bool found = false;
+  for (const json& f : result["findings"]) {
+    found = found || f["field"] == "spec.parallelTrialCount";
+  }
+  EXPECT_TRUE(found) << result.dump();
+  EXPECT_EQ(Client().Get(Path("draft").c_str())->status, 404);
+}
+
+class ApiServerTokenTest : public ApiServerTest {
+ protected:
+  void SetUp() override {
+    token_ = "s3cret";
+    ApiServerTest::SetUp();
+  }
+};
+
+TEST_F(ApiServerTokenTest, EveryRequestButHealthNeedsTheBearerToken) {
+  httplib::Client c = Client();
+  EXPECT_EQ(c.Get("/apis/kubeflow.org/v1beta1/experiments")->status, 401);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+  c.set_bearer_token_auth("wrong");
+  EXPECT_EQ(c.Get("/apis/kubeflow.org/v1beta1/experiments")->status, 401);
+  c.set_bearer_token_auth("s3cret");
+  EXPECT_EQ(c.Get("/apis/kubeflow.org/v1beta1/experiments")->status, 200);
+}
+
+}  // namespace
+}  // namespace ktune::server
