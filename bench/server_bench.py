@@ -146,7 +146,7 @@ def cmd_load(base, pid, experiments, trials, parallel, cap, ns, command):
         sys.exit("server_bench: GET %s: %d %s" % (path, status, payload[:300]))
     rv = json.loads(payload)["metadata"]["resourceVersion"]
 
-    peak = {"rss": 0.0, "running": 0}
+    peak = {"rss": 0.0}
     stop = threading.Event()
 
     def sample():
@@ -179,7 +179,7 @@ def cmd_load(base, pid, experiments, trials, parallel, cap, ns, command):
             sys.exit("server_bench: POST %s (%s): %d %s" % (path, name, status, payload[:500]))
     submitted = time.monotonic() - start
 
-    done, bad, last = set(), {}, {}
+    done, bad = set(), {}
     while len(done) + len(bad) < experiments:
         line = stream.readline()
         if not line:
@@ -190,9 +190,6 @@ def cmd_load(base, pid, experiments, trials, parallel, cap, ns, command):
         name = obj.get("metadata", {}).get("name")
         if event.get("type") == "BOOKMARK" or name not in names:
             continue
-        last[name] = obj.get("status", {})
-        peak["running"] = max(peak["running"],
-                              sum(s.get("trialsRunning", 0) for s in last.values()))
         if succeeded(obj):
             done.add(name)
         elif failed(obj):
@@ -220,7 +217,7 @@ def cmd_load(base, pid, experiments, trials, parallel, cap, ns, command):
         "wall_s": wall, "ideal_s": ideal, "overhead_ms": (wall - ideal) * 1000.0 / n,
         "trials_per_s": n / wall, "server_cpu_s": cpu, "server_cpu_ms_per_trial": cpu * 1000 / n,
         "peak_rss_mib": peak["rss"], "rss_after_mib": after["VmRSS"],
-        "threads_after": after.get("Threads"), "max_running_seen": peak["running"],
+        "threads_after": after.get("Threads"),
         "failed": bad, "wrong": wrong}))
     if bad or wrong:
         sys.exit("server_bench: %d experiments failed, %d ended with the wrong trial count: %s"
@@ -237,7 +234,7 @@ def cmd_report(path):
     out.append("ktune server, %s; %s experiments / %s trials stored (%s MB SQLite, seeded in "
                "%.1f s); %d CPUs, load average %s" % (
                    info.get("date", "?"), info.get("experiments", "?"), info.get("trials", "?"),
-                   info.get("db_mb", "?"), info.get("seed_s", 0), os.cpu_count(),
+                   info.get("db_mb", "?"), float(info.get("seed_s", 0)), os.cpu_count(),
                    info.get("load", "?")))
     out.append("")
     out.append("| measure | value | target |")
@@ -262,10 +259,8 @@ def cmd_report(path):
                        r["experiments"], r["trials"], r["command"], r["cap"], r["wall_s"],
                        r["ideal_s"], r["direct_ms"], r["overhead_ms"], r["trials_per_s"],
                        r["server_cpu_ms_per_trial"]))
-        out.append("| memory during that load | peak %.1f MiB, after %.1f MiB, %s threads; "
-                   "most running trials seen in status %d | |" % (
-                       r["peak_rss_mib"], r["rss_after_mib"], r["threads_after"],
-                       r["max_running_seen"]))
+        out.append("| memory during that load | peak %.1f MiB, after %.1f MiB, %s threads | |"
+                   % (r["peak_rss_mib"], r["rss_after_mib"], r["threads_after"]))
     print("\n".join(out))
 
 
