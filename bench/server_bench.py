@@ -2,6 +2,8 @@
 """Helpers of bench/server_bench.sh (BENCHMARKS.md section 7): the parts that are easier in
 Python than in sh. Standard library only (Debian's python3), plus curl for request latency.
 
+  server_bench.py settle PID                         wait (up to 120 s) until VmRSS stops growing
+                                                     (within 1 MiB for 2 s), then as rss
   server_bench.py rss PID                            VmRSS and VmHWM in MiB, one JSON object
   server_bench.py latency URL N [ACCEPT]             N sequential curl requests: time_total
                                                      median/p99/min/max in ms, status, bytes
@@ -39,6 +41,23 @@ def rss(pid):
                 parts = value.split()
                 out[key] = int(parts[0]) / 1024.0 if key != "Threads" else int(parts[0])
     return out
+
+
+def cmd_settle(pid, timeout_s=120):
+    """Waits until the process's VmRSS stays within 1 MiB for 2 s (the server loads the stored
+    experiments in the background after it starts listening)."""
+    start = time.monotonic()
+    last, stable_since = rss(pid)["VmRSS"], time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        time.sleep(0.25)
+        now = rss(pid)["VmRSS"]
+        if abs(now - last) > 1.0:
+            last, stable_since = now, time.monotonic()
+        elif time.monotonic() - stable_since >= 2.0:
+            break
+    out = rss(pid)
+    out["settle_s"] = round(stable_since - start, 2)
+    print(json.dumps(out))
 
 
 def cpu_seconds(pid):
@@ -241,8 +260,12 @@ def cmd_report(path):
     out.append("|---|---|---|")
     for r in by.get("rss", []):
         target = "< 100 MB" if r["when"].startswith("idle") else ""
-        out.append("| resident memory, %s | %.1f MiB (peak %.1f MiB, %s threads) | %s |" % (
-            r["when"], r["VmRSS"], r["VmHWM"], r.get("Threads", "?"), target))
+        when = r["when"]
+        if "settle_s" in r:
+            when += ", settled %.1f s after ready" % r["settle_s"]
+        out.append("| resident memory, %s | %.1f MiB = %.0f MB (peak %.1f MiB, %s threads) | %s |"
+                   % (when, r["VmRSS"], r["VmRSS"] * 1.048576, r["VmHWM"],
+                      r.get("Threads", "?"), target))
     for r in by.get("latency", []):
         target = "< 50 ms" if r["label"].startswith("list experiments") else ""
         out.append("| %s: median / p99 of %d (first) | %.1f / %.1f ms (%.1f ms), %s, %d bytes "
@@ -259,8 +282,9 @@ def cmd_report(path):
                        r["experiments"], r["trials"], r["command"], r["cap"], r["wall_s"],
                        r["ideal_s"], r["direct_ms"], r["overhead_ms"], r["trials_per_s"],
                        r["server_cpu_ms_per_trial"]))
-        out.append("| memory during that load | peak %.1f MiB, after %.1f MiB, %s threads | |"
-                   % (r["peak_rss_mib"], r["rss_after_mib"], r["threads_after"]))
+        out.append("| memory during that load | peak %.1f MiB = %.0f MB, after %.1f MiB, %s threads "
+                   "| |" % (r["peak_rss_mib"], r["peak_rss_mib"] * 1.048576, r["rss_after_mib"],
+                            r["threads_after"]))
     print("\n".join(out))
 
 
@@ -268,7 +292,9 @@ def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
     cmd, args = argv[1], argv[2:]
-    if cmd == "rss":
+    if cmd == "settle":
+        cmd_settle(int(args[0]))
+    elif cmd == "rss":
         print(json.dumps(rss(int(args[0]))))
     elif cmd == "latency":
         cmd_latency(args[0], int(args[1]), *(args[2:3] or ["application/json"]))

@@ -92,22 +92,26 @@ print(json.dumps(r))
 EOF
 }
 
-# start_server DB WORKDIR: starts ktune server in the background; sets pid and base.
+# start_server DB WORKDIR: starts ktune server in the background; sets pid and base. Each server
+# gets its own stdout file, so that the listening line of an earlier one is never read.
+servers=0
 start_server() {
   mkdir -p "$2"
+  servers=$((servers + 1))
+  server_out="$tmp/server-$servers.out"
   "$ktune" server --port 0 --grpc-port 0 --db "$1" --workdir "$2" --max-running-trials "$cap" \
-    --log-level warn >"$tmp/server.out" 2>>"$tmp/server.err" &
+    --log-level warn >"$server_out" 2>>"$tmp/server.err" &
   pid=$!
   started=$(date +%s.%N)
   i=0
-  while ! grep -q '^ktune server: listening on ' "$tmp/server.out"; do
+  while ! grep -qs '^ktune server: listening on ' "$server_out"; do
     kill -0 "$pid" 2>/dev/null || { echo "server_bench.sh: ktune server exited:" >&2; cat "$tmp/server.err" >&2; exit 1; }
     i=$((i + 1))
     [ $i -lt 1200 ] || { echo "server_bench.sh: no listening line after 120 s" >&2; exit 1; }
     sleep 0.1
   done
   # ktune server: listening on http://127.0.0.1:PORT grpc GPORT
-  base=$(sed -n 's/^ktune server: listening on \(http:[^ ]*\).*/\1/p' "$tmp/server.out" | head -1)
+  base=$(sed -n 's/^ktune server: listening on \(http:[^ ]*\).*/\1/p' "$server_out" | head -1)
   # Ready when it answers a list (readyz may come later than listening).
   i=0
   until [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/readyz")" = 200 ]; do
@@ -147,7 +151,8 @@ record info '{}' date="$(date -u +%Y-%m-%dT%H:%MZ)" experiments="$experiments" \
 
 # ---- 2. idle, lists, wrk on the seeded store --------------------------------------------------
 start_server "$db" "$tmp/work"
-record rss "$($py rss "$pid")" when="idle after start ($(printf '%.1f' "$startup_s") s to ready)"
+record rss "$($py rss "$pid")" when="just after start ($(printf '%.1f' "$startup_s") s to ready)"
+record rss "$($py settle "$pid")" when="idle"
 ns=default
 exps="$base/apis/kubeflow.org/v1beta1/namespaces/$ns/experiments"
 one=$(printf 'seed-%05d' $((experiments / 2)))
@@ -160,15 +165,21 @@ record latency "$($py latency "$trials_url" "$requests")" label="list one experi
 record rss "$($py rss "$pid")" when="idle after the list requests"
 
 if [ "$perf" = yes ]; then
-  perf record -F 999 -g -p "$pid" -o "$tmp/perf.data" -- sleep "${duration%s}" 2>"$tmp/perf.err" &
+  # DWARF call graphs: the build has no frame pointers.
+  perf record -F 199 --call-graph dwarf,16384 -p "$pid" -o "$tmp/perf.data" -- sleep "${duration%s}" \
+    2>"$tmp/perf.err" >&2 &
   perf_pid=$!
 fi
 wrk_run "list experiments (JSON)" "$exps"
 if [ "$perf" = yes ]; then
   wait "$perf_pid" || true
-  echo "server_bench.sh: perf, list experiments (JSON), top symbols (self time):" >&2
-  perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | head -30 >&2 || true
+  echo "server_bench.sh: perf, list experiments (JSON): self time, then with callees:" >&2
+  perf report -i "$tmp/perf.data" --no-children --sort symbol --stdio -g none \
+    --percent-limit 1 2>/dev/null | grep -E '^ +[0-9.]+%' | sed 's/  *- *- *$//' |
+    cut -c1-160 | head -25 >&2 || true
+  perf report -i "$tmp/perf.data" --children --sort symbol --stdio -g none \
+    --percent-limit 5 2>/dev/null | grep -E '^ +[0-9.]+%' | grep 'ktune::' |
+    sed 's/  *- *- *$//' | cut -c1-160 | head -25 >&2 || true
 fi
 wrk_run "list experiments (Table)" "$exps" "$table"
 wrk_run "get one experiment" "$exps/$one"
@@ -179,7 +190,7 @@ stop_server
 # ---- 3. 50 experiments at once on a fresh store -----------------------------------------------
 echo "server_bench.sh: load: $load_experiments experiments x $load_trials trials, cap $cap" >&2
 start_server "$tmp/load.db" "$tmp/load-work"
-record rss "$($py rss "$pid")" when="idle, empty store"
+record rss "$($py settle "$pid")" when="idle, empty store"
 record load "$($py load "$base" "$pid" "$load_experiments" "$load_trials" 3 "$cap" "$ns")"
 stop_server
 
