@@ -82,6 +82,14 @@ std::string Param(const httplib::Request& req, const char* name) {
   return req.has_param(name) ? req.get_param_value(name) : std::string();
 }
 
+// An integer query parameter: `fallback` when absent, nullopt when it is not an integer.
+std::optional<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t fallback) {
+  if (!req.has_param(name)) return fallback;
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(req.get_param_value(name), &value)) return std::nullopt;
+  return value;
+}
+
 bool TrueParam(const httplib::Request& req, const char* name) {
   std::string v = Param(req, name);
   return v == "1" || v == "true" || v == "True";
@@ -445,7 +453,7 @@ class ApiServer::Impl {
         store_.ListTrialSummaries(e.metadata.namespace_, e.metadata.name, {});
     if (!trials.ok()) return trials.status();
     int64_t revision = 0;
-    absl::SimpleAtoi(e.metadata.resource_version, &revision);
+    if (!absl::SimpleAtoi(e.metadata.resource_version, &revision)) revision = 0;
     for (const db::TrialSummary& t : trials->items) {
       int64_t r = 0;
       if (absl::SimpleAtoi(t.metadata.resource_version, &r)) revision = std::max(revision, r);
@@ -542,8 +550,9 @@ class ApiServer::Impl {
       if (selectors->Matches(o)) items.push_back(std::move(o));
     }
     // limit/continue: pages over the filtered, ordered items; the token is the next offset.
-    int64_t limit = 0;
-    absl::SimpleAtoi(Param(req, "limit"), &limit);
+    std::optional<int64_t> limit_param = IntParam(req, "limit", 0);
+    if (!limit_param) return StatusReply(400, "BadRequest", "limit must be an integer");
+    int64_t limit = *limit_param;
     if (limit <= 0 && options_.max_list_items > 0) limit = options_.max_list_items;
     int64_t offset = 0;
     std::string cont = Param(req, "continue");
@@ -634,8 +643,9 @@ class ApiServer::Impl {
       return StatusReply(400, "BadRequest",
                          absl::StrCat("invalid resourceVersion \"", rv_param, "\""));
     }
-    int64_t timeout_seconds = 0;
-    absl::SimpleAtoi(Param(req, "timeoutSeconds"), &timeout_seconds);
+    std::optional<int64_t> timeout_param = IntParam(req, "timeoutSeconds", 0);
+    if (!timeout_param) return StatusReply(400, "BadRequest", "timeoutSeconds must be an integer");
+    const int64_t timeout_seconds = *timeout_param;
     const bool bookmarks = TrueParam(req, "allowWatchBookmarks");
     const absl::Time deadline =
         timeout_seconds > 0 ? absl::Now() + absl::Seconds(timeout_seconds) : absl::InfiniteFuture();
@@ -748,6 +758,8 @@ class ApiServer::Impl {
       if (known != state.known.end()) {
         last = known->second;
         state.known.erase(known);
+      } else if (change.type != db::ChangeType::kDeleted) {
+        return true;  // not visible yet (a pod of a trial that has not started)
       } else {
         // Deleted before this watch saw it: what the change says about it.
         last = {{"apiVersion", info.group.empty() ? info.version : info.group + "/" + info.version},
@@ -777,7 +789,9 @@ class ApiServer::Impl {
     }
     if (!matches) return true;
     state.known[key] = *object;
-    return send(change.type == db::ChangeType::kAdded ? "ADDED" : "MODIFIED", *object);
+    // A pod appears when its trial starts, which the store records as a modification.
+    const bool added = change.type == db::ChangeType::kAdded || info.resource == "pods";
+    return send(added ? "ADDED" : "MODIFIED", *object);
   }
 
   // ---- writes ---------------------------------------------------------------------------------
@@ -1107,10 +1121,9 @@ class ApiServer::Impl {
     if (!options_.log_path) return StatusReply(404, "NotFound", "no trial logs on this server");
     const fs::path path = options_.log_path(controller::TrialRef::Of(*t));
     const bool follow = TrueParam(req, "follow");
-    int64_t tail_lines = -1;  // all
-    if (req.has_param("tailLines") && !absl::SimpleAtoi(Param(req, "tailLines"), &tail_lines)) {
-      return StatusReply(400, "BadRequest", "tailLines must be an integer");
-    }
+    std::optional<int64_t> tail_param = IntParam(req, "tailLines", -1);  // -1: all
+    if (!tail_param) return StatusReply(400, "BadRequest", "tailLines must be an integer");
+    const int64_t tail_lines = *tail_param;
     if (!follow) {
       std::ifstream in(path, std::ios::binary);
       std::stringstream ss;

@@ -149,6 +149,10 @@ TEST_F(KubectlTest, CreateApplyServerSidePatchLabelWatchAndYaml) {
   EXPECT_EQ(ssa.exit_code, 0) << ssa.err;
   EXPECT_THAT(ssa.out, HasSubstr("serverside-applied"));
 
+  Result replace = Kubectl({"replace", "-f", file.string()});
+  EXPECT_EQ(replace.exit_code, 0) << replace.err;
+  EXPECT_THAT(replace.out, HasSubstr("experiment.kubeflow.org/quickstart replaced"));
+
   Result label = Kubectl({"label", "experiment", "quickstart", "team=search"});
   ASSERT_EQ(label.exit_code, 0) << label.err;
   Result selected = Kubectl({"get", "experiments", "-l", "team=search", "-o", "name"});
@@ -178,6 +182,14 @@ TEST_F(KubectlTest, CreateApplyServerSidePatchLabelWatchAndYaml) {
   EXPECT_THAT(watch.out, AllOf(HasSubstr("NAME"), HasSubstr("quickstart-")));
   EXPECT_THAT(watch.out, Not(HasSubstr("NAME                 AGE\n")));
 
+  Result wide = Kubectl({"get", "experiments", "-o", "wide", "-A"});
+  EXPECT_THAT(wide.out, AllOf(HasSubstr("NAMESPACE"), HasSubstr("default"), HasSubstr("PARALLEL")));
+  Result katib = Kubectl({"get", "katib"});
+  EXPECT_THAT(katib.out, AllOf(HasSubstr("experiment.kubeflow.org/quickstart"),
+                               HasSubstr("trial.kubeflow.org/quickstart-"),
+                               HasSubstr("suggestion.kubeflow.org/quickstart")));
+  Result pods = Kubectl({"get", "pods"});
+  EXPECT_THAT(pods.out, AllOf(HasSubstr("READY"), HasSubstr("Completed")));
   Result suggestion = Kubectl({"get", "suggestions"});
   EXPECT_THAT(suggestion.out, AllOf(HasSubstr("REQUESTED"), HasSubstr("quickstart")));
   Result api = Kubectl({"api-resources", "--api-group=kubeflow.org"});

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -417,6 +418,42 @@ TEST_F(ApiServerTest, ObservationsAndDraftValidationUnderKtuneDev) {
   }
   EXPECT_TRUE(found) << result.dump();
   EXPECT_EQ(Client().Get(Path("draft").c_str())->status, 404);
+}
+
+TEST_F(ApiServerTest, ParallelTrialCountRaisedWhileRunningStartsMoreTrials) {
+  ASSERT_EQ(Post(ExperimentJson("par", 10, 1))->status, 201);
+  executor_->WaitForStarts(1);
+  EXPECT_EQ(executor_->running().size(), 1u);
+  auto patched = Client().Patch(Path("par").c_str(), R"({"spec":{"parallelTrialCount":3}})",
+                                "application/merge-patch+json");
+  ASSERT_EQ(patched->status, 200) << patched->body;
+  executor_->WaitForStarts(3);
+  EXPECT_EQ(executor_->running().size(), 3u);
+}
+
+// Many clients at once while an experiment runs: every answer is complete and correct.
+TEST_F(ApiServerTest, ConcurrentClientsWhileAnExperimentRuns) {
+  ASSERT_EQ(Post(ExperimentJson("load", 40, 4))->status, 201);
+  std::atomic<int> bad{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      httplib::Client client("127.0.0.1", port_);
+      for (int i = 0; i < 100; ++i) {
+        const std::string path =
+            i % 3 == 0   ? Path("load")
+            : i % 3 == 1 ? std::string("/apis/kubeflow.org/v1beta1/namespaces/default/trials")
+                         : Path("load", "suggestions");
+        auto r = c % 2 ? client.Get(path.c_str(), {{"Accept", kTable}}) : client.Get(path.c_str());
+        if (!r || r->status != 200 || json::parse(r->body, nullptr, false).is_discarded()) ++bad;
+      }
+    });
+  }
+  RunToEnd("load", 40);
+  for (std::thread& t : clients) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  json e = Body(Client().Get(Path("load").c_str()));
+  EXPECT_EQ(e["status"]["trialsSucceeded"], 40);
 }
 
 class ApiServerTokenTest : public ApiServerTest {
