@@ -276,10 +276,11 @@ def cmd_report(path):
             r["label"], r["threads"], r["connections"], r["duration"], r["rps"], r["latency"],
             r.get("non2xx", "0")))
     for r in by.get("load", []):
-        out.append("| %d experiments × %d trials at once (`%s`, cap %d) | wall %.2f s, ideal "
+        out.append("| %d experiments × %d trials at once (`%s`, cap %d, %s store) | wall %.2f s, ideal "
                    "%.2f s (direct run %.2f ms), **%.2f ms overhead per trial**, %.0f trials/s, "
                    "server CPU %.2f ms per trial | |" % (
-                       r["experiments"], r["trials"], r["command"], r["cap"], r["wall_s"],
+                       r["experiments"], r["trials"], r["command"], r["cap"],
+                       r.get("store", "fresh"), r["wall_s"],
                        r["ideal_s"], r["direct_ms"], r["overhead_ms"], r["trials_per_s"],
                        r["server_cpu_ms_per_trial"]))
         out.append("| memory during that load | peak %.1f MiB = %.0f MB, after %.1f MiB, %s threads "

@@ -14,10 +14,11 @@
 #
 #   bench/server_bench.sh [BUILD_DIR] [--experiments=1000] [--trials=100] [--requests=50]
 #                         [--duration=10s] [--connections=4] [--load=50x20] [--cap=8]
-#                         [--out=FILE] [--perf] [--keep]
+#                         [--load-store=fresh|seeded] [--out=FILE] [--perf] [--keep]
 #
 # BUILD_DIR defaults to build (binaries BUILD_DIR/bin/ktune and BUILD_DIR/bin/ktune_server_seed).
-# --perf records `perf record -g` of the server during the list-experiments wrk run and prints
+# --load-store=seeded runs the 50 experiments on the seeded server (after the lists) instead of
+# a fresh one. --perf records `perf record -g` of the server during the list-experiments wrk run and prints
 # the top symbols. --keep leaves the temporary directory (store, server logs) in place.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,6 +33,7 @@ cap=8
 out=
 perf=no
 keep=no
+load_store=fresh
 for arg in "$@"; do
   case "$arg" in
     --experiments=*) experiments=${arg#--experiments=} ;;
@@ -42,6 +44,7 @@ for arg in "$@"; do
     --load=*) load=${arg#--load=} ;;
     --cap=*) cap=${arg#--cap=} ;;
     --out=*) out=${arg#--out=} ;;
+    --load-store=fresh | --load-store=seeded) load_store=${arg#--load-store=} ;;
     --perf) perf=yes ;;
     --keep) keep=yes ;;
     -*) echo "server_bench.sh: unknown option $arg" >&2; exit 2 ;;
@@ -185,13 +188,15 @@ wrk_run "list experiments (Table)" "$exps" "$table"
 wrk_run "get one experiment" "$exps/$one"
 wrk_run "list one experiment's trials by label" "$trials_url"
 record rss "$($py rss "$pid")" when="after the wrk runs"
-stop_server
 
-# ---- 3. 50 experiments at once on a fresh store -----------------------------------------------
-echo "server_bench.sh: load: $load_experiments experiments x $load_trials trials, cap $cap" >&2
-start_server "$tmp/load.db" "$tmp/load-work"
-record rss "$($py settle "$pid")" when="idle, empty store"
-record load "$($py load "$base" "$pid" "$load_experiments" "$load_trials" 3 "$cap" "$ns")"
+# ---- 3. 50 experiments at once, on a fresh store (or the seeded one) --------------------------
+echo "server_bench.sh: load: $load_experiments experiments x $load_trials trials, cap $cap, $load_store store" >&2
+if [ "$load_store" = fresh ]; then
+  stop_server
+  start_server "$tmp/load.db" "$tmp/load-work"
+  record rss "$($py settle "$pid")" when="idle, empty store"
+fi
+record load "$($py load "$base" "$pid" "$load_experiments" "$load_trials" 3 "$cap" "$ns")" store="$load_store"
 stop_server
 
 $py report "$results" | tee "$tmp/report.md"
