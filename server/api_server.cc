@@ -282,9 +282,9 @@ json PodJson(const core::Trial& t) {
   pod["metadata"] = std::move(meta);
   const std::string container =
       t.spec.primary_container_name.empty() ? "training-container" : t.spec.primary_container_name;
-  json containers = json::array({json{{"name", container}}});
+  json containers = json::array({json{{"name", container}, {"image", "local-process"}}});
   if (t.spec.metrics_collector.kind == "StdOut") {
-    containers.push_back({{"name", "metrics-logger-and-collector"}});
+    containers.push_back({{"name", "metrics-logger-and-collector"}, {"image", "ktune"}});
   }
   pod["spec"] = {{"containers", containers}, {"restartPolicy", "Never"}, {"nodeName", "local"}};
   std::string phase = "Pending";
@@ -300,7 +300,11 @@ json PodJson(const core::Trial& t) {
   }
   json statuses = json::array();
   for (const json& c : containers) {
-    json st = {{"name", c["name"]}, {"ready", running}, {"restartCount", 0}, {"image", ""}};
+    // image and imageID are required fields of a ContainerStatus (the Python client refuses
+    // a status without imageID).
+    json st = {{"name", c["name"]}, {"ready", running},
+               {"restartCount", 0}, {"image", c.value("image", "")},
+               {"imageID", ""},     {"started", running}};
     if (running) {
       st["state"] = {{"running", {{"startedAt", t.status.start_time}}}};
     } else if (phase == "Succeeded" || phase == "Failed") {

@@ -188,6 +188,14 @@ TEST_F(ApiServerTest, DiscoveryVersionAndOpenApiAreWhatKubectlNeeds) {
   ASSERT_TRUE(gv);
   EXPECT_THAT(gv->body, HasSubstr("fieldValidation"));
   EXPECT_EQ(Client().Get("/healthz")->status, 200);
+  EXPECT_EQ(Client().Get("/readyz")->status, 200);
+  auto metrics = Client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body, HasSubstr("\nktune_running_trials 0\n"));
+  EXPECT_THAT(metrics->body, HasSubstr("ktune_experiments{state=\"active\"} 0"));
+  EXPECT_THAT(metrics->body, HasSubstr("process_resident_memory_bytes "));
+  api_->Shutdown();
+  EXPECT_EQ(Client().Get("/readyz")->status, 503);
 }
 
 TEST_F(ApiServerTest, CreateFillsMetadataAppliesDefaultsAndRefusesDuplicates) {
@@ -342,15 +350,21 @@ TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
   CondVar cv;
   std::string received;
   bool ended = false;
+  bool watching = false;
   std::thread watcher([&] {
     httplib::Client w("127.0.0.1", port_);
     w.set_read_timeout(30, 0);
     w.Get(("/apis/kubeflow.org/v1beta1/namespaces/default/experiments?watch=true&resourceVersion=" +
-           rv + "&timeoutSeconds=20")
+           rv + "&timeoutSeconds=20&allowWatchBookmarks=true")
               .c_str(),
           {{"Accept", kTable}}, [&](const char* data, size_t n) {
             MutexLock lock(mu);
-            received.append(data, n);
+            // The first bookmark says the watch is established.
+            if (!watching && std::string_view(data, n).find("BOOKMARK") != std::string::npos) {
+              watching = true;
+            } else {
+              received.append(data, n);
+            }
             cv.SignalAll();
             return received.find("\"DELETED\"") == std::string::npos;
           });
@@ -358,6 +372,10 @@ TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
     ended = true;
     cv.SignalAll();
   });
+  {
+    MutexLock lock(mu);
+    while (!watching && !ended) cv.Wait(mu);
+  }
   ASSERT_EQ(Post(ExperimentJson("w", 1, 1))->status, 201);
   RunToEnd("w", 1);
   ASSERT_EQ(c.Delete(Path("w").c_str())->status, 200);
@@ -368,7 +386,8 @@ TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
   watcher.join();
   std::vector<json> events;
   for (absl::string_view line : absl::StrSplit(received, '\n', absl::SkipEmpty())) {
-    events.push_back(json::parse(std::string(line)));
+    json event = json::parse(std::string(line));
+    if (event["type"] != "BOOKMARK") events.push_back(std::move(event));
   }
   ASSERT_GE(events.size(), 3u) << received;
   EXPECT_EQ(events.front()["type"], "ADDED");
