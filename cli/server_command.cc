@@ -2,6 +2,7 @@
 // behind the Kubernetes-style REST API (kubectl, Katib's SDK, the UI) and Katib's gRPC
 // DBManager and Suggestion services.
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -128,6 +129,10 @@ int ServerCommand(int argc, char** argv) {
     log_dir = "ktune-logs";
   }
 
+  // glibc gives threads their own malloc arenas (up to 8 per core), and each keeps what the
+  // large responses it built (a list of a thousand experiments is megabytes) left behind:
+  // with a hundred HTTP workers that is gigabytes resident. Two arenas keep it bounded.
+  mallopt(M_ARENA_MAX, 2);
   const sigset_t signals = BlockTerminationSignals();
   std::unique_ptr<suggestion::AlgorithmRegistry> registry =
       suggestion::AlgorithmRegistry::CreateDefault();
@@ -193,8 +198,8 @@ int ServerCommand(int argc, char** argv) {
   http_options.log_name = "server";
   // Watches and followed logs hold a worker each, and a connection beyond the workers waits
   // behind them: as many workers as connections.
-  http_options.limits.worker_threads = 256;
-  http_options.limits.max_connections = 256;
+  http_options.limits.worker_threads = 128;
+  http_options.limits.max_connections = 128;
   http_options.on_stop = [&api] { api.Shutdown(); };
   http_options.limits.keep_alive_timeout = std::chrono::seconds(30);
   http_options.limits.keep_alive_max_requests = 10000;
@@ -223,6 +228,10 @@ int ServerCommand(int argc, char** argv) {
     grpc = std::move(*started);
   }
 
+  if (absl::Status st = api.Prepare(); !st.ok()) {
+    std::cerr << "ktune server: reading the stored experiments: " << st.message() << "\n";
+    return 1;
+  }
   manager.Start();
   if (absl::Status st = manager.EnqueueAll(); !st.ok()) {
     std::cerr << "ktune server: loading the stored experiments: " << st.message() << "\n";

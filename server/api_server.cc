@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -360,11 +361,41 @@ int64_t ResidentBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-// An object of a list: its JSON and, where it is cached, that JSON as text.
+// An object of a list: its JSON and, where it is cached, that JSON as text. A cached
+// experiment's `value` is its summary (Summary below): what selectors and Table rows read;
+// Full() gives the whole object.
 struct Item {
   std::shared_ptr<const json> value;
   std::shared_ptr<const std::string> text;  // null: dump `value`
+  bool summary = false;
+  json Full() const {
+    if (!summary) return *value;
+    return json::parse(*text, nullptr, false);
+  }
 };
+
+// What of an experiment a list keeps parsed: metadata, the fields Table rows show and the
+// status counts; not the template, the parameters or the trial-name lists (the bulk of it).
+json Summary(const json& experiment) {
+  json out = json::object();
+  for (const char* field : {"apiVersion", "kind", "metadata"}) {
+    if (experiment.contains(field)) out[field] = experiment[field];
+  }
+  if (const json* spec = core::FieldOf(experiment, "spec"); spec && spec->is_object()) {
+    json& s = out["spec"] = json::object();
+    for (const char* field : {"algorithm", "objective", "maxTrialCount", "parallelTrialCount",
+                              "maxFailedTrialCount", "resumePolicy"}) {
+      if (spec->contains(field)) s[field] = (*spec)[field];
+    }
+  }
+  if (const json* status = core::FieldOf(experiment, "status"); status && status->is_object()) {
+    json& s = out["status"] = json::object();
+    for (auto it = status->begin(); it != status->end(); ++it) {
+      if (!absl::EndsWith(it.key(), "TrialList")) s[it.key()] = it.value();
+    }
+  }
+  return out;
+}
 
 // Every experiment's JSON, parsed (selectors, Tables) and as text (JSON lists), kept current
 // from the store's change feed at each Sync: listing a thousand experiments then decodes only
@@ -427,20 +458,21 @@ class ExperimentCache {
     MutexLock lock(mu_);
     auto it = ns.empty() ? objects_.begin() : objects_.lower_bound({ns, ""});
     for (; it != objects_.end() && (ns.empty() || it->first.first == ns); ++it) {
-      out.push_back({std::shared_ptr<const json>(it->second, &it->second->value),
-                     std::shared_ptr<const std::string>(it->second, &it->second->text)});
+      out.push_back({std::shared_ptr<const json>(it->second, &it->second->summary),
+                     std::shared_ptr<const std::string>(it->second, &it->second->text), true});
     }
   }
 
  private:
   struct Entry {
-    json value;
+    json summary;
     std::string text;
   };
   static std::shared_ptr<const Entry> Make(const core::Experiment& e) {
     auto entry = std::make_shared<Entry>();
-    entry->value = core::ExperimentToJson(e);
-    entry->text = entry->value.dump();
+    const json value = core::ExperimentToJson(e);
+    entry->text = value.dump();
+    entry->summary = Summary(value);
     return entry;
   }
 
@@ -463,6 +495,7 @@ class ApiServer::Impl {
         experiments_cache_(store_) {}
 
   void Install(httplib::Server& http);
+  absl::Status Prepare() { return experiments_cache_.Sync().status(); }
   void Shutdown() {
     stopping_.store(true);
     // Watches wake at their next slice; nothing else blocks for long.
@@ -679,8 +712,16 @@ class ApiServer::Impl {
     }
     const std::string rv = std::to_string(revision);
     if (table) {
+      // Rows read the summaries, unless they carry the whole object.
+      std::vector<json> full;
+      if (*include == kube::IncludeObject::kObject) {
+        full.reserve(items.size());
+        for (const Item& o : items) full.push_back(o.Full());
+      }
       std::vector<const json*> rows;
-      for (const Item& o : items) rows.push_back(o.value.get());
+      for (size_t i = 0; i < items.size(); ++i) {
+        rows.push_back(full.empty() ? items[i].value.get() : &full[i]);
+      }
       json t = kube::TableOf(info, rows, *include, absl::Now(), true, rv);
       if (!next.empty()) t["metadata"]["continue"] = next;
       Reply r = JsonReply(200, t);
@@ -770,7 +811,7 @@ class ApiServer::Impl {
       absl::StatusOr<std::vector<Item>> objects = ListObjects(info, ns, req, &from);
       if (!objects.ok()) return ErrorReply(objects.status(), &info);
       for (const Item& o : *objects) {
-        if (selectors.Matches(*o.value)) state->pending.emplace_back("ADDED", *o.value);
+        if (selectors.Matches(*o.value)) state->pending.emplace_back("ADDED", o.Full());
       }
     } else if (absl::StatusOr<db::ChangeBatch> probe = store_.ChangesSince(from, 1);
                absl::IsOutOfRange(probe.status())) {
@@ -1705,5 +1746,6 @@ ApiServer::ApiServer(ApiServerOptions options)
 ApiServer::~ApiServer() = default;
 void ApiServer::Install(httplib::Server& http) { impl_->Install(http); }
 void ApiServer::Shutdown() { impl_->Shutdown(); }
+absl::Status ApiServer::Prepare() { return impl_->Prepare(); }
 
 }  // namespace ktune::server

@@ -80,6 +80,10 @@ class ApiServer {
   // Registers every route on `http`. Call once, before the server starts.
   void Install(httplib::Server& http);
 
+  // Reads what lists are served from (every stored experiment), so that the first list is as
+  // fast as the others. Optional; the store's error when it cannot be read.
+  absl::Status Prepare();
+
   // Makes every watch, followed log and event stream end within one watch slice, and /readyz
   // answer 503. Call before stopping the HTTP server. Idempotent.
   void Shutdown();
