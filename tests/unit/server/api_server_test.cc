@@ -475,6 +475,39 @@ TEST_F(ApiServerTest, ConcurrentClientsWhileAnExperimentRuns) {
   EXPECT_EQ(e["status"]["trialsSucceeded"], 40);
 }
 
+// A restarted store keeps its revision but not its window of changes: a watch from a revision
+// before it gets one ERROR event, 410 Expired, and the stream ends (informers list again).
+TEST_F(ApiServerTest, WatchFromARevisionBeforeARestartIsGone) {
+  ASSERT_EQ(Post(ExperimentJson("old", 1, 1))->status, 201);
+  RunToEnd("old", 1);
+  absl::StatusOr<std::unique_ptr<db::Store>> reopened = db::OpenStore((dir_ / "k.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  controller::testing::FakeExecutor executor;
+  controller::ControllerManager manager(**reopened, **reopened, *suggestions_, executor);
+  ApiServerOptions options;
+  options.store = reopened->get();
+  options.manager = &manager;
+  options.watch_slice_ms = 200;
+  ApiServer api(std::move(options));
+  httplib::Server http;
+  api.Install(http);
+  const int port = http.bind_to_any_port("127.0.0.1");
+  std::thread listener([&] { http.listen_after_bind(); });
+  while (!http.is_running()) std::this_thread::yield();
+  httplib::Client c("127.0.0.1", port);
+  auto r =
+      c.Get("/apis/kubeflow.org/v1beta1/namespaces/default/experiments?watch=1&resourceVersion=1");
+  api.Shutdown();
+  http.stop();
+  listener.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  json event = json::parse(r->body.substr(0, r->body.find('\n')));
+  EXPECT_EQ(event["type"], "ERROR");
+  EXPECT_EQ(event["object"]["code"], 410);
+  EXPECT_EQ(event["object"]["reason"], "Expired");
+}
+
 class ApiServerTokenTest : public ApiServerTest {
  protected:
   void SetUp() override {
