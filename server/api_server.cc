@@ -523,7 +523,7 @@ class ApiServer::Impl {
         reply = StatusReply(500, "InternalError", absl::StrCat("internal error: ", e.what()));
       }
       if (reply.content_type.empty()) return;  // streaming, already set up
-      Write(reply, res);
+      Write(std::move(reply), res);
     };
   }
 
@@ -537,7 +537,7 @@ class ApiServer::Impl {
     return diff == 0;
   }
 
-  static void Write(const Reply& reply, httplib::Response& res) {
+  static void Write(Reply&& reply, httplib::Response& res) {
     res.status = reply.status;
     for (const std::string& w : reply.warnings) {
       std::string text = w;
@@ -546,7 +546,9 @@ class ApiServer::Impl {
       }
       res.set_header("Warning", absl::StrCat("299 - \"", text, "\""));
     }
-    res.set_content(reply.body, reply.content_type.c_str());
+    // What set_content does, without copying a body that may be megabytes.
+    res.body = std::move(reply.body);
+    res.set_header("Content-Type", reply.content_type);
   }
 
   // ---- reading objects ----------------------------------------------------------------------
@@ -735,6 +737,9 @@ class ApiServer::Impl {
     head["metadata"] = {{"resourceVersion", rv}};
     if (!next.empty()) head["metadata"]["continue"] = next;
     std::string body = head.dump();
+    size_t size = body.size() + 16;
+    for (const Item& item : items) size += item.text ? item.text->size() + 1 : 0;
+    body.reserve(size);
     body.pop_back();  // the closing brace
     body += ",\"items\":[";
     for (size_t i = 0; i < items.size(); ++i) {
