@@ -508,6 +508,53 @@ TEST_F(ApiServerTest, WatchFromARevisionBeforeARestartIsGone) {
   EXPECT_EQ(event["object"]["reason"], "Expired");
 }
 
+// `kubectl logs -f`: the log as it grows, until the trial ends.
+TEST_F(ApiServerTest, FollowedLogStreamsUntilTheTrialEnds) {
+  ASSERT_EQ(Post(ExperimentJson("log", 1, 1))->status, 201);
+  executor_->WaitForStarts(1);
+  const std::string trial = executor_->running().at(0);
+  fs::create_directories(dir_ / "logs");
+  const fs::path log = dir_ / "logs" / (trial + ".log");
+  std::ofstream(log) << "epoch=1 loss=0.9\n";
+  Mutex mu;
+  CondVar cv;
+  std::string received;
+  bool ended = false;
+  std::thread follower([&] {
+    httplib::Client f("127.0.0.1", port_);
+    f.set_read_timeout(30, 0);
+    f.Get(("/api/v1/namespaces/default/pods/" + trial + "/log?follow=true").c_str(),
+          [&](const char* data, size_t n) {
+            MutexLock lock(mu);
+            received.append(data, n);
+            cv.SignalAll();
+            return true;
+          });
+    MutexLock lock(mu);
+    ended = true;
+    cv.SignalAll();
+  });
+  {
+    MutexLock lock(mu);
+    while (received.find("epoch=1") == std::string::npos) cv.Wait(mu);
+  }
+  std::ofstream(log, std::ios::app) << "epoch=2 loss=0.5\n";
+  {
+    MutexLock lock(mu);
+    while (received.find("epoch=2") == std::string::npos) cv.Wait(mu);
+  }
+  EXPECT_TRUE(executor_->Succeed(trial, {{"loss", "0.5"}}));
+  {
+    MutexLock lock(mu);
+    while (!ended) cv.Wait(mu);
+  }
+  follower.join();
+  EXPECT_EQ(received, "epoch=1 loss=0.9\nepoch=2 loss=0.5\n");
+  auto tail =
+      Client().Get(("/api/v1/namespaces/default/pods/" + trial + "/log?tailLines=1").c_str());
+  EXPECT_EQ(tail->body, "epoch=2 loss=0.5\n");
+}
+
 class ApiServerTokenTest : public ApiServerTest {
  protected:
   void SetUp() override {
