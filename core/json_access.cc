@@ -15,15 +15,16 @@ using nlohmann::json;
 // Counts container depth during a SAX scan and stops the scan when it passes the limit.
 class DepthLimitSax : public nlohmann::json_sax<json> {
  public:
-  explicit DepthLimitSax(int max_depth) : max_depth_(max_depth) {}
+  DepthLimitSax(int max_depth, int64_t max_values)
+      : max_depth_(max_depth), max_values_(max_values) {}
 
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
   bool start_object(std::size_t) override { return Enter(); }
   bool key(string_t&) override { return true; }
   bool end_object() override { return Leave(); }
@@ -36,10 +37,19 @@ class DepthLimitSax : public nlohmann::json_sax<json> {
   }
 
   bool too_deep() const { return too_deep_; }
+  bool too_many() const { return too_many_; }
   const std::string& error() const { return error_; }
 
  private:
+  bool Value() {
+    if (max_values_ > 0 && ++values_ > max_values_) {
+      too_many_ = true;
+      return false;
+    }
+    return true;
+  }
   bool Enter() {
+    if (!Value()) return false;
     if (++depth_ > max_depth_) {
       too_deep_ = true;
       return false;
@@ -52,8 +62,11 @@ class DepthLimitSax : public nlohmann::json_sax<json> {
   }
 
   const int max_depth_;
+  const int64_t max_values_;
   int depth_ = 0;
+  int64_t values_ = 0;
   bool too_deep_ = false;
+  bool too_many_ = false;
   std::string error_;
 };
 
@@ -183,8 +196,8 @@ std::optional<int64_t> IntFieldOf(const json& object, std::string_view key) {
   return static_cast<int64_t>(d);
 }
 
-absl::StatusOr<json> ParseJsonBounded(std::string_view text, int max_depth) {
-  DepthLimitSax sax(max_depth);
+absl::StatusOr<json> ParseJsonBounded(std::string_view text, int max_depth, int64_t max_values) {
+  DepthLimitSax sax(max_depth, max_values);
   const bool ok = json::sax_parse(text.begin(), text.end(), &sax, json::input_format_t::json,
                                   /*strict=*/true);
   if (!ok) {
@@ -194,6 +207,10 @@ absl::StatusOr<json> ParseJsonBounded(std::string_view text, int max_depth) {
         absl::StrAppend(&message, " at byte ", at);
       }
       return absl::InvalidArgumentError(message);
+    }
+    if (sax.too_many()) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("JSON with more than ", max_values, " values"));
     }
     return absl::InvalidArgumentError(sax.error().empty() ? "invalid JSON" : sax.error());
   }

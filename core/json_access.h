@@ -62,8 +62,11 @@ inline constexpr int kDefaultMaxJsonDepth = 512;
 // nlohmann counts: `invalid JSON at byte 4: …` for `[1,]`, `JSON nested deeper than 512
 // levels at byte 513` for 513 `[`); the depth is checked while scanning, before any value is
 // built, so hostile nesting costs no memory and no recursion.
+// With `max_values` > 0, a document of more values (scalars and containers) than that is
+// ResourceExhausted (`JSON with more than N values`), also found before anything is built.
 absl::StatusOr<nlohmann::json> ParseJsonBounded(std::string_view text,
-                                                int max_depth = kDefaultMaxJsonDepth);
+                                                int max_depth = kDefaultMaxJsonDepth,
+                                                int64_t max_values = 0);
 
 // The nesting depth of `node` (0 for a scalar), computed without recursion.
 int JsonDepth(const nlohmann::json& node);

@@ -1627,31 +1627,20 @@ void ApiServer::Impl::Install(httplib::Server& http) {
                        },
                        open));
   }
-  http.Get("/healthz", Route(
-                           [](const httplib::Request&, httplib::Response&) {
-                             Reply r;
-                             r.content_type = "text/plain";
-                             r.body = "ok";
-                             return r;
-                           },
-                           true));
-  http.Get("/livez", Route(
-                         [](const httplib::Request&, httplib::Response&) {
-                           Reply r;
-                           r.content_type = "text/plain";
-                           r.body = "ok";
-                           return r;
-                         },
-                         true));
-  http.Get("/readyz", Route(
-                          [this](const httplib::Request&, httplib::Response&) {
-                            Reply r;
-                            r.content_type = "text/plain";
-                            r.status = stopping_.load() ? 503 : 200;
-                            r.body = stopping_.load() ? "shutting down" : "ok";
-                            return r;
-                          },
-                          true));
+  // Health: alive while the process serves; ready until Shutdown began.
+  for (const char* path : {"/healthz", "/livez", "/readyz"}) {
+    const bool readiness = std::string_view(path) == "/readyz";
+    http.Get(path, Route(
+                       [this, readiness](const httplib::Request&, httplib::Response&) {
+                         const bool down = readiness && stopping_.load();
+                         Reply r;
+                         r.content_type = "text/plain";
+                         r.status = down ? 503 : 200;
+                         r.body = down ? "shutting down" : "ok";
+                         return r;
+                       },
+                       /*open=*/true));
+  }
   http.Get("/metrics",
            Route([this](const httplib::Request&, httplib::Response&) { return Metrics(); }));
   // kubeflow.org/v1beta1: collections, objects, status.

@@ -4,68 +4,16 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/codec.h"
+#include "core/json_access.h"
 #include "server/kube/status.h"
 
 namespace ktune::server::kube {
 namespace {
 
 using json = nlohmann::json;
-
-// One pass that builds nothing: stops at the first container deeper than kMaxBodyDepth or
-// the first value past kMaxBodyValues.
-class BoundsScanner : public json::json_sax_t {
- public:
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return Leave(); }
-  bool start_array(std::size_t) override { return Enter(); }
-  bool end_array() override { return Leave(); }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) override {
-    error_ = absl::StrCat("invalid JSON at byte ", position, ": ", ex.what());
-    return false;
-  }
-
-  bool too_deep() const { return too_deep_; }
-  bool too_many() const { return too_many_; }
-  const std::string& error() const { return error_; }
-
- private:
-  bool Value() {
-    if (++values_ > kMaxBodyValues) {
-      too_many_ = true;
-      return false;
-    }
-    return true;
-  }
-  bool Enter() {
-    if (!Value()) return false;
-    if (++depth_ > kMaxBodyDepth) {
-      too_deep_ = true;
-      return false;
-    }
-    return true;
-  }
-  bool Leave() {
-    --depth_;
-    return true;
-  }
-
-  int depth_ = 0;
-  int64_t values_ = 0;
-  bool too_deep_ = false;
-  bool too_many_ = false;
-  std::string error_;
-};
 
 absl::Status TooDeep() {
   return absl::InvalidArgumentError(
@@ -157,16 +105,11 @@ std::string WhyOf(const json::exception& e) {
 }  // namespace
 
 absl::StatusOr<json> ParseJsonBody(std::string_view body) {
-  BoundsScanner scan;
-  if (!json::sax_parse(body.begin(), body.end(), &scan, json::input_format_t::json,
-                       /*strict=*/true)) {
-    if (scan.too_deep()) return TooDeep();
-    if (scan.too_many()) return TooMany();
-    return absl::InvalidArgumentError(scan.error().empty() ? "invalid JSON" : scan.error());
-  }
-  json doc = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return absl::InvalidArgumentError("invalid JSON");
-  return doc;
+  absl::StatusOr<json> doc = core::ParseJsonBounded(body, kMaxBodyDepth, kMaxBodyValues);
+  if (doc.ok()) return doc;
+  if (absl::IsResourceExhausted(doc.status())) return TooMany();
+  if (absl::StartsWith(doc.status().message(), "JSON nested deeper than")) return TooDeep();
+  return doc.status();
 }
 
 const std::vector<std::string>& SupportedPatchContentTypes() {

@@ -14,16 +14,15 @@
 namespace {
 
 namespace fs = std::filesystem;
+using ktune::e2e::kKubectl;
 using ktune::e2e::ReadAll;
 using ktune::e2e::Result;
-using ktune::e2e::RunProgram;
 using ktune::e2e::Server;
 using nlohmann::json;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const fs::path kKubectl = "/usr/bin/kubectl";
 const fs::path kQuickstart = fs::path(KTUNE_SOURCE_DIR) / "examples" / "quickstart";
 
 class KubectlTest : public ::testing::Test {
@@ -38,15 +37,8 @@ class KubectlTest : public ::testing::Test {
                                        std::vector<std::string>{"--workdir", kQuickstart.string()});
   }
 
-  // kubectl with its caches and config in the test's folder.
   Result Kubectl(std::vector<std::string> args) {
-    std::vector<std::string> argv = {kKubectl.string(), "--server", server_->url()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv, dir_,
-                      {{"HOME", (dir_ / "home").string()},
-                       {"KUBECONFIG", (dir_ / "home" / "kubeconfig").string()},
-                       {"KUBECACHEDIR", (dir_ / "home" / "cache").string()}},
-                      "kubectl");
+    return ktune::e2e::Kubectl(server_->url(), dir_, dir_ / "home", std::move(args));
   }
 
   fs::path Write(const std::string& name, const std::string& text) {

@@ -17,14 +17,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using ktune::e2e::kKubectl;
 using ktune::e2e::ReadAll;
 using ktune::e2e::Result;
-using ktune::e2e::RunProgram;
 using ktune::e2e::Server;
 using ktune::e2e::WaitInDir;
 using nlohmann::json;
 
-const fs::path kKubectl = "/usr/bin/kubectl";
 constexpr int kExperiments = 50;
 constexpr int kTrialsEach = 20;
 constexpr int kCap = 6;
@@ -80,13 +79,7 @@ class ServerRestartTest : public ::testing::Test {
   }
 
   Result Kubectl(const Server& server, std::vector<std::string> args) {
-    std::vector<std::string> argv = {kKubectl.string(), "--server", server.url()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv, dir_,
-                      {{"HOME", (dir_ / "home").string()},
-                       {"KUBECONFIG", (dir_ / "home" / "kubeconfig").string()},
-                       {"KUBECACHEDIR", (dir_ / "home" / "cache").string()}},
-                      "kubectl");
+    return ktune::e2e::Kubectl(server.url(), dir_, dir_ / "home", std::move(args));
   }
 
   int Done() const {

@@ -17,15 +17,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using ktune::e2e::kKubectl;
 using ktune::e2e::Result;
 using ktune::e2e::RunKtune;
-using ktune::e2e::RunProgram;
 using ktune::e2e::Server;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-const fs::path kKubectl = "/usr/bin/kubectl";
 
 class ServerSecurityTest : public ::testing::Test {
  protected:
@@ -38,13 +36,7 @@ class ServerSecurityTest : public ::testing::Test {
   }
 
   Result Kubectl(const std::string& url, std::vector<std::string> args) {
-    std::vector<std::string> argv = {kKubectl.string(), "--server", url};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunProgram(argv, dir_,
-                      {{"HOME", (dir_ / "home").string()},
-                       {"KUBECONFIG", (dir_ / "home" / "kubeconfig").string()},
-                       {"KUBECACHEDIR", (dir_ / "home" / "cache").string()}},
-                      "kubectl");
+    return ktune::e2e::Kubectl(url, dir_, dir_ / "home", std::move(args));
   }
 
   fs::path dir_;

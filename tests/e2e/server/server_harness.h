@@ -123,4 +123,18 @@ class Server {
   int grpc_port_ = 0;
 };
 
+// The real kubectl (Google's dispatcher at /usr/bin/kubectl, which runs kubectl 1.32 for the
+// server's /version) with its config and caches in `home`, its output in `dir`.
+inline const fs::path kKubectl = "/usr/bin/kubectl";
+inline Result Kubectl(const std::string& url, const fs::path& dir, const fs::path& home,
+                      std::vector<std::string> args) {
+  std::vector<std::string> argv = {kKubectl.string(), "--server", url};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv, dir,
+                    {{"HOME", home.string()},
+                     {"KUBECONFIG", (home / "kubeconfig").string()},
+                     {"KUBECACHEDIR", (home / "cache").string()}},
+                    "kubectl");
+}
+
 }  // namespace ktune::e2e

@@ -136,6 +136,20 @@ TEST(JsonAccessTest, HostileNestingCostsNoCrash) {
   EXPECT_EQ(JsonDepth(json::object()), 1);
 }
 
+TEST(JsonAccessTest, AValueLimitRefusesLargeDocumentsBeforeBuildingThem) {
+  std::string many = "[";
+  for (int i = 0; i < 1000; ++i) many += i ? ",0" : "0";
+  many += "]";
+  absl::StatusOr<json> refused = ParseJsonBounded(many, kDefaultMaxJsonDepth, 1000);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(refused.status()));
+  EXPECT_EQ(std::string(refused.status().message()), "JSON with more than 1000 values");
+  absl::StatusOr<json> fits = ParseJsonBounded(many, kDefaultMaxJsonDepth, 1001);
+  ASSERT_TRUE(fits.ok()) << fits.status();
+  EXPECT_EQ(fits->size(), 1000u);
+  EXPECT_TRUE(ParseJsonBounded(many).ok());  // no limit by default
+}
+
 TEST(JsonAccessTest, SyntaxErrorsCarryTheByteOffset) {
   struct Case {
     const char* text;
