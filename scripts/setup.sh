@@ -19,8 +19,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the quickstart's training script and the e2e tests
   python3 curl
-  # tests/e2e/server/sdk_replay_test.py: the Katib SDK's REST calls, replayed
-  python3-kubernetes python3-yaml
+  # tests/e2e/server/sdk_replay_test.py: the Katib SDK's REST calls and its DBManager gRPC
+  # call (get_trial_metrics), replayed
+  python3-kubernetes python3-yaml python3-grpcio
 )
 
 missing=()
