@@ -150,6 +150,19 @@ int ServerCommand(int argc, char** argv) {
   controller::ManagerOptions manager_options;
   manager_options.workers = std::max(1, args["workers"].as<int>());
   manager_options.max_running_trials = std::max(0, args["max-running-trials"].as<int>());
+  if (!executor.IsolatesMetricsFiles()) {
+    // Without private mount namespaces every File-collector trial writes the host's metrics
+    // path: such an experiment's trials run one at a time (`ktune run` does the same).
+    spdlog::warn(
+        "ktune server: this system cannot give each trial its own metrics file (no "
+        "unprivileged mount namespaces): File-collector experiments run one trial at a "
+        "time");
+    manager_options.parallel_limit = [](const core::Experiment& e) -> std::optional<int32_t> {
+      const auto& collector = e.spec.metrics_collector_spec;
+      if (collector && collector->kind == "File") return 1;
+      return std::nullopt;
+    };
+  }
   // A deleted experiment's trial logs go with it.
   manager_options.on_deleted = [log_dir](const controller::ExperimentKey& key,
                                          const std::vector<std::string>&) {

@@ -928,6 +928,11 @@ absl::Status ControllerManager::Step(Entry& e) {
   const core::ExperimentSpec& spec = e.experiment.spec;
   int32_t parallel = spec.parallel_trial_count.value_or(3);
   if (options_.max_parallel_trials) parallel = std::min(parallel, *options_.max_parallel_trials);
+  if (options_.parallel_limit) {
+    if (std::optional<int32_t> limit = options_.parallel_limit(e.experiment)) {
+      parallel = std::min(parallel, *limit);
+    }
+  }
   parallel = std::max(parallel, 1);
   while (true) {
     {

@@ -87,6 +87,10 @@ struct ManagerOptions {
   // spec.parallelTrialCount is higher (e.g. File-collector trials that cannot get their own
   // metrics file run one at a time).
   std::optional<int32_t> max_parallel_trials;
+  // The same per experiment, where it depends on the experiment (a server whose File-collector
+  // trials cannot get their own metrics file runs those experiments' trials one at a time);
+  // null or nullopt: no limit beyond spec.parallelTrialCount and max_parallel_trials.
+  std::function<std::optional<int32_t>(const core::Experiment&)> parallel_limit;
   // Backoff of retried reconciles (Unavailable from a store).
   absl::Duration retry_base_delay = absl::Milliseconds(50);
   absl::Duration retry_max_delay = absl::Seconds(5);

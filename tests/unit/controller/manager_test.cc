@@ -175,6 +175,27 @@ TEST_F(ManagerTest, PerExperimentParallelismStillHoldsUnderAGenerousCap) {
   EXPECT_EQ(fake_->peak_running(), 2);
 }
 
+TEST_F(ManagerTest, APerExperimentParallelLimitHoldsOnlyWhereItApplies) {
+  ManagerOptions options;
+  // As `ktune server` limits File-collector experiments where trials cannot get their own
+  // metrics file.
+  options.parallel_limit = [](const core::Experiment& e) -> std::optional<int32_t> {
+    if (e.metadata.name == "limited") return 1;
+    return std::nullopt;
+  };
+  StartManager(std::move(options));
+  Create(Exp("limited", 3, 4));
+  Create(Exp("free", 3, 3));
+  manager_->WaitIdle();
+  int limited = 0;
+  for (const std::string& t : fake_->running()) limited += ExperimentOfRunning(t) == "limited";
+  EXPECT_EQ(limited, 1);
+  EXPECT_EQ(fake_->running().size(), 4u);
+  DrainAll();
+  EXPECT_EQ(Trials("limited").size(), 4u);
+  EXPECT_EQ(Trials("free").size(), 3u);
+}
+
 TEST_F(ManagerTest, StopEndsOneExperimentAndKillsOnlyItsTrials) {
   StartManager();
   Create(Exp("a", 2, 10));
