@@ -23,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -32,6 +33,7 @@
 #include "core/json_access.h"
 #include "core/mutex.h"
 #include "core/time_util.h"
+#include "core/validation.h"
 #include "server/kube/discovery.h"
 #include "server/kube/patch.h"
 #include "server/kube/resources.h"
@@ -353,6 +355,47 @@ std::string TypeOfChange(db::ChangeType type) {
   return "";
 }
 
+// Fields of the experiment as written that Katib's API does not have (Katib's CRDs keep unknown
+// fields and its controller drops them, so they are not errors): the apiserver's
+// `unknown field "spec.maxTrialCounts"` warnings, so a typo does not go unnoticed. Katib's
+// defaulter removes unknown fields and empty values alike; an empty value is not reported.
+std::vector<std::string> UnknownFieldWarnings(const json& raw) {
+  std::vector<std::string> out;
+  if (!raw.is_object()) return out;
+  // Pointers from the document's root, all under /spec.
+  for (const std::string& pointer : core::KatibDefaulterRemovals(raw)) {
+    const json* node = &raw;
+    std::string path;
+    for (absl::string_view token : absl::StrSplit(absl::string_view(pointer).substr(1), '/')) {
+      std::string key = absl::StrReplaceAll(token, {{"~1", "/"}, {"~0", "~"}});
+      if (node->is_array()) {
+        size_t index = 0;
+        if (!absl::SimpleAtoi(key, &index) || index >= node->size()) {
+          node = nullptr;
+          break;
+        }
+        node = &(*node)[index];
+        absl::StrAppend(&path, "[", index, "]");
+      } else if (node->is_object() && node->contains(key)) {
+        node = &(*node)[key];
+        absl::StrAppend(&path, path.empty() ? "" : ".", key);
+      } else {
+        node = nullptr;
+        break;
+      }
+    }
+    if (node == nullptr || node->is_null() || node->is_boolean() ||
+        (node->is_number() && *node == 0) ||
+        (node->is_string() && node->get_ref<const std::string&>().empty()) ||
+        (node->is_structured() && node->empty())) {
+      continue;
+    }
+    out.push_back(absl::StrCat("unknown field \"", path, "\""));
+    if (out.size() == 16) break;
+  }
+  return out;
+}
+
 // Reads a process's resident set size (bytes) from /proc/self/statm.
 int64_t ResidentBytes() {
   std::ifstream in("/proc/self/statm");
@@ -540,9 +583,11 @@ class ApiServer::Impl {
   static void Write(Reply&& reply, httplib::Response& res) {
     res.status = reply.status;
     for (const std::string& w : reply.warnings) {
-      std::string text = w;
-      for (char& c : text) {
-        if (c == '"' || c == '\n' || c == '\r') c = ' ';
+      // RFC 7234's warn-text, a quoted string, as the apiserver writes it.
+      std::string text;
+      for (char c : w) {
+        if (c == '"' || c == '\\') text += '\\';
+        text += (c == '\n' || c == '\r') ? ' ' : c;
       }
       res.set_header("Warning", absl::StrCat("299 - \"", text, "\""));
     }
@@ -988,6 +1033,7 @@ class ApiServer::Impl {
     validation.raw_experiment = &raw;
     validation.old_experiment = old;
     std::vector<core::FieldError> errors = core::ValidateExperiment(e, validation);
+    for (std::string& w : UnknownFieldWarnings(raw)) warnings.push_back(std::move(w));
     std::vector<const core::FieldError*> denied;
     for (const core::FieldError& f : errors) {
       if (f.severity == core::FieldError::Severity::kError || f.blocks_run) {
@@ -1450,6 +1496,12 @@ class ApiServer::Impl {
     core::ValidationOptions validation = options_.validation;
     validation.raw_experiment = &*raw;
     bool valid = true;
+    for (const std::string& w : UnknownFieldWarnings(*raw)) {
+      findings.push_back({{"severity", "warning"},
+                          {"field", w.substr(w.find('"') + 1, w.rfind('"') - w.find('"') - 1)},
+                          {"message", w},
+                          {"hint", "Katib ignores fields its API does not have; check the name"}});
+    }
     for (const core::FieldError& f : core::ValidateExperiment(e, validation)) {
       const bool error = f.severity == core::FieldError::Severity::kError || f.blocks_run;
       valid = valid && !error;

@@ -218,6 +218,23 @@ TEST_F(ApiServerTest, CreateFillsMetadataAppliesDefaultsAndRefusesDuplicates) {
   EXPECT_EQ(status["reason"], "AlreadyExists");
   EXPECT_EQ(status["message"], "experiments.kubeflow.org \"exp\" already exists");
 
+  EXPECT_EQ(created->get_header_value("Warning"), "");  // nothing to say about a clean one
+
+  // A typo is stored as Katib would (its CRD keeps unknown fields, its controller drops them),
+  // with the apiserver's warning, which kubectl prints.
+  json typo = json::parse(ExperimentJson("typo"));
+  typo["spec"]["maxTrialCounts"] = 5;
+  typo["spec"]["parameters"][0]["feasibleSpace"]["stepp"] = "0.1";
+  auto warned = Post(typo.dump());
+  ASSERT_EQ(warned->status, 201) << warned->body;
+  std::vector<std::string> warnings;
+  for (auto [it, end] = warned->headers.equal_range("Warning"); it != end; ++it) {
+    warnings.push_back(it->second);
+  }
+  EXPECT_THAT(warnings, ::testing::UnorderedElementsAre(
+                            R"(299 - "unknown field \"spec.maxTrialCounts\"")",
+                            R"(299 - "unknown field \"spec.parameters[0].feasibleSpace.stepp\"")"));
+
   json generated = Body(Post(ExperimentJson("")));
   EXPECT_THAT(generated["metadata"]["name"].get<std::string>(), StartsWith("gen-"));
   EXPECT_EQ(generated["metadata"]["name"].get<std::string>().size(), 9u);
