@@ -1579,6 +1579,61 @@ class ApiServer::Impl {
     return streaming;
   }
 
+  // `kubectl describe`'s events of an Experiment or a Trial (fieldSelector involvedObject.*):
+  // one Normal event per condition it went through (Warning for Failed), from its status.
+  // Other queries get an empty list: ktune records no other events.
+  Reply Events(const std::string& ns, const httplib::Request& req) {
+    json list = {{"kind", "EventList"},
+                 {"apiVersion", "v1"},
+                 {"metadata", {{"resourceVersion", "0"}}},
+                 {"items", json::array()}};
+    absl::StatusOr<kube::FieldSelector> fields =
+        kube::FieldSelector::Parse(Param(req, "fieldSelector"));
+    if (!fields.ok()) return StatusReply(400, "BadRequest", std::string(fields.status().message()));
+    const std::optional<std::string> kind = fields->RequiredValue("involvedObject.kind");
+    const std::optional<std::string> name = fields->RequiredValue("involvedObject.name");
+    if (!kind || !name) return JsonReply(200, list);
+    std::vector<core::Condition> conditions;
+    std::string uid;
+    if (*kind == "Experiment") {
+      absl::StatusOr<core::Experiment> e = store_.GetExperiment(ns, *name);
+      if (!e.ok()) return JsonReply(200, list);
+      conditions = e->status.conditions;
+      uid = e->metadata.uid;
+    } else if (*kind == "Trial") {
+      absl::StatusOr<core::Trial> t = store_.GetTrial(ns, *name);
+      if (!t.ok()) return JsonReply(200, list);
+      conditions = t->status.conditions;
+      uid = t->metadata.uid;
+    } else {
+      return JsonReply(200, list);
+    }
+    int n = 0;
+    for (const core::Condition& c : conditions) {
+      if (c.status != "True") continue;
+      const std::string at =
+          c.last_transition_time.empty() ? c.last_update_time : c.last_transition_time;
+      list["items"].push_back(
+          {{"apiVersion", "v1"},
+           {"kind", "Event"},
+           {"metadata", {{"name", absl::StrCat(*name, ".", n++)}, {"namespace", ns}}},
+           {"involvedObject",
+            {{"apiVersion", core::kApiVersion},
+             {"kind", *kind},
+             {"name", *name},
+             {"namespace", ns},
+             {"uid", uid}}},
+           {"reason", c.reason},
+           {"message", c.message},
+           {"type", c.type == core::kFailed ? "Warning" : "Normal"},
+           {"source", {{"component", "ktune-controller"}}},
+           {"firstTimestamp", at},
+           {"lastTimestamp", at},
+           {"count", 1}});
+    }
+    return JsonReply(200, list);
+  }
+
   Reply Namespaces(const std::string* only) {
     absl::StatusOr<std::vector<core::Experiment>> all = AllExperiments("", nullptr);
     if (!all.ok()) return ErrorReply(all.status());
@@ -1753,11 +1808,8 @@ void ApiServer::Impl::Install(httplib::Server& http) {
              return Log(req.matches[1], req.matches[2], req, res, pods);
            }));
   http.Get("/api/v1/namespaces/([^/]+)/events",
-           Route([](const httplib::Request&, httplib::Response&) {
-             return JsonReply(200, {{"kind", "EventList"},
-                                    {"apiVersion", "v1"},
-                                    {"metadata", {{"resourceVersion", "0"}}},
-                                    {"items", json::array()}});
+           Route([this](const httplib::Request& req, httplib::Response&) {
+             return Events(req.matches[1], req);
            }));
   http.Get("/api/v1/namespaces", Route([this](const httplib::Request&, httplib::Response&) {
              return Namespaces(nullptr);

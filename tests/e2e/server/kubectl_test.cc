@@ -89,8 +89,10 @@ TEST_F(KubectlTest, QuickstartAppliedWaitedListedAndDeleted) {
 
   Result describe = Kubectl({"describe", "experiment", "quickstart"});
   ASSERT_EQ(describe.exit_code, 0) << describe.err;
-  EXPECT_THAT(describe.out, AllOf(HasSubstr("Name:"), HasSubstr("quickstart"),
-                                  HasSubstr("Current Optimal Trial")));
+  EXPECT_THAT(describe.out,
+              AllOf(HasSubstr("Name:"), HasSubstr("quickstart"), HasSubstr("Current Optimal Trial"),
+                    HasSubstr("Events:"), HasSubstr("ExperimentCreated"),
+                    HasSubstr("ExperimentMaxTrialsReached")));
 
   // A trial's output through its read-only pod.
   const std::string trial = e["status"]["currentOptimalTrial"]["bestTrialName"];
