@@ -1,39 +1,15 @@
 #include "core/internal/go_format.h"
 
+#include "core/go_quote.h"
+
 #include <re2/re2.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace ktune::core::internal {
-namespace {
+namespace ktune::core {
 
-using nlohmann::json;
-using ordered_json = nlohmann::ordered_json;
-using re2::RE2;
-
-// Go's encoding/json escapes <, > and & in strings; they can only occur inside strings.
-std::string GoHtmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-// Go's %q (strconv.Quote) for the ASCII range; bytes >= 0x80 are passed through (UTF-8 text).
-std::string GoQuote(const std::string& s) {
+std::string GoQuote(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
@@ -77,6 +53,37 @@ std::string GoQuote(const std::string& s) {
   }
   return out + "\"";
 }
+
+}  // namespace ktune::core
+
+namespace ktune::core::internal {
+namespace {
+
+using nlohmann::json;
+using ordered_json = nlohmann::ordered_json;
+using re2::RE2;
+
+// Go's encoding/json escapes <, > and & in strings; they can only occur inside strings.
+std::string GoHtmlEscape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string GoQuote(const std::string& s) { return core::GoQuote(s); }
 
 // json.Marshal of an unstructured value (maps have sorted keys, as nlohmann::json's do).
 std::string GoJson(const json& v) {

@@ -1,5 +1,7 @@
 #include "server/kube/selectors.h"
 
+#include "core/go_quote.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -130,57 +132,10 @@ std::vector<std::string> LabelValueErrors(std::string_view value) {
   return errs;
 }
 
-// Go's strconv.Quote for the ASCII range; other bytes pass through.
-std::string GoQuote(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\a':
-        out += "\\a";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\v':
-        out += "\\v";
-        break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 // field.Invalid(path, value, detail).Error()
 std::string InvalidFieldError(std::string_view path, std::string_view value,
                               std::string_view detail) {
-  return absl::StrCat(std::string(path), ": Invalid value: ", GoQuote(value), ": ",
+  return absl::StrCat(std::string(path), ": Invalid value: ", core::GoQuote(value), ": ",
                       std::string(detail));
 }
 
