@@ -530,6 +530,16 @@ TEST_F(ApiServerTest, FollowedLogStreamsUntilTheTrialEnds) {
   ASSERT_EQ(Post(ExperimentJson("log", 1, 1))->status, 201);
   executor_->WaitForStarts(1);
   const std::string trial = executor_->running().at(0);
+  // The executor has started it; the pod (and its log) exists once the controller has stored
+  // that, a moment later.
+  for (;;) {
+    absl::StatusOr<int64_t> revision = store_->Revision();
+    ASSERT_TRUE(revision.ok()) << revision.status();
+    absl::StatusOr<core::Trial> t = store_->GetTrial("default", trial);
+    ASSERT_TRUE(t.ok()) << t.status();
+    if (!t->status.start_time.empty()) break;
+    store_->WaitForChanges(*revision, absl::Seconds(5));
+  }
   fs::create_directories(dir_ / "logs");
   const fs::path log = dir_ / "logs" / (trial + ".log");
   std::ofstream(log) << "epoch=1 loss=0.9\n";
@@ -537,7 +547,7 @@ TEST_F(ApiServerTest, FollowedLogStreamsUntilTheTrialEnds) {
   CondVar cv;
   std::string received;
   bool ended = false;
-  std::thread follower([&] {
+  std::jthread follower([&] {
     httplib::Client f("127.0.0.1", port_);
     f.set_read_timeout(30, 0);
     f.Get(("/api/v1/namespaces/default/pods/" + trial + "/log?follow=true").c_str(),
@@ -553,12 +563,14 @@ TEST_F(ApiServerTest, FollowedLogStreamsUntilTheTrialEnds) {
   });
   {
     MutexLock lock(mu);
-    while (received.find("epoch=1") == std::string::npos) cv.Wait(mu);
+    while (received.find("epoch=1") == std::string::npos && !ended) cv.Wait(mu);
+    ASSERT_FALSE(ended) << received;
   }
   std::ofstream(log, std::ios::app) << "epoch=2 loss=0.5\n";
   {
     MutexLock lock(mu);
-    while (received.find("epoch=2") == std::string::npos) cv.Wait(mu);
+    while (received.find("epoch=2") == std::string::npos && !ended) cv.Wait(mu);
+    ASSERT_FALSE(ended) << received;
   }
   EXPECT_TRUE(executor_->Succeed(trial, {{"loss", "0.5"}}));
   {
