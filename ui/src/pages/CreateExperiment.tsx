@@ -1,0 +1,3 @@
+export default function CreateExperiment() {
+  return <h1>CreateExperiment</h1>;
+}

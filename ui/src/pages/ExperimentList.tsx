@@ -1,0 +1,3 @@
+export default function ExperimentList() {
+  return <h1>ExperimentList</h1>;
+}

@@ -1,0 +1,3 @@
+export default function ExperimentPage() {
+  return <h1>ExperimentPage</h1>;
+}

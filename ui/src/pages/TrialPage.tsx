@@ -1,0 +1,3 @@
+export default function TrialPage() {
+  return <h1>TrialPage</h1>;
+}
