@@ -20,6 +20,7 @@
 #include "controller/manager.h"
 #include "controller/testing/fake_executor.h"
 #include "core/mutex.h"
+#include "db-manager/internal/sqlite_store.h"
 #include "db-manager/store.h"
 #include "server/api_server.h"
 #include "suggestion/in_process.h"
@@ -85,9 +86,18 @@ class UiDataTest : public ::testing::Test {
     dir_ = fs::path(::testing::TempDir()) / "ktune-ui-data" / info->name();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    if (change_window_ > 0) {
+      db::SqliteStoreOptions store_options;
+      store_options.change_window = change_window_;
+      absl::StatusOr<std::unique_ptr<db::SqliteStore>> store =
+          db::SqliteStore::Open((dir_ / "k.db").string(), store_options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    } else {
+      absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    }
     registry_ = suggestion::AlgorithmRegistry::CreateDefault();
     suggestions_ = std::make_unique<suggestion::InProcessSuggestionService>(*registry_);
     tap_ = std::make_unique<controller::MetricsTap>(*store_);
@@ -167,6 +177,7 @@ class UiDataTest : public ::testing::Test {
 
   fs::path dir_;
   std::string token_;
+  int64_t change_window_ = 0;  // > 0: the store keeps only this many changes
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<suggestion::AlgorithmRegistry> registry_;
   std::unique_ptr<suggestion::InProcessSuggestionService> suggestions_;
@@ -385,6 +396,27 @@ TEST_F(UiDataTest, StopKillsRunningTrialsAndEndsTheExperiment) {
   json missing =
       Body(Client().Post((std::string(kBase) + "nope/stop").c_str(), "", "application/json"), 404);
   EXPECT_EQ(missing["kind"], "Status");
+}
+
+class UiDataShortFeedTest : public UiDataTest {
+ protected:
+  UiDataShortFeedTest() { change_window_ = 4; }
+};
+
+TEST_F(UiDataShortFeedTest, ARevisionOlderThanTheFeedGetsTheWholeTable) {
+  ASSERT_NO_FATAL_FAILURE(Create(ExperimentJson("w", 3, 3)));
+  executor_->WaitForStarts(3);
+  const std::string rv = Get("w/trialtable")["resourceVersion"];
+  // More writes than the feed keeps.
+  for (const std::string& t : executor_->running()) {
+    ASSERT_TRUE(executor_->Succeed(t, {{"loss", "1"}}));
+  }
+  ASSERT_TRUE(manager_->Wait({"default", "w"}).ok());
+  json table = Get("w/trialtable?since=" + rv);
+  EXPECT_EQ(table["complete"], true);
+  EXPECT_EQ(table["trials"].size(), 3u);
+  EXPECT_FALSE(table.contains("deleted"));
+  for (const json& row : table["trials"]) EXPECT_EQ(row["phase"], "Succeeded");
 }
 
 class UiDataTokenTest : public UiDataTest {
