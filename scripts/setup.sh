@@ -62,8 +62,7 @@ fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$node_major" -lt 20 ]; then
   echo "setup: Node.js $(node --version) is older than 20: the UI builds, but its browser tests" \
-       "(playwright-core) need Node 20 or later (https://nodejs.org, or nodesource's Debian" \
-       "packages)" >&2
+       "(playwright-core) need Node 20 or later" >&2
 fi
 # The UI's npm packages, exactly as ui/package-lock.json pins them, when missing or older.
 ui_dir="$(cd "$(dirname "$0")/../ui" && pwd)"
