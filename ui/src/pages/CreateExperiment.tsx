@@ -3,13 +3,14 @@
 // its line, Katib's defaults, and submit. URL: /new?example=&namespace=
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import type { Diagnostic } from "@codemirror/lint";
 import { api, ApiError } from "../api/client";
 import type { Finding, ValidationResult } from "../api/types";
 import ConfirmDialog from "../components/ConfirmDialog";
 import ErrorBanner from "../components/ErrorBanner";
 import YamlEditor, { type YamlEditorHandle } from "./create/YamlEditor";
+import { addedDefaults } from "./create/defaults";
 import { EXAMPLES, exampleByName } from "./create/examples";
 import { ALGORITHMS, applyField, readForm, type FormValues } from "./create/form";
 import { causesAsFindings, diagnosticText, findingMarks, sortMarks, syntaxMarks, type Mark } from "./create/marks";
@@ -133,6 +134,19 @@ export default function CreateExperiment() {
       setSubmitting(false);
     }
   };
+
+  const added = useMemo(() => {
+    if (!result?.experiment) return [];
+    let draft: unknown;
+    try {
+      draft = (parse(text) as { spec?: unknown } | null)?.spec;
+    } catch {
+      return [];
+    }
+    return addedDefaults(draft, result.experiment.spec);
+    // The defaults belong to the reply; the text it answered is close enough to compare.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [result]);
 
   const errors = marks.filter((m) => m.severity === "error").length;
   const warnings = marks.length - errors;
@@ -268,9 +282,32 @@ export default function CreateExperiment() {
             <span className="muted">in namespace {namespace}</span>
           </div>
           <details className="defaults panel">
-            <summary>Katib's defaults (the experiment as the server will store it)</summary>
+            <summary>
+              Katib's defaults
+              {result?.experiment ? ` (${added.length} field${added.length === 1 ? "" : "s"} filled in)` : ""}
+            </summary>
             {result?.experiment ? (
-              <pre data-testid="defaults">{stringify(result.experiment.spec, { lineWidth: 0 })}</pre>
+              <>
+                {added.length > 0 && (
+                  <table className="data compact defaults-added">
+                    <caption>Filled in by Katib where the YAML leaves them out</caption>
+                    <tbody>
+                      {added.map((a) => (
+                        <tr key={a.path}>
+                          <th scope="row">
+                            <code>{a.path}</code>
+                          </th>
+                          <td>
+                            <code>{typeof a.value === "object" ? JSON.stringify(a.value) : String(a.value)}</code>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                )}
+                <p className="muted small">The spec as the server will store it:</p>
+                <pre data-testid="defaults">{stringify(result.experiment.spec, { lineWidth: 0 })}</pre>
+              </>
             ) : (
               <p className="muted">Shown once the YAML validates.</p>
             )}

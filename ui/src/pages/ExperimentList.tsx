@@ -25,6 +25,7 @@ import {
 import { useRefetch } from "./list/useRefetch";
 
 type Action = { kind: "delete" | "stop"; row: ExperimentRow };
+type ActionError = { error: unknown; context: string };
 
 const COLUMNS: { key: SortKey | null; label: string; num?: boolean }[] = [
   { key: "namespace", label: "Namespace" },
@@ -51,7 +52,7 @@ export default function ExperimentList() {
   const [namespaces, setNamespaces] = useState<string[]>([]);
   const [action, setAction] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
-  const [actionError, setActionError] = useState<unknown>(null);
+  const [actionError, setActionError] = useState<ActionError | null>(null);
   const [focus, setFocus] = useState(0);
   const body = useRef<HTMLTableSectionElement>(null);
 
@@ -130,7 +131,7 @@ export default function ExperimentList() {
       else await api.stopExperiment(action.row.namespace, action.row.name);
       refetch();
     } catch (e) {
-      setActionError(e);
+      setActionError({ error: e, context: `Could not ${action.kind} ${action.row.name}` });
     } finally {
       setBusy(false);
       setAction(null);
@@ -174,7 +175,7 @@ export default function ExperimentList() {
         </span>
       </div>
       <ErrorBanner error={error} />
-      <ErrorBanner error={actionError} onDismiss={() => setActionError(null)} />
+      <ErrorBanner error={actionError?.error} context={actionError?.context} onDismiss={() => setActionError(null)} />
       {loading && !data ? (
         <p className="muted">Loading…</p>
       ) : allRows.length === 0 && !error ? (
