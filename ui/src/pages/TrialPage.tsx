@@ -1,7 +1,8 @@
 // One trial: status, parameters, conditions, metric curves from its observation log, per-metric
 // latest/min/max, and its log (followed while it runs). Live: every change of this trial
-// refetches it and its observations; followed log output refetches the observations too (at
-// most every two seconds), since metrics are reported with it.
+// refetches it and its observations, every "Observation" event (its metric reports) the
+// observations; followed log output refetches them too (at most every two seconds), for a
+// server that sends no Observation events.
 import { useCallback, useEffect, useMemo, useRef } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
@@ -32,9 +33,9 @@ export default function TrialPage() {
   }, [trial]);
 
   useChanges(
-    (c) => c.kind === "Trial" && c.namespace === ns && c.name === trial,
-    () => {
-      trialQ.refetch();
+    (c) => (c.kind === "Trial" || c.kind === "Observation") && c.namespace === ns && c.name === trial,
+    (batch) => {
+      if (batch.some((c) => c.kind !== "Observation")) trialQ.refetch();
       obsQ.refetch();
     },
   );
