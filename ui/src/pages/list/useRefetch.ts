@@ -38,8 +38,10 @@ export function useRefetch<T>(load: () => Promise<T>, deps: unknown[]) {
   }, []);
 
   useEffect(() => {
-    // New inputs (another namespace): earlier replies are dropped.
+    // New inputs (another namespace, another trial): what was shown and earlier replies go.
     generation.current++;
+    setData(undefined);
+    setError(null);
     setLoading(true);
     run();
     // eslint-disable-next-line react-hooks/exhaustive-deps
