@@ -15,7 +15,7 @@ import { durationBetween, formatCount, formatDuration, formatNumber, formatTime,
 import { useRefetch } from "./list/useRefetch";
 import MetricChart from "./trial/MetricChart";
 import TrialLog from "./trial/TrialLog";
-import { metricSeries } from "./trial/series";
+import { metricSeries, scalesDiffer } from "./trial/series";
 
 const OBSERVATION_REFRESH_MS = 2000;
 
@@ -23,6 +23,7 @@ export default function TrialPage() {
   const { ns = "", name = "", trial = "" } = useParams();
   const [params, setParams] = useSearchParams();
   const x = params.get("x") === "time" ? "time" : "index";
+  const layoutParam = params.get("charts"); // "one" | "each"; absent: by the metrics' scales
   const experimentUrl = `/experiments/${encodeURIComponent(ns)}/${encodeURIComponent(name)}`;
 
   const trialQ = useRefetch(() => api.getTrial(ns, trial), [ns, trial]);
@@ -65,12 +66,15 @@ export default function TrialPage() {
   // Katib's own summary (status.observation) where the log has none yet.
   const statusMetrics = t?.status?.observation?.metrics ?? [];
 
-  const setX = (v: "index" | "time") => {
+  const separate = layoutParam ? layoutParam === "each" : scalesDiffer(series);
+
+  const setParam = (key: string, value: string | null) => {
     const next = new URLSearchParams(params);
-    if (v === "time") next.set("x", "time");
-    else next.delete("x");
+    if (value) next.set(key, value);
+    else next.delete(key);
     setParams(next, { replace: true });
   };
+  const setX = (v: "index" | "time") => setParam("x", v === "time" ? "time" : null);
 
   if (trialQ.error && !t) {
     return (
@@ -175,16 +179,39 @@ export default function TrialPage() {
           </div>
           {series.length > 0 && (
             <>
-              <div className="toolbar chart-toolbar" role="group" aria-label="X axis">
-                <span className="muted">x axis</span>
-                <button type="button" className="small" aria-pressed={x === "index"} onClick={() => setX("index")}>
-                  Report
-                </button>
-                <button type="button" className="small" aria-pressed={x === "time"} onClick={() => setX("time")}>
-                  Time
-                </button>
+              <div className="toolbar chart-toolbar">
+                <span role="group" aria-label="X axis" className="button-group">
+                  <span className="muted">x axis</span>
+                  <button type="button" className="small" aria-pressed={x === "index"} onClick={() => setX("index")}>
+                    Report
+                  </button>
+                  <button type="button" className="small" aria-pressed={x === "time"} onClick={() => setX("time")}>
+                    Time
+                  </button>
+                </span>
+                {series.length > 1 && (
+                  <span role="group" aria-label="Charts" className="button-group">
+                    <span className="muted">charts</span>
+                    <button type="button" className="small" aria-pressed={!separate} onClick={() => setParam("charts", "one")}>
+                      All metrics
+                    </button>
+                    <button type="button" className="small" aria-pressed={separate} onClick={() => setParam("charts", "each")}>
+                      One per metric
+                    </button>
+                  </span>
+                )}
               </div>
-              <MetricChart series={series} x={x} />
+              <div data-testid="metric-chart" data-charts={separate ? "each" : "one"}>
+                {separate ? (
+                  <div className="chart-grid">
+                    {series.map((s, i) => (
+                      <MetricChart key={s.name} series={[s]} x={x} colorIndex={i} />
+                    ))}
+                  </div>
+                ) : (
+                  <MetricChart series={series} x={x} />
+                )}
+              </div>
             </>
           )}
         </>

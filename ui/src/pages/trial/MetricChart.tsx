@@ -10,6 +10,9 @@ import { seriesPoints, type MetricSeries } from "./series";
 
 echarts.use([LineChart, GridComponent, LegendComponent, TooltipComponent, DataZoomComponent, CanvasRenderer]);
 
+// ECharts' default palette; a chart of one metric among several takes that metric's colour.
+const PALETTE = ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4", "#ea7ccc"];
+
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -27,7 +30,13 @@ function useColorScheme(): boolean {
   return dark;
 }
 
-export default function MetricChart({ series, x }: { series: MetricSeries[]; x: "index" | "time" }) {
+interface Props {
+  series: MetricSeries[];
+  x: "index" | "time";
+  colorIndex?: number; // the first series' place among all the trial's metrics
+}
+
+export default function MetricChart({ series, x, colorIndex = 0 }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
   const dark = useColorScheme();
@@ -60,6 +69,7 @@ export default function MetricChart({ series, x }: { series: MetricSeries[]; x: 
     c.setOption(
       {
         animation: false,
+        color: [...PALETTE.slice(colorIndex % PALETTE.length), ...PALETTE.slice(0, colorIndex % PALETTE.length)],
         textStyle: { color: fg },
         grid: { left: 56, right: 24, top: 40, bottom: 56, containLabel: false },
         legend: { top: 4, textStyle: { color: fg }, type: "scroll" },
@@ -103,7 +113,7 @@ export default function MetricChart({ series, x }: { series: MetricSeries[]; x: 
     if (x === "time") {
       c.setOption({ tooltip: { axisPointer: { label: { formatter: (p: { value: number }) => formatTime(new Date(p.value).toISOString()) } } } });
     }
-  }, [series, x, dark]);
+  }, [series, x, dark, colorIndex]);
 
-  return <div ref={host} className="metric-chart" data-testid="metric-chart" role="img" aria-label={`Metric curves: ${series.map((s) => s.name).join(", ")}`} />;
+  return <div ref={host} className="metric-chart" role="img" aria-label={`Metric curves: ${series.map((s) => s.name).join(", ")}`} />;
 }

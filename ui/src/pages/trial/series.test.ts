@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ObservationLog } from "../../api/types";
-import { metricSeries, seriesPoints } from "./series";
+import { metricSeries, scalesDiffer, seriesPoints } from "./series";
 
 const log: ObservationLog = {
   kind: "ObservationLog",
@@ -41,5 +41,19 @@ describe("seriesPoints", () => {
       [4, 1.2],
     ]);
     expect(seriesPoints(loss, "time")[1]).toEqual([Date.parse("2026-01-01T00:00:01Z"), 0.9]);
+  });
+});
+
+describe("scalesDiffer", () => {
+  const s = (name: string, values: number[]) =>
+    metricSeries({
+      kind: "ObservationLog",
+      trialName: "t",
+      metricLogs: values.map((v) => ({ timeStamp: "2026-01-01T00:00:00Z", metric: { name, value: String(v) } })),
+    })[0];
+  it("is true when one metric's range dwarfs another's", () => {
+    expect(scalesDiffer([s("loss", [900, 120]), s("acc", [0.2, 0.9])])).toBe(true);
+    expect(scalesDiffer([s("loss", [1.9, 0.4]), s("acc", [0.2, 0.9])])).toBe(false);
+    expect(scalesDiffer([s("loss", [1, 2])])).toBe(false);
   });
 });

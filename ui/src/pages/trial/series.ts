@@ -55,3 +55,15 @@ export function seriesPoints(s: MetricSeries, x: "index" | "time"): [number, num
   }
   return out;
 }
+
+// Whether metrics are better drawn on separate charts: their ranges differ by ten times or
+// more, so on one axis the smaller one would be a flat line.
+export function scalesDiffer(series: MetricSeries[]): boolean {
+  const spans = series
+    .filter((s) => s.min !== undefined && s.max !== undefined)
+    .map((s) => Math.max(Math.abs(s.min!), Math.abs(s.max!), s.max! - s.min!));
+  if (spans.length < 2) return false;
+  const lo = Math.min(...spans);
+  const hi = Math.max(...spans);
+  return lo === 0 ? hi > 0 : hi / lo >= 10;
+}
