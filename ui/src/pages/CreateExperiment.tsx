@@ -3,7 +3,7 @@
 // its line, Katib's defaults, and submit. URL: /new?example=&namespace=
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
 import type { Diagnostic } from "@codemirror/lint";
 import { api, ApiError } from "../api/client";
 import type { Finding, ValidationResult } from "../api/types";
@@ -12,7 +12,10 @@ import ErrorBanner from "../components/ErrorBanner";
 import YamlEditor, { type YamlEditorHandle } from "./create/YamlEditor";
 import { addedDefaults } from "./create/defaults";
 import { EXAMPLES, exampleByName } from "./create/examples";
-import { ALGORITHMS, applyField, readForm, type FormValues } from "./create/form";
+import CommonFields from "./create/CommonFields";
+import DefaultsPanel from "./create/DefaultsPanel";
+import FindingsList from "./create/FindingsList";
+import { applyField, readForm, type FormValues } from "./create/form";
 import { causesAsFindings, diagnosticText, findingMarks, sortMarks, syntaxMarks, type Mark } from "./create/marks";
 
 const VALIDATE_DELAY_MS = 400;
@@ -169,66 +172,13 @@ export default function CreateExperiment() {
       </div>
 
       <div className="create-layout">
-        <form className="create-form panel" onSubmit={(e) => e.preventDefault()} aria-label="Common fields">
-          <fieldset disabled={formDisabled}>
-            <legend>Common fields</legend>
-            {formDisabled && <p className="muted small">Fix the YAML syntax to use the form.</p>}
-            <TextField label="Name" value={form.name} onChange={(v) => onField("name", v)} />
-            <label>
-              Namespace
-              <input
-                type="text"
-                list="create-namespaces"
-                value={form.namespace}
-                placeholder={params.get("namespace") || "default"}
-                onChange={(e) => onField("namespace", e.target.value)}
-              />
-              <datalist id="create-namespaces">
-                {namespaces.map((n) => (
-                  <option key={n} value={n} />
-                ))}
-              </datalist>
-            </label>
-            <label>
-              Algorithm
-              <select value={form.algorithm} onChange={(e) => onField("algorithm", e.target.value)}>
-                {!ALGORITHMS.includes(form.algorithm as (typeof ALGORITHMS)[number]) && (
-                  <option value={form.algorithm}>{form.algorithm || "(none)"}</option>
-                )}
-                {ALGORITHMS.map((a) => (
-                  <option key={a} value={a}>
-                    {a}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label>
-              Objective
-              <select value={form.objectiveType} onChange={(e) => onField("objectiveType", e.target.value)}>
-                {!["minimize", "maximize"].includes(form.objectiveType) && (
-                  <option value={form.objectiveType}>{form.objectiveType || "(none)"}</option>
-                )}
-                <option value="minimize">minimize</option>
-                <option value="maximize">maximize</option>
-              </select>
-            </label>
-            <TextField label="Objective metric" value={form.objectiveMetric} onChange={(v) => onField("objectiveMetric", v)} />
-            <TextField label="Goal" value={form.goal} numeric onChange={(v) => onField("goal", v)} />
-            <TextField label="Max trials" value={form.maxTrialCount} numeric onChange={(v) => onField("maxTrialCount", v)} />
-            <TextField
-              label="Parallel trials"
-              value={form.parallelTrialCount}
-              numeric
-              onChange={(v) => onField("parallelTrialCount", v)}
-            />
-            <TextField
-              label="Max failed trials"
-              value={form.maxFailedTrialCount}
-              numeric
-              onChange={(v) => onField("maxFailedTrialCount", v)}
-            />
-          </fieldset>
-        </form>
+        <CommonFields
+          form={form}
+          disabled={formDisabled}
+          namespaces={namespaces}
+          namespacePlaceholder={params.get("namespace") || "default"}
+          onField={onField}
+        />
 
         <div className="create-main">
           <YamlEditor ref={editor} value={text} onChange={onEdit} diagnostics={diagnostics} label="Experiment YAML" />
@@ -244,22 +194,7 @@ export default function CreateExperiment() {
                   : ""}
           </div>
           <ErrorBanner error={validateError} />
-          {marks.length > 0 && (
-            <ol className="findings" aria-label="Problems">
-              {marks.map((m, i) => (
-                <li key={i} data-testid="finding" data-field={m.field} data-line={m.line}>
-                  <button type="button" className="finding" onClick={() => editor.current?.jumpTo(m.from, m.to)}>
-                    <span className={`badge tone-${m.severity === "error" ? "bad" : "warn"}`}>{m.severity}</span>
-                    <span className="finding-line">line {m.line}</span>
-                    {m.field && <code className="finding-field">{m.field}</code>}
-                    <span className="finding-message">{m.message}</span>
-                    {m.hint && <span className="finding-hint">Hint: {m.hint}</span>}
-                    {!m.exact && m.field && <span className="finding-hint">not in the YAML: marked at its parent</span>}
-                  </button>
-                </li>
-              ))}
-            </ol>
-          )}
+          <FindingsList marks={marks} onJump={(m) => editor.current?.jumpTo(m.from, m.to)} />
           {submitError !== null && !(submitError instanceof ApiError && submitError.causes.length > 0) && (
             <ErrorBanner error={submitError} />
           )}
@@ -281,37 +216,7 @@ export default function CreateExperiment() {
             </button>
             <span className="muted">in namespace {namespace}</span>
           </div>
-          <details className="defaults panel">
-            <summary>
-              Katib's defaults
-              {result?.experiment ? ` (${added.length} field${added.length === 1 ? "" : "s"} filled in)` : ""}
-            </summary>
-            {result?.experiment ? (
-              <>
-                {added.length > 0 && (
-                  <table className="data compact defaults-added">
-                    <caption>Filled in by Katib where the YAML leaves them out</caption>
-                    <tbody>
-                      {added.map((a) => (
-                        <tr key={a.path}>
-                          <th scope="row">
-                            <code>{a.path}</code>
-                          </th>
-                          <td>
-                            <code>{typeof a.value === "object" ? JSON.stringify(a.value) : String(a.value)}</code>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
-                <p className="muted small">The spec as the server will store it:</p>
-                <pre data-testid="defaults">{stringify(result.experiment.spec, { lineWidth: 0 })}</pre>
-              </>
-            ) : (
-              <p className="muted">Shown once the YAML validates.</p>
-            )}
-          </details>
+          <DefaultsPanel experiment={result?.experiment} added={added} />
         </div>
       </div>
 
@@ -324,20 +229,6 @@ export default function CreateExperiment() {
         onCancel={() => setPendingExample(null)}
       />
     </section>
-  );
-}
-
-function TextField(props: { label: string; value: string; numeric?: boolean; onChange: (v: string) => void }) {
-  return (
-    <label>
-      {props.label}
-      <input
-        type="text"
-        inputMode={props.numeric ? "decimal" : undefined}
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-      />
-    </label>
   );
 }
 
