@@ -90,6 +90,9 @@ test("three mistakes are shown at their lines with Katib's messages, before subm
   // The editor marks them too: three error ranges, and a lint marker in the gutter of each
   // line (CodeMirror renders only the lines in view; the quickstart fits).
   assert.equal(await page.locator(".cm-lintRange-error").count(), 3);
+  // A finding is a button that moves the editor to its line.
+  await findings.first().locator("button").click();
+  await page.locator(".cm-activeLine", { hasText: "nosuchalgo" }).waitFor();
   await ui.screenshot(page, "create-three-mistakes", { fullPage: true });
   assert.deepEqual(posts, [], "nothing was submitted");
   const list = await ui.api("GET", "/apis/kubeflow.org/v1beta1/namespaces/default/experiments");
