@@ -400,14 +400,14 @@ TEST_F(UiDataTest, StopKillsRunningTrialsAndEndsTheExperiment) {
 
 class UiDataShortFeedTest : public UiDataTest {
  protected:
-  UiDataShortFeedTest() { change_window_ = 4; }
+  UiDataShortFeedTest() { change_window_ = 2; }
 };
 
 TEST_F(UiDataShortFeedTest, ARevisionOlderThanTheFeedGetsTheWholeTable) {
   ASSERT_NO_FATAL_FAILURE(Create(ExperimentJson("w", 3, 3)));
   executor_->WaitForStarts(3);
   const std::string rv = Get("w/trialtable")["resourceVersion"];
-  // More writes than the feed keeps.
+  // More writes than the feed keeps (three trials end: three writes at least).
   for (const std::string& t : executor_->running()) {
     ASSERT_TRUE(executor_->Succeed(t, {{"loss", "1"}}));
   }
