@@ -34,6 +34,7 @@
 #include "core/mutex.h"
 #include "core/time_util.h"
 #include "core/validation.h"
+#include "server/http_encoding.h"
 #include "server/internal/reply.h"
 #include "server/kube/discovery.h"
 #include "server/kube/patch.h"
@@ -49,8 +50,8 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-// What streams are sent as: httplib gzips plain "application/json" and "text/plain" bodies for
-// clients that accept it, which for a stream means nothing arrives until it ends.
+// What streams are sent as. They are never compressed: httplib sees no Accept-Encoding
+// (server/http_encoding.h), so each event or log line goes out as it is written.
 constexpr char kStreamJson[] = "application/json; charset=utf-8";
 constexpr char kStreamText[] = "text/plain; charset=utf-8";
 constexpr char kKatibGroup[] = "kubeflow.org";
@@ -539,7 +540,7 @@ class ApiServer::Impl {
                                                       httplib::Response& res) {
       requests_.fetch_add(1);
       if (!open && !Authorized(req)) {
-        Write(StatusReply(401, "Unauthorized", "Unauthorized"), res);
+        Write(req, StatusReply(401, "Unauthorized", "Unauthorized"), res);
         return;
       }
       Reply reply;
@@ -551,7 +552,7 @@ class ApiServer::Impl {
         reply = StatusReply(500, "InternalError", absl::StrCat("internal error: ", e.what()));
       }
       if (reply.content_type.empty()) return;  // streaming, already set up
-      Write(std::move(reply), res);
+      Write(req, std::move(reply), res);
     };
   }
 
@@ -565,7 +566,7 @@ class ApiServer::Impl {
     return diff == 0;
   }
 
-  static void Write(Reply&& reply, httplib::Response& res) {
+  static void Write(const httplib::Request& req, Reply&& reply, httplib::Response& res) {
     res.status = reply.status;
     for (const std::string& w : reply.warnings) {
       // RFC 7234's warn-text, a quoted string, as the apiserver writes it.
@@ -577,6 +578,7 @@ class ApiServer::Impl {
       res.set_header("Warning", absl::StrCat("299 - \"", text, "\""));
     }
     // What set_content does, without copying a body that may be megabytes.
+    GzipIfLarge(req, reply.body, res);
     res.body = std::move(reply.body);
     res.set_header("Content-Type", reply.content_type);
   }
@@ -1720,6 +1722,7 @@ class ApiServer::Impl {
 };
 
 void ApiServer::Impl::Install(httplib::Server& http) {
+  TakeOverContentEncoding(http);
   // Discovery, /version and OpenAPI: static documents.
   for (const char* path :
        {"/version", "/api", "/api/v1", "/apis", "/apis/kubeflow.org", "/apis/kubeflow.org/v1beta1",

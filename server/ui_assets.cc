@@ -1,5 +1,7 @@
 #include "server/ui_assets.h"
 
+#include "server/http_encoding.h"
+
 #include <httplib.h>
 
 #include <cstdlib>
@@ -94,8 +96,7 @@ void SetSecurityHeaders(httplib::Response& res) {
 
 void Serve(const UiAsset& asset, const char* cache_control, const httplib::Request& req,
            httplib::Response& res) {
-  const bool gzip =
-      !asset.gzip.empty() && Accepts(req.get_header_value("Accept-Encoding"), "gzip", "*");
+  const bool gzip = !asset.gzip.empty() && AcceptsGzip(ClientAcceptEncoding(req));
   const std::string_view etag = gzip ? asset.gzip_etag : asset.etag;
   res.set_header("Cache-Control", cache_control);
   res.set_header("ETag", std::string(etag));

@@ -17,8 +17,6 @@
 #include "core/proto_convert.h"
 #include "server/importance.h"
 
-#include <zlib.h>
-
 namespace ktune::server {
 namespace {
 
@@ -140,35 +138,11 @@ std::vector<size_t> Thinned(size_t n, size_t count) {
   return out;
 }
 
-// httplib compresses "application/json" itself, preferring brotli at its highest quality
-// whenever the client accepts it (every browser does): 10 s for a table of 10 000 trials. Large
-// answers go out as gzip at a fast level instead (about 10x smaller, tens of ms), under a
-// content type httplib leaves alone.
-constexpr size_t kCompressAbove = 64 * 1024;
-
-Reply LargeJson(std::string body, const httplib::Request& req, httplib::Response& res) {
+// A large JSON answer; ApiServer's reply writer gzips it when the client accepts that
+// (server/http_encoding.h).
+Reply LargeJson(std::string body, const httplib::Request&, httplib::Response&) {
   Reply r;
   r.body = std::move(body);
-  if (r.body.size() < kCompressAbove) return r;
-  r.content_type = "application/json; charset=utf-8";
-  const std::string accept = req.get_header_value("Accept-Encoding");
-  if (accept.find("gzip") == std::string::npos) return r;
-  z_stream z{};
-  // 15 + 16: a gzip wrapper.
-  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return r;
-  std::string out(deflateBound(&z, r.body.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(r.body.data());
-  z.avail_in = static_cast<uInt>(r.body.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  const size_t written = out.size() - z.avail_out;
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) return r;
-  out.resize(written);
-  r.body = std::move(out);
-  res.set_header("Content-Encoding", "gzip");
-  res.set_header("Vary", "Accept-Encoding");
   return r;
 }
 

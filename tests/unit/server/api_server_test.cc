@@ -198,6 +198,29 @@ TEST_F(ApiServerTest, DiscoveryVersionAndOpenApiAreWhatKubectlNeeds) {
   EXPECT_EQ(Client().Get("/readyz")->status, 503);
 }
 
+// A browser asks for brotli first; httplib's own brotli (quality 11) takes seconds for a
+// few megabytes, so large answers come gzipped by ktune and small ones as they are.
+TEST_F(ApiServerTest, LargeAnswersComeGzippedSmallOnesPlain) {
+  const httplib::Headers browser = {{"Accept-Encoding", "gzip, deflate, br, zstd"}};
+  httplib::Client c = Client();
+  auto openapi = c.Get("/openapi/v3/apis/kubeflow.org/v1beta1", browser);  // ~70 KB
+  ASSERT_TRUE(openapi);
+  EXPECT_EQ(openapi->get_header_value("Content-Encoding"), "gzip");
+  EXPECT_EQ(openapi->get_header_value("Vary"), "Accept-Encoding");
+  EXPECT_EQ(openapi->get_header_value("Content-Type"), "application/json");
+  EXPECT_FALSE(json::parse(openapi->body, nullptr, false).is_discarded());  // decompressed
+  auto brotli_only = c.Get("/openapi/v3/apis/kubeflow.org/v1beta1", {{"Accept-Encoding", "br"}});
+  ASSERT_TRUE(brotli_only);
+  EXPECT_FALSE(brotli_only->has_header("Content-Encoding"));
+  EXPECT_EQ(brotli_only->body, openapi->body);
+  auto refused = c.Get("/openapi/v3/apis/kubeflow.org/v1beta1", {{"Accept-Encoding", "gzip;q=0"}});
+  ASSERT_TRUE(refused);
+  EXPECT_FALSE(refused->has_header("Content-Encoding"));
+  auto small = c.Get("/version", browser);
+  ASSERT_TRUE(small);
+  EXPECT_FALSE(small->has_header("Content-Encoding"));
+}
+
 TEST_F(ApiServerTest, CreateFillsMetadataAppliesDefaultsAndRefusesDuplicates) {
   auto created = Post(ExperimentJson("exp"));
   ASSERT_TRUE(created);
@@ -550,8 +573,9 @@ TEST_F(ApiServerTest, FollowedLogStreamsUntilTheTrialEnds) {
   std::jthread follower([&] {
     httplib::Client f("127.0.0.1", port_);
     f.set_read_timeout(30, 0);
+    // As a browser and kubectl ask: a compressed stream would arrive only at its end.
     f.Get(("/api/v1/namespaces/default/pods/" + trial + "/log?follow=true").c_str(),
-          [&](const char* data, size_t n) {
+          {{"Accept-Encoding", "gzip, deflate, br"}}, [&](const char* data, size_t n) {
             MutexLock lock(mu);
             received.append(data, n);
             cv.SignalAll();
