@@ -1,7 +1,7 @@
 // One experiment (/experiments/:ns/:name?tab=overview|trials|plots|yaml): its spec, status and
 // best trial, the trials table, the plots and the YAML, all live. The plots and the YAML view
 // are loaded on first use so the page's first render stays light.
-import { lazy, Suspense, useMemo, useState } from "react";
+import { lazy, Suspense, useEffect, useMemo, useState } from "react";
 import { useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { api } from "../api/client";
 import ConfirmDialog from "../components/ConfirmDialog";
@@ -14,7 +14,8 @@ import TrialsTable from "./experiment/TrialsTable";
 import { useExperimentData } from "./experiment/useExperimentData";
 import "./experiment/experiment.css";
 
-const PlotsTab = lazy(() => import("../plots/PlotsTab"));
+const loadPlots = () => import("../plots/PlotsTab");
+const PlotsTab = lazy(loadPlots);
 const YamlView = lazy(() => import("./experiment/YamlView"));
 
 const TABS = [
@@ -30,6 +31,10 @@ export default function ExperimentPage() {
   const [params, setParams] = useSearchParams();
   const tab: Tab = (TABS.find(([t]) => t === params.get("tab"))?.[0] ?? "overview") as Tab;
   const data = useExperimentData(ns, name);
+  // the plots' code (ECharts) loads while the trials do
+  useEffect(() => {
+    if (tab === "plots") void loadPlots();
+  }, [tab]);
   const model = useMemo(() => (data.table ? buildModel(data.table) : undefined), [data.table]);
   const navigate = useNavigate();
   const [confirm, setConfirm] = useState<"stop" | "delete" | null>(null);

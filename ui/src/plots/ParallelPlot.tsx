@@ -1,7 +1,7 @@
 // Parallel coordinates: parameters → other metrics → objective, one line per trial with an
 // objective, coloured by the objective (the good end by the objective's type). Axes can be
 // hidden (checkboxes) and reordered (◀ ▶ buttons, or drag a chip onto another).
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { formatNumber } from "../format";
 import { arrangeAxes, colorRange, moveAxis, parallel, parallelAxes } from "../transforms/parallel";
 import type { Model } from "../transforms/trialTable";
@@ -9,7 +9,7 @@ import { objectiveColors } from "./colors";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 
-export default function ParallelPlot({ model }: { model: Model }) {
+export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn?: () => void }) {
   const all = useMemo(() => parallelAxes(model), [model]);
   const [order, setOrder] = useState<string[]>([]);
   const [hidden, setHidden] = useState<Set<string>>(() => new Set());
@@ -51,8 +51,7 @@ export default function ParallelPlot({ model }: { model: Model }) {
           type: "parallel",
           data: p.data,
           lineStyle: { width: 1, opacity: p.data.length > 2000 ? 0.25 : 0.5 },
-          progressive: 1000,
-          progressiveThreshold: 3000,
+          progressive: 0,
           realtime: false,
           emphasis: { disabled: true },
         },
@@ -68,6 +67,9 @@ export default function ParallelPlot({ model }: { model: Model }) {
         : p.data.length === 0
           ? "No trial has a value on every shown axis."
           : undefined;
+  useEffect(() => {
+    if (empty) onDrawn?.();
+  }, [empty, onDrawn]);
   const controls = (
     <ul className="axis-chips" aria-label="Axes: show, hide and reorder">
       {arranged.map((a, i) => (
@@ -121,7 +123,7 @@ export default function ParallelPlot({ model }: { model: Model }) {
       empty={empty}
       note={`${p.data.length.toLocaleString()} trials${p.omitted ? `; ${p.omitted.toLocaleString()} without a value on a shown axis left out` : ""}. Drag on an axis to select a range.`}
     >
-      {() => <EChart option={option} height={400} />}
+      {() => <EChart option={option} height={400} onDrawn={onDrawn} />}
     </PlotFrame>
   );
 }
