@@ -71,10 +71,10 @@ export default function ContourPlot({ model }: { model: Model }) {
           xAxisIndex: 1,
           yAxisIndex: 1,
           data: c.points,
-          symbolSize: 4,
+          symbolSize: 3,
           large: true,
           largeThreshold: 2000,
-          itemStyle: { color: "rgba(20,20,20,0.55)", borderColor: "#fff", borderWidth: 0.5 },
+          itemStyle: { color: "rgba(20,20,20,0.4)" },
         },
       ],
     };

@@ -16,7 +16,7 @@ export default function HistoryPlot({ model, ns, experiment }: { model: Model; n
   const option = useMemo(
     () => ({
       animation: false,
-      grid: { left: 64, right: 24, top: 36, bottom: 64 },
+      grid: { left: 64, right: 44, top: 36, bottom: 64 },
       legend: { top: 0 },
       tooltip: {
         trigger: "item",

@@ -1,5 +1,5 @@
 // Slice: the objective against one chosen parameter (log axis for log-uniform parameters,
-// categories for categorical ones), coloured by trial number (later trials darker).
+// categories for categorical ones).
 import { useMemo, useState } from "react";
 import { formatNumber } from "../format";
 import { slice } from "../transforms/slice";
@@ -35,7 +35,7 @@ export default function SlicePlot({ model }: { model: Model }) {
     if (!s) return {};
     return {
       animation: false,
-      grid: { left: 64, right: 80, top: 36, bottom: 40 },
+      grid: { left: 64, right: 24, top: 36, bottom: 40 },
       tooltip: {
         trigger: "item",
         formatter: (p: { data: number[] }) =>
@@ -43,18 +43,7 @@ export default function SlicePlot({ model }: { model: Model }) {
       },
       xAxis: { ...axisFor(s.param.kind, s.param.categories, s.param.name), nameLocation: "middle", nameGap: 26 },
       yAxis: { type: "value", scale: true, name: model.objectiveMetric },
-      visualMap: {
-        type: "continuous",
-        dimension: 2,
-        min: 1,
-        max: Math.max(2, model.rows.length),
-        right: 4,
-        top: "middle",
-        itemHeight: 120,
-        text: ["later", "earlier"],
-        inRange: { color: ["#90cdf4", "#2b6cb0", "#1a365d"] },
-      },
-      series: [{ type: "scatter", data: s.points, symbolSize: 6, large: true, largeThreshold: 2000, itemStyle: { opacity: 0.8 } }],
+      series: [{ type: "scatter", data: s.points, symbolSize: 5, large: true, largeThreshold: 2000, itemStyle: { opacity: 0.6 } }],
     };
   }, [s, model]);
   return (

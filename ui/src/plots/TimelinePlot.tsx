@@ -31,7 +31,7 @@ export default function TimelinePlot({ model }: { model: Model }) {
       grid: { left: 64, right: 24, top: 36, bottom: 56 },
       tooltip: { show: false },
       xAxis: { type: "time", min: t.min, max: t.max },
-      yAxis: { type: "value", name: "trials by start", min: -0.5, max: lanes - 0.5, inverse: true, minInterval: 1, axisLabel: { formatter: (v: number) => String(v + 1) } },
+      yAxis: { type: "value", name: "trials by start", min: -0.5, max: lanes - 0.5, inverse: true, minInterval: 1, axisLabel: { formatter: (v: number) => (Number.isInteger(v) ? String(v + 1) : "") } },
       dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "slider", xAxisIndex: 0, height: 14, bottom: 6, filterMode: "none" }],
       series: phases.map((ph) => ({
         name: ph,
