@@ -48,8 +48,15 @@ export default function EChart({ option, height = 360, onClick, onDrawn }: EChar
       setDrawn(1);
     });
     c.on("click", (p) => clickRef.current?.(p as unknown as { dataIndex: number; seriesIndex: number; data: unknown }));
-    const ro = new ResizeObserver(() => c.resize());
-    ro.observe(el.current);
+    // ResizeObserver reports the initial size too: resize (a full re-render) only on a change
+    let size = `${node.clientWidth}x${node.clientHeight}`;
+    const ro = new ResizeObserver(() => {
+      const now = `${node.clientWidth}x${node.clientHeight}`;
+      if (now === size) return;
+      size = now;
+      c.resize();
+    });
+    ro.observe(node);
     return () => {
       ro.disconnect();
       c.dispose();

@@ -22,7 +22,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
     const c = colorRange(model, p.data, p.colorDim);
     return {
       animation: false,
-      parallel: { left: 48, right: 96, top: 48, bottom: 28, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } } },
+      parallel: { left: 48, right: 120, top: 48, bottom: 28, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } } },
       parallelAxis: p.axes.map((a, dim) => ({
         dim,
         name: a.label,
