@@ -362,13 +362,24 @@ void ControllerManager::OnMetrics(const std::string& trial_name) {
   // Only experiments with early stopping act on metric events (its rules run in the
   // reconciler); waking the others would only rewrite their status.
   std::vector<ExperimentKey> wake;
+  std::shared_ptr<const MetricsListener> listener;
   {
     MutexLock lock(mu_);
     for (const ExperimentKey& key : keys) {
       if (Entry* e = FindEntry(key); e && e->wants_metric_events) wake.push_back(key);
     }
+    listener = metrics_listener_;
   }
   Wake(wake);
+  if (listener && *listener) {
+    for (const ExperimentKey& key : keys) (*listener)(trial_name, key);
+  }
+}
+
+void ControllerManager::SetMetricsListener(MetricsListener listener) {
+  auto shared = std::make_shared<const MetricsListener>(std::move(listener));
+  MutexLock lock(mu_);
+  metrics_listener_ = std::move(shared);
 }
 
 void ControllerManager::BeginShutdown() {

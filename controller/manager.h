@@ -157,6 +157,11 @@ class ControllerManager {
   // Observation logs are keyed by trial name only, as Katib's, so every running trial of that
   // name is meant.
   void OnMetrics(const std::string& trial_name);
+  // Called by OnMetrics, outside the manager's lock, with the trial and each experiment it
+  // runs in (the web UI's live charts). Null: none.
+  using MetricsListener =
+      std::function<void(const std::string& trial_name, const ExperimentKey& experiment)>;
+  void SetMetricsListener(MetricsListener listener);
 
   // Makes Wait() calls return Cancelled now, without waiting (e.g. from a signal watcher);
   // the caller then calls Shutdown() where it may block.
@@ -223,6 +228,7 @@ class ControllerManager {
   std::map<ExperimentKey, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
   // Running trials by trial name, for metric events.
   std::multimap<std::string, ExperimentKey> running_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const MetricsListener> metrics_listener_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

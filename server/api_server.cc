@@ -34,12 +34,14 @@
 #include "core/mutex.h"
 #include "core/time_util.h"
 #include "core/validation.h"
+#include "server/internal/reply.h"
 #include "server/kube/discovery.h"
 #include "server/kube/patch.h"
 #include "server/kube/resources.h"
 #include "server/kube/selectors.h"
 #include "server/kube/status.h"
 #include "server/kube/table.h"
+#include "server/ui_data.h"
 
 namespace ktune::server {
 namespace {
@@ -47,7 +49,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr char kJson[] = "application/json";
 // What streams are sent as: httplib gzips plain "application/json" and "text/plain" bodies for
 // clients that accept it, which for a stream means nothing arrives until it ends.
 constexpr char kStreamJson[] = "application/json; charset=utf-8";
@@ -56,42 +57,13 @@ constexpr char kKatibGroup[] = "kubeflow.org";
 constexpr char kKatibVersion[] = "v1beta1";
 constexpr char kValidatorName[] = "validator.experiment.katib.kubeflow.org";
 
-// One answer, before it is written to httplib's Response.
-struct Reply {
-  int status = 200;
-  std::string content_type = kJson;
-  std::string body;
-  std::vector<std::string> warnings;
-};
-
-Reply JsonReply(int status, const json& body) {
-  Reply r;
-  r.status = status;
-  r.body = body.dump();
-  return r;
-}
-
-Reply StatusReply(int code, std::string_view reason, std::string_view message,
-                  json details = nullptr) {
-  return JsonReply(code, kube::StatusJson(code, reason, message, std::move(details)));
-}
-
-Reply ErrorReply(const absl::Status& status, const kube::ResourceInfo* info = nullptr,
-                 std::string_view name = "") {
-  return JsonReply(kube::HttpCodeOf(status), kube::StatusJsonOf(status, info, name));
-}
-
-std::string Param(const httplib::Request& req, const char* name) {
-  return req.has_param(name) ? req.get_param_value(name) : std::string();
-}
-
-// An integer query parameter: `fallback` when absent, nullopt when it is not an integer.
-std::optional<int64_t> IntParam(const httplib::Request& req, const char* name, int64_t fallback) {
-  if (!req.has_param(name)) return fallback;
-  int64_t value = 0;
-  if (!absl::SimpleAtoi(req.get_param_value(name), &value)) return std::nullopt;
-  return value;
-}
+using internal::ErrorReply;
+using internal::IntParam;
+using internal::JsonReply;
+using internal::kJson;
+using internal::Param;
+using internal::Reply;
+using internal::StatusReply;
 
 bool TrueParam(const httplib::Request& req, const char* name) {
   std::string v = Param(req, name);
@@ -535,17 +507,30 @@ class ApiServer::Impl {
         store_(*options_.store),
         manager_(*options_.manager),
         requests_(requests),
-        experiments_cache_(store_) {}
+        experiments_cache_(store_),
+        observations_(std::make_shared<ObservationFeed>(store_)),
+        ui_data_(store_, manager_) {
+    // The listener holds the feed: a report in flight while this server goes finds it alive.
+    manager_.SetMetricsListener(
+        [feed = observations_](const std::string& trial, const controller::ExperimentKey& key) {
+          feed->Publish(key.ns, trial, key.name);
+        });
+  }
+  ~Impl() {
+    manager_.SetMetricsListener(nullptr);
+    observations_->Stop();
+  }
 
   void Install(httplib::Server& http);
   absl::Status Prepare() { return experiments_cache_.Sync().status(); }
   void Shutdown() {
     stopping_.store(true);
+    observations_->Stop();
     // Watches wake at their next slice; nothing else blocks for long.
   }
 
  private:
-  using Handler = std::function<Reply(const httplib::Request&, httplib::Response&)>;
+  using Handler = internal::Handler;
 
   // Wraps a handler: counts it, checks the token, writes the Reply (unless the handler set a
   // streaming response itself, signalled by an empty content type).
@@ -1539,8 +1524,12 @@ class ApiServer::Impl {
     std::string ns_filter = Param(req, "namespace");
     res.status = 200;
     res.set_header("Cache-Control", "no-cache");
+    // Metric reports of running trials from now on ("Observation" events; they are not
+    // objects and have no revision, so a reconnect does not replay them).
+    int64_t observed = observations_->seq();
     res.set_chunked_content_provider(
-        "text/event-stream", [this, from, ns_filter](size_t, httplib::DataSink& sink) mutable {
+        "text/event-stream",
+        [this, from, observed, ns_filter](size_t, httplib::DataSink& sink) mutable {
           std::string hello = absl::StrCat(
               "retry: 2000\nevent: hello\ndata: {\"resourceVersion\":\"", from, "\"}\n\n");
           if (!sink.write(hello.data(), hello.size())) return false;
@@ -1565,8 +1554,21 @@ class ApiServer::Impl {
               if (!sink.write(line.data(), line.size())) return false;
             }
             from = std::max(from, batch->revision);
-            if (!batch->changes.empty()) continue;
-            if (store_.WaitForChanges(from, absl::Milliseconds(options_.watch_slice_ms)) <= from) {
+            // One event per trial that reported since the last look.
+            std::set<std::pair<std::string, std::string>> reported;
+            for (const ObservationFeed::Report& r : observations_->Since(observed, &observed)) {
+              if (!ns_filter.empty() && r.ns != ns_filter) continue;
+              if (!reported.insert({r.ns, r.trial}).second) continue;
+              json data = {{"type", "MODIFIED"},         {"kind", "Observation"},
+                           {"namespace", r.ns},          {"name", r.trial},
+                           {"experiment", r.experiment}, {"resourceVersion", std::to_string(from)}};
+              std::string line = absl::StrCat("event: change\ndata: ", data.dump(), "\n\n");
+              if (!sink.write(line.data(), line.size())) return false;
+            }
+            if (!batch->changes.empty() || !reported.empty()) continue;
+            const int64_t seq = observed;
+            observations_->Wait(seq, from, absl::Milliseconds(options_.watch_slice_ms));
+            if (observations_->seq() <= seq && store_.Revision().value_or(from) <= from) {
               std::string ping = ": ping\n\n";
               if (!sink.is_writable() || !sink.write(ping.data(), ping.size())) return false;
             }
@@ -1712,6 +1714,8 @@ class ApiServer::Impl {
   controller::ControllerManager& manager_;
   std::atomic<int64_t>& requests_;
   ExperimentCache experiments_cache_;
+  std::shared_ptr<ObservationFeed> observations_;
+  UiData ui_data_;
   std::atomic<bool> stopping_{false};
 };
 
@@ -1837,6 +1841,7 @@ void ApiServer::Impl::Install(httplib::Server& http) {
   http.Get(ktune + "/events", Route([this](const httplib::Request& req, httplib::Response& res) {
              return Events(req, res);
            }));
+  ui_data_.Install(http, [this](internal::Handler handler) { return Route(std::move(handler)); });
 }
 
 ApiServer::ApiServer(ApiServerOptions options)

@@ -221,14 +221,29 @@ export interface TrialTable {
 }
 
 // GET /apis/ktune.dev/v1/namespaces/{ns}/experiments/{name}/intermediate?metric=M
-// Every trial's reported values of one metric, in report order.
+// Every trial's reported values of one metric, in report order (metric defaults to the
+// objective metric). Values that are not finite numbers are left out. A trial with more than
+// `maxPointsPerTrial` values gets that many, evenly thinned (first and last kept); `reported`
+// is how many numeric values it has in all.
 export interface IntermediateValues {
   kind: "IntermediateValues";
+  apiVersion?: "ktune.dev/v1";
+  namespace?: string;
+  experiment?: string;
   metric: string;
-  trials: { name: string; phase: TrialPhase; values: number[]; times: string[] }[];
+  maxPointsPerTrial: number;
+  trials: {
+    name: string;
+    phase: TrialPhase;
+    values: number[];
+    times: string[];
+    reported: number;
+  }[];
 }
 
 // GET /apis/ktune.dev/v1/namespaces/{ns}/experiments/{name}/importance
+// PED-ANOVA over the completed trials with an objective value. Too few of them: a 409 Status
+// whose message says how many are needed.
 export interface ParameterImportance {
   kind: "ParameterImportance";
   metric: string;
@@ -238,9 +253,11 @@ export interface ParameterImportance {
 }
 
 // GET /apis/ktune.dev/v1/events (Server-Sent Events), event "change"
+// kind "Observation": a running trial (`name`) reported metrics (observation-log rows, not an
+// object: `resourceVersion` is the store's revision then, and the event has no SSE id).
 export interface ChangeEvent {
   type: "ADDED" | "MODIFIED" | "DELETED";
-  kind: "Experiment" | "Trial" | "Suggestion" | string;
+  kind: "Experiment" | "Trial" | "Suggestion" | "Observation" | string;
   namespace: string;
   name: string;
   experiment: string;
