@@ -1,8 +1,10 @@
 // Intermediate values: every trial's reported values of one metric, by report step, all on
 // one chart: one `lines` series (large mode) per trial phase, so 10 000 curves are a handful
-// of series drawn in one pass.
+// of series drawn in one pass. Refetched (at most every 3 s) as trials change and as running
+// trials report metrics (the event stream's Observation events).
 import { useMemo, useState } from "react";
 import { api } from "../api/client";
+import { useChanges } from "../api/live";
 import type { TrialPhase } from "../api/types";
 import { formatNumber } from "../format";
 import { curves } from "../transforms/timeline";
@@ -14,7 +16,17 @@ import { useLiveFetch } from "./useLiveFetch";
 
 export default function IntermediatePlot({ model, ns, experiment, version }: { model: Model; ns: string; experiment: string; version: number }) {
   const [metric, setMetric] = useState(model.objectiveMetric);
-  const iv = useLiveFetch(() => api.intermediate(ns, experiment, metric), `${ns}/${experiment}/${metric}`, version, 3000);
+  const [reports, setReports] = useState(0);
+  useChanges(
+    (c) => c.kind === "Observation" && c.namespace === ns && c.experiment === experiment,
+    () => setReports((n) => n + 1),
+  );
+  const iv = useLiveFetch(
+    () => api.intermediate(ns, experiment, metric),
+    `${ns}/${experiment}/${metric}`,
+    version + reports,
+    3000,
+  );
   const c = useMemo(() => (iv.data ? curves(iv.data) : null), [iv.data]);
   const option = useMemo(() => {
     if (!c) return {};

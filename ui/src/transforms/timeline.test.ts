@@ -31,16 +31,28 @@ describe("intermediate curves", () => {
     const c = curves({
       kind: "IntermediateValues",
       metric: "loss",
+      maxPointsPerTrial: 1000,
       trials: [
-        { name: "a", phase: "Succeeded", values: [3, 2, 1], times: [] },
-        { name: "b", phase: "Succeeded", values: [5], times: [] },
-        { name: "c", phase: "Running", values: [], times: [] },
-        { name: "d", phase: "EarlyStopped", values: [4, 4.5], times: [] },
+        { name: "a", phase: "Succeeded", values: [3, 2, 1], times: [], reported: 3 },
+        { name: "b", phase: "Succeeded", values: [5], times: [], reported: 1 },
+        { name: "c", phase: "Running", values: [], times: [], reported: 0 },
+        { name: "d", phase: "EarlyStopped", values: [4, 4.5], times: [], reported: 2 },
       ],
     });
     expect(c.byPhase.Succeeded).toEqual([3, 1, 3, 2, 2, 3, 1, 2, 1, 5, 1, 5]);
     expect(c.byPhase.EarlyStopped).toEqual([2, 1, 4, 2, 4.5]);
     expect(c.byPhase.Running).toBeUndefined();
     expect(c).toMatchObject({ trials: 3, points: 6, maxStep: 3, min: 1, max: 5 });
+  });
+
+  it("a thinned curve spans all its reports", () => {
+    const c = curves({
+      kind: "IntermediateValues",
+      metric: "loss",
+      maxPointsPerTrial: 3,
+      trials: [{ name: "long", phase: "Running", values: [9, 5, 1], times: [], reported: 101 }],
+    });
+    expect(c.byPhase.Running).toEqual([3, 1, 9, 51, 5, 101, 1]);
+    expect(c.maxStep).toBe(101);
   });
 });

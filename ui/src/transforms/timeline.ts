@@ -26,8 +26,9 @@ export function timeline(model: Model, now: number): Timeline {
   return { byPhase, lanes: started.map((r) => r.name), min, max };
 }
 
-// Intermediate values: every trial's curve of one metric by report step, as flat polyline
-// data per phase ([count, x0, y0, x1, y1, ...]) for ECharts `lines` in large mode.
+// Intermediate values: every trial's curve of one metric by report number, as flat polyline
+// data per phase ([count, x0, y0, x1, y1, ...]) for ECharts `lines` in large mode. A curve the
+// server thinned (`reported` values, evenly sampled, first and last kept) keeps its length.
 export interface Curves {
   byPhase: Partial<Record<TrialPhase, number[]>>;
   trials: number; // trials with at least one value
@@ -47,19 +48,21 @@ export function curves(iv: IntermediateValues): Curves {
   for (const t of iv.trials) {
     const vals = t.values.filter((v) => Number.isFinite(v));
     if (vals.length === 0) continue;
+    const reported = Math.max(vals.length, t.reported ?? 0);
+    const stride = vals.length > 1 ? (reported - 1) / (vals.length - 1) : 1;
     const out = (byPhase[t.phase] ??= []);
     // a single report is drawn as a dot-length segment so it stays visible
     const single = vals.length === 1;
     out.push(single ? 2 : vals.length);
     vals.forEach((v, i) => {
-      out.push(i + 1, v);
+      out.push(1 + i * stride, v);
       if (v < min) min = v;
       if (v > max) max = v;
     });
     if (single) out.push(1, vals[0]);
     trials++;
     points += vals.length;
-    maxStep = Math.max(maxStep, vals.length);
+    maxStep = Math.max(maxStep, reported);
   }
   return { byPhase, trials, points, maxStep, min, max };
 }
