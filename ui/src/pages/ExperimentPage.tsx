@@ -26,8 +26,13 @@ const TABS = [
 ] as const;
 type Tab = (typeof TABS)[number][0];
 
+// Keyed by the experiment, so moving to another one starts its data afresh.
 export default function ExperimentPage() {
   const { ns = "", name = "" } = useParams();
+  return <ExperimentView key={`${ns}/${name}`} ns={ns} name={name} />;
+}
+
+function ExperimentView({ ns, name }: { ns: string; name: string }) {
   const [params, setParams] = useSearchParams();
   const tab: Tab = (TABS.find(([t]) => t === params.get("tab"))?.[0] ?? "overview") as Tab;
   const data = useExperimentData(ns, name);
@@ -123,10 +128,10 @@ export default function ExperimentPage() {
         ))}
       </div>
       <div id="experiment-tabpanel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
-        {!exp || !model ? (
-          !data.error && <p className="muted">Loading…</p>
-        ) : tab === "overview" ? (
+        {tab === "overview" && exp ? (
           <Overview experiment={exp} model={model} />
+        ) : !exp || !model ? (
+          !data.error && <p className="muted">Loading…</p>
         ) : tab === "trials" ? (
           <TrialsTable model={model} ns={ns} experiment={name} />
         ) : (

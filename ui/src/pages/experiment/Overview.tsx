@@ -21,13 +21,12 @@ function settings(list?: { name: string; value: string }[]): string {
   return list && list.length > 0 ? list.map((s) => `${s.name}=${s.value}`).join(", ") : "";
 }
 
-export default function Overview({ experiment, model }: { experiment: Experiment; model: Model }) {
+// `model` is absent while the trials are still loading: the best trial then comes from the
+// experiment's status (currentOptimalTrial).
+export default function Overview({ experiment, model }: { experiment: Experiment; model?: Model }) {
   const spec = experiment.spec;
   const st = experiment.status ?? {};
   const obj = spec.objective;
-  const best = model.rows.find((r) => r.name === model.bestTrialName);
-  const ns = experiment.metadata.namespace;
-  const name = experiment.metadata.name;
   const counts: [string, number | undefined][] = [
     ["Total", st.trials],
     ["Succeeded", st.trialsSucceeded],
@@ -123,38 +122,7 @@ export default function Overview({ experiment, model }: { experiment: Experiment
       </section>
       <section className="card" data-testid="best-trial">
         <h2>Best trial</h2>
-        {best ? (
-          <>
-            <p>
-              <Link to={trialPath(ns, name, best.name)}>{best.name}</Link>{" "}
-              <StatusBadge phase={best.phase} kind="trial" />
-            </p>
-            <dl className="kv">
-              <dt>{model.objectiveMetric}</dt>
-              <dd className="num best-value">{formatNumber(best.objective)}</dd>
-              {model.metrics
-                .filter((m) => m !== model.objectiveMetric)
-                .map((m) => (
-                  <div key={m} className="kv-pair">
-                    <dt>{m}</dt>
-                    <dd className="num">{formatNumber(best.metrics[m]?.latest)}</dd>
-                  </div>
-                ))}
-              {model.params.map((p) => (
-                <div key={p.name} className="kv-pair">
-                  <dt>{p.name}</dt>
-                  <dd className="num">
-                    {p.kind === "category" ? best.assignments[p.name] : formatNumber(best.assignments[p.name])}
-                  </dd>
-                </div>
-              ))}
-              <dt>Duration</dt>
-              <dd>{formatDuration(best.start !== undefined && best.end !== undefined ? best.end - best.start : undefined)}</dd>
-            </dl>
-          </>
-        ) : (
-          <p className="muted">No trial has succeeded yet.</p>
-        )}
+        <BestTrial experiment={experiment} model={model} />
         <h3>Trials</h3>
         <dl className="kv counts">
           {counts
@@ -172,5 +140,52 @@ export default function Overview({ experiment, model }: { experiment: Experiment
         <ConditionsTable conditions={st.conditions} />
       </section>
     </div>
+  );
+}
+
+function BestTrial({ experiment, model }: { experiment: Experiment; model?: Model }) {
+  const ns = experiment.metadata.namespace;
+  const name = experiment.metadata.name;
+  const opt = experiment.status?.currentOptimalTrial;
+  const best = model?.rows.find((r) => r.name === model.bestTrialName);
+  const trialName = best?.name ?? opt?.bestTrialName;
+  if (!trialName) return <p className="muted">No trial has succeeded yet.</p>;
+  const objectiveName = model?.objectiveMetric ?? experiment.spec.objective?.objectiveMetricName ?? "";
+  // name -> value, objective first, from the table's row when loaded, else from the status
+  const metrics: [string, number | string | undefined][] = best
+    ? model!.metrics.map((m) => [m, m === objectiveName ? best.objective : best.metrics[m]?.latest])
+    : (opt?.observation?.metrics ?? [])
+        .map((m): [string, string | undefined] => [m.name, m.latest])
+        .sort((a, b) => Number(b[0] === objectiveName) - Number(a[0] === objectiveName));
+  const params: [string, string | undefined, boolean][] = best
+    ? model!.params.map((p) => [p.name, best.assignments[p.name], p.kind === "category"])
+    : (opt?.parameterAssignments ?? []).map((a) => [a.name, a.value, !Number.isFinite(Number(a.value))]);
+  return (
+    <>
+      <p>
+        <Link to={trialPath(ns, name, trialName)}>{trialName}</Link>{" "}
+        {best && <StatusBadge phase={best.phase} kind="trial" />}
+      </p>
+      <dl className="kv">
+        {metrics.map(([m, v]) => (
+          <div key={m} className="kv-pair">
+            <dt>{m}</dt>
+            <dd className={m === objectiveName ? "num best-value" : "num"}>{formatNumber(v)}</dd>
+          </div>
+        ))}
+        {params.map(([p, v, cat]) => (
+          <div key={p} className="kv-pair">
+            <dt>{p}</dt>
+            <dd className="num">{cat ? v : formatNumber(v)}</dd>
+          </div>
+        ))}
+        {best && (
+          <div className="kv-pair">
+            <dt>Duration</dt>
+            <dd>{formatDuration(best.start !== undefined && best.end !== undefined ? best.end - best.start : undefined)}</dd>
+          </div>
+        )}
+      </dl>
+    </>
   );
 }

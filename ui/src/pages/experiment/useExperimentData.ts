@@ -32,19 +32,24 @@ export function useExperimentData(ns: string, name: string): ExperimentData {
         const w = want.current;
         want.current = { table: "none", experiment: false };
         const since = w.table === "since" ? tableRef.current?.resourceVersion : undefined;
-        const [exp, tbl] = await Promise.all([
-          w.experiment ? api.getExperiment(ns, name) : Promise.resolve(undefined),
-          w.table !== "none" ? api.trialTable(ns, name, since) : Promise.resolve(undefined),
-        ]);
+        // both at once; each is shown as soon as it arrives (the experiment is small, the
+        // table of 10 000 trials is not)
+        const exp = w.experiment
+          ? api.getExperiment(ns, name).then((e) => {
+              if (alive.current) setState((s) => ({ ...s, experiment: e, error: undefined }));
+            })
+          : Promise.resolve();
+        const tbl =
+          w.table !== "none"
+            ? api.trialTable(ns, name, since).then((t) => {
+                if (!alive.current) return;
+                tableRef.current = mergeTrialTable(since ? tableRef.current : undefined, t);
+                const merged = tableRef.current;
+                setState((s) => ({ ...s, table: merged, version: s.version + 1, error: undefined }));
+              })
+            : Promise.resolve();
+        await Promise.all([exp, tbl]);
         if (!alive.current) return;
-        if (tbl) tableRef.current = mergeTrialTable(since ? tableRef.current : undefined, tbl);
-        setState((s) => ({
-          ...s,
-          experiment: exp ?? s.experiment,
-          table: tableRef.current,
-          version: tbl ? s.version + 1 : s.version,
-          error: undefined,
-        }));
       }
     } catch (e) {
       if (!alive.current) return;
