@@ -118,6 +118,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
   return (
     <PlotFrame
       testid="plot-parallel"
+      eager
       title="Parallel coordinates"
       controls={controls}
       empty={empty}

@@ -10,11 +10,12 @@ export interface PlotFrameProps {
   empty?: string; // why there is nothing to draw
   note?: ReactNode;
   children: () => ReactNode; // the chart, rendered only when visible and not empty
+  eager?: boolean; // mount the chart at once (the first plot of the page)
 }
 
-export default function PlotFrame({ testid, title, controls, empty, note, children }: PlotFrameProps) {
+export default function PlotFrame({ testid, title, controls, empty, note, children, eager = false }: PlotFrameProps) {
   const ref = useRef<HTMLElement>(null);
-  const [seen, setSeen] = useState(false);
+  const [seen, setSeen] = useState(eager);
   useEffect(() => {
     if (seen || !ref.current) return;
     if (typeof IntersectionObserver === "undefined") {
