@@ -100,7 +100,10 @@ function ExperimentView({ ns, name }: { ns: string; name: string }) {
           </button>
         )}
       </div>
-      <ErrorBanner error={actionError ?? data.error} onDismiss={actionError ? () => setActionError(null) : undefined} />
+      <ErrorBanner
+        error={actionError ?? data.error}
+        onDismiss={actionError ? () => setActionError(null) : undefined}
+      />
       <div className="tabs" role="tablist" aria-label="Experiment views">
         {TABS.map(([t, label]) => (
           <button

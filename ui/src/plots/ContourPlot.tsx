@@ -65,7 +65,14 @@ export default function ContourPlot({ model }: { model: Model }) {
         formatter: (v: number) => formatNumber(v),
       },
       series: [
-        { type: "heatmap", xAxisIndex: 0, yAxisIndex: 0, data: c.grid, progressive: 0, emphasis: { disabled: true } },
+        {
+          type: "heatmap",
+          xAxisIndex: 0,
+          yAxisIndex: 0,
+          data: c.grid,
+          progressive: 0,
+          emphasis: { disabled: true },
+        },
         {
           type: "scatter",
           xAxisIndex: 1,
@@ -100,7 +107,10 @@ export default function ContourPlot({ model }: { model: Model }) {
         )
       }
       empty={empty}
-      note={c && `interpolated on ${c.x.cells}×${c.y.cells} cells from ${c.points.length.toLocaleString()} trials`}
+      note={
+        c &&
+        `interpolated on ${c.x.cells}×${c.y.cells} cells from ${c.points.length.toLocaleString()} trials`
+      }
     >
       {() => <EChart option={option} height={400} />}
     </PlotFrame>

@@ -13,7 +13,8 @@ export interface EChartProps {
 }
 
 function useDark(): boolean {
-  const q = typeof window !== "undefined" ? window.matchMedia?.("(prefers-color-scheme: dark)") : undefined;
+  const q =
+    typeof window !== "undefined" ? window.matchMedia?.("(prefers-color-scheme: dark)") : undefined;
   const [dark, setDark] = useState(() => q?.matches ?? false);
   useEffect(() => {
     if (!q) return;
@@ -47,7 +48,9 @@ export default function EChart({ option, height = 360, onClick, onDrawn }: EChar
       if (!node.dataset.drawnAt) node.dataset.drawnAt = String(Math.round(performance.now()));
       setDrawn(1);
     });
-    c.on("click", (p) => clickRef.current?.(p as unknown as { dataIndex: number; seriesIndex: number; data: unknown }));
+    c.on("click", (p) =>
+      clickRef.current?.(p as unknown as { dataIndex: number; seriesIndex: number; data: unknown }),
+    );
     // ResizeObserver reports the initial size too: resize (a full re-render) only on a change
     let size = `${node.clientWidth}x${node.clientHeight}`;
     const ro = new ResizeObserver(() => {
@@ -65,7 +68,10 @@ export default function EChart({ option, height = 360, onClick, onDrawn }: EChar
   }, [dark]);
 
   useEffect(() => {
-    chart.current?.setOption({ backgroundColor: "transparent", ...option }, { notMerge: true, lazyUpdate: true });
+    chart.current?.setOption(
+      { backgroundColor: "transparent", ...option },
+      { notMerge: true, lazyUpdate: true },
+    );
   }, [option, dark]);
 
   return <div ref={el} className="echart" style={{ height }} data-drawn={drawn > 0 ? "1" : "0"} />;

@@ -9,7 +9,15 @@ import type { Model } from "../transforms/trialTable";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 
-export default function HistoryPlot({ model, ns, experiment }: { model: Model; ns: string; experiment: string }) {
+export default function HistoryPlot({
+  model,
+  ns,
+  experiment,
+}: {
+  model: Model;
+  ns: string;
+  experiment: string;
+}) {
   const [x, setX] = useState<HistoryX>("number");
   const navigate = useNavigate();
   const h = useMemo(() => history(model, x), [model, x]);
@@ -26,7 +34,10 @@ export default function HistoryPlot({ model, ns, experiment }: { model: Model; n
           return `${r.name}<br/>trial #${r.number}<br/>${model.objectiveMetric}: ${formatNumber(p.data[1])}`;
         },
       },
-      xAxis: x === "time" ? { type: "time", name: "Completed" } : { type: "value", name: "Trial", minInterval: 1, nameLocation: "middle", nameGap: 26 },
+      xAxis:
+        x === "time"
+          ? { type: "time", name: "Completed" }
+          : { type: "value", name: "Trial", minInterval: 1, nameLocation: "middle", nameGap: 26 },
       yAxis: { type: "value", name: model.objectiveMetric, scale: true },
       dataZoom: [{ type: "inside" }, { type: "slider", height: 14, bottom: 6 }],
       series: [
@@ -40,10 +51,24 @@ export default function HistoryPlot({ model, ns, experiment }: { model: Model; n
           itemStyle: { opacity: 0.75 },
           markLine:
             model.goal !== undefined
-              ? { silent: true, symbol: "none", lineStyle: { type: "dashed" }, label: { formatter: "goal" }, data: [{ yAxis: model.goal }] }
+              ? {
+                  silent: true,
+                  symbol: "none",
+                  lineStyle: { type: "dashed" },
+                  label: { formatter: "goal" },
+                  data: [{ yAxis: model.goal }],
+                }
               : undefined,
         },
-        { name: "best so far", type: "line", step: "end", data: h.best, showSymbol: false, lineStyle: { width: 2 }, z: 3 },
+        {
+          name: "best so far",
+          type: "line",
+          step: "end",
+          data: h.best,
+          showSymbol: false,
+          lineStyle: { width: 2 },
+          z: 3,
+        },
       ],
     }),
     [h, model, x],
@@ -68,7 +93,8 @@ export default function HistoryPlot({ model, ns, experiment }: { model: Model; n
         <EChart
           option={option}
           onClick={(p) => {
-            if (p.seriesIndex === 0) navigate(trialPath(ns, experiment, model.rows[(p.data as number[])[2]].name));
+            if (p.seriesIndex === 0)
+              navigate(trialPath(ns, experiment, model.rows[(p.data as number[])[2]].name));
           }}
         />
       )}

@@ -14,7 +14,17 @@ import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 import { useLiveFetch } from "./useLiveFetch";
 
-export default function IntermediatePlot({ model, ns, experiment, version }: { model: Model; ns: string; experiment: string; version: number }) {
+export default function IntermediatePlot({
+  model,
+  ns,
+  experiment,
+  version,
+}: {
+  model: Model;
+  ns: string;
+  experiment: string;
+  version: number;
+}) {
   const [metric, setMetric] = useState(model.objectiveMetric);
   const [reports, setReports] = useState(0);
   useChanges(
@@ -36,9 +46,26 @@ export default function IntermediatePlot({ model, ns, experiment, version }: { m
       animation: false,
       legend: { top: 0, data: phases },
       grid: { left: 64, right: 24, top: 36, bottom: 56 },
-      xAxis: { type: "value", name: "report", min: 1, max: Math.max(2, c.maxStep), minInterval: 1, nameLocation: "middle", nameGap: 26 },
-      yAxis: { type: "value", name: metric, min: c.min - pad, max: c.max + pad, axisLabel: { formatter: (v: number) => formatNumber(v) } },
-      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "inside", yAxisIndex: 0, filterMode: "none" }],
+      xAxis: {
+        type: "value",
+        name: "report",
+        min: 1,
+        max: Math.max(2, c.maxStep),
+        minInterval: 1,
+        nameLocation: "middle",
+        nameGap: 26,
+      },
+      yAxis: {
+        type: "value",
+        name: metric,
+        min: c.min - pad,
+        max: c.max + pad,
+        axisLabel: { formatter: (v: number) => formatNumber(v) },
+      },
+      dataZoom: [
+        { type: "inside", xAxisIndex: 0, filterMode: "none" },
+        { type: "inside", yAxisIndex: 0, filterMode: "none" },
+      ],
       series: phases.map((ph) => ({
         name: ph,
         type: "lines",

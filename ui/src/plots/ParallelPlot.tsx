@@ -22,7 +22,13 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
     const c = colorRange(model, p.data, p.colorDim);
     return {
       animation: false,
-      parallel: { left: 48, right: 120, top: 48, bottom: 28, parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } } },
+      parallel: {
+        left: 48,
+        right: 120,
+        top: 48,
+        bottom: 28,
+        parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } },
+      },
       parallelAxis: p.axes.map((a, dim) => ({
         dim,
         name: a.label,
@@ -31,7 +37,9 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
         min: a.kind === "category" ? undefined : a.min,
         max: a.kind === "category" ? undefined : a.max,
         scale: true,
-        axisLabel: { formatter: a.kind === "category" ? undefined : (v: number) => formatNumber(v) },
+        axisLabel: {
+          formatter: a.kind === "category" ? undefined : (v: number) => formatNumber(v),
+        },
       })),
       visualMap: {
         type: "continuous",
@@ -59,14 +67,13 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
     };
   }, [model, p]);
 
-  const empty =
-    model.rows.every((r) => r.objective === undefined)
-      ? "No trial has succeeded yet."
-      : p.axes.length < 2
-        ? "Show at least two axes."
-        : p.data.length === 0
-          ? "No trial has a value on every shown axis."
-          : undefined;
+  const empty = model.rows.every((r) => r.objective === undefined)
+    ? "No trial has succeeded yet."
+    : p.axes.length < 2
+      ? "Show at least two axes."
+      : p.data.length === 0
+        ? "No trial has a value on every shown axis."
+        : undefined;
   useEffect(() => {
     if (empty) onDrawn?.();
   }, [empty, onDrawn]);
@@ -92,7 +99,13 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
           }}
           onDragEnd={() => setDragged(null)}
         >
-          <button type="button" className="small" aria-label={`Move ${a.label} left`} disabled={i === 0} onClick={() => setOrder(moveAxis(fullOrder, a.id, -1))}>
+          <button
+            type="button"
+            className="small"
+            aria-label={`Move ${a.label} left`}
+            disabled={i === 0}
+            onClick={() => setOrder(moveAxis(fullOrder, a.id, -1))}
+          >
             ◀
           </button>
           <label>
@@ -108,7 +121,13 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
             />{" "}
             {a.label}
           </label>
-          <button type="button" className="small" aria-label={`Move ${a.label} right`} disabled={i === arranged.length - 1} onClick={() => setOrder(moveAxis(fullOrder, a.id, 1))}>
+          <button
+            type="button"
+            className="small"
+            aria-label={`Move ${a.label} right`}
+            disabled={i === arranged.length - 1}
+            onClick={() => setOrder(moveAxis(fullOrder, a.id, 1))}
+          >
             ▶
           </button>
         </li>

@@ -13,7 +13,15 @@ export interface PlotFrameProps {
   eager?: boolean; // mount the chart at once (the first plot of the page)
 }
 
-export default function PlotFrame({ testid, title, controls, empty, note, children, eager = false }: PlotFrameProps) {
+export default function PlotFrame({
+  testid,
+  title,
+  controls,
+  empty,
+  note,
+  children,
+  eager = false,
+}: PlotFrameProps) {
   const ref = useRef<HTMLElement>(null);
   const [seen, setSeen] = useState(eager);
   useEffect(() => {
@@ -22,14 +30,23 @@ export default function PlotFrame({ testid, title, controls, empty, note, childr
       setSeen(true);
       return;
     }
-    const io = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) setSeen(true);
-    }, { rootMargin: "200px" });
+    const io = new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) setSeen(true);
+      },
+      { rootMargin: "200px" },
+    );
     io.observe(ref.current);
     return () => io.disconnect();
   }, [seen]);
   return (
-    <section className="plot card" data-testid={testid} data-empty={empty ? "1" : "0"} ref={ref} aria-label={title}>
+    <section
+      className="plot card"
+      data-testid={testid}
+      data-empty={empty ? "1" : "0"}
+      ref={ref}
+      aria-label={title}
+    >
       <div className="plot-head">
         <h2>{title}</h2>
         {controls && <div className="plot-controls">{controls}</div>}

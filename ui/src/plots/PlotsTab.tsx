@@ -38,7 +38,13 @@ export default function PlotsTab({ model, ns, experiment, version }: PlotsTabPro
     <ImportancePlot key="importance" model={model} ns={ns} experiment={experiment} />,
     <SlicePlot key="slice" model={model} />,
     <ContourPlot key="contour" model={model} />,
-    <IntermediatePlot key="intermediate" model={model} ns={ns} experiment={experiment} version={version} />,
+    <IntermediatePlot
+      key="intermediate"
+      model={model}
+      ns={ns}
+      experiment={experiment}
+      version={version}
+    />,
     <TimelinePlot key="timeline" model={model} />,
   ];
   return (

@@ -31,8 +31,19 @@ export default function TimelinePlot({ model }: { model: Model }) {
       grid: { left: 64, right: 24, top: 36, bottom: 56 },
       tooltip: { show: false },
       xAxis: { type: "time", min: t.min, max: t.max },
-      yAxis: { type: "value", name: "trials by start", min: -0.5, max: lanes - 0.5, inverse: true, minInterval: 1, axisLabel: { formatter: (v: number) => (Number.isInteger(v) ? String(v + 1) : "") } },
-      dataZoom: [{ type: "inside", xAxisIndex: 0, filterMode: "none" }, { type: "slider", xAxisIndex: 0, height: 14, bottom: 6, filterMode: "none" }],
+      yAxis: {
+        type: "value",
+        name: "trials by start",
+        min: -0.5,
+        max: lanes - 0.5,
+        inverse: true,
+        minInterval: 1,
+        axisLabel: { formatter: (v: number) => (Number.isInteger(v) ? String(v + 1) : "") },
+      },
+      dataZoom: [
+        { type: "inside", xAxisIndex: 0, filterMode: "none" },
+        { type: "slider", xAxisIndex: 0, height: 14, bottom: 6, filterMode: "none" },
+      ],
       series: phases.map((ph) => ({
         name: ph,
         type: "lines",
@@ -47,7 +58,11 @@ export default function TimelinePlot({ model }: { model: Model }) {
     };
   }, [t]);
   return (
-    <PlotFrame testid="plot-timeline" title="Timeline" empty={t.lanes.length === 0 ? "No trial has started yet." : undefined}>
+    <PlotFrame
+      testid="plot-timeline"
+      title="Timeline"
+      empty={t.lanes.length === 0 ? "No trial has started yet." : undefined}
+    >
       {() => <EChart option={option} height={HEIGHT} />}
     </PlotFrame>
   );

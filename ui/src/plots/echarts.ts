@@ -1,7 +1,14 @@
 // The parts of ECharts the plots use (canvas renderer only), registered once. Imported only
 // by the plots, so it is in the lazily loaded plots chunk, not in the page's first load.
 import * as echarts from "echarts/core";
-import { BarChart, HeatmapChart, LineChart, LinesChart, ParallelChart, ScatterChart } from "echarts/charts";
+import {
+  BarChart,
+  HeatmapChart,
+  LineChart,
+  LinesChart,
+  ParallelChart,
+  ScatterChart,
+} from "echarts/charts";
 import {
   DataZoomComponent,
   GridComponent,

@@ -8,7 +8,12 @@ export interface LiveFetch<T> {
   loading: boolean;
 }
 
-export function useLiveFetch<T>(load: () => Promise<T>, key: string, version: number, minIntervalMs = 3000): LiveFetch<T> {
+export function useLiveFetch<T>(
+  load: () => Promise<T>,
+  key: string,
+  version: number,
+  minIntervalMs = 3000,
+): LiveFetch<T> {
   const [state, setState] = useState<LiveFetch<T>>({ loading: true });
   const loadRef = useRef(load);
   loadRef.current = load;
@@ -32,7 +37,8 @@ export function useLiveFetch<T>(load: () => Promise<T>, key: string, version: nu
         const data = await loadRef.current();
         if (alive.current && last.current.key === k) setState({ data, loading: false });
       } catch (e) {
-        if (alive.current && last.current.key === k) setState({ error: e as Error, loading: false });
+        if (alive.current && last.current.key === k)
+          setState({ error: e as Error, loading: false });
       } finally {
         l.busy = false;
         if (l.again) {

@@ -2,9 +2,17 @@
 import type { ParameterSpec, TrialPhase, TrialRow, TrialTable } from "../api/types";
 
 export const PARAMS: ParameterSpec[] = [
-  { name: "lr", parameterType: "double", feasibleSpace: { min: "0.0001", max: "0.1", distribution: "logUniform" } },
+  {
+    name: "lr",
+    parameterType: "double",
+    feasibleSpace: { min: "0.0001", max: "0.1", distribution: "logUniform" },
+  },
   { name: "layers", parameterType: "int", feasibleSpace: { min: "1", max: "8" } },
-  { name: "optimizer", parameterType: "categorical", feasibleSpace: { list: ["sgd", "adam", "ftrl"] } },
+  {
+    name: "optimizer",
+    parameterType: "categorical",
+    feasibleSpace: { list: ["sgd", "adam", "ftrl"] },
+  },
 ];
 
 export function row(name: string, over: Partial<TrialRow> = {}): TrialRow {
@@ -56,7 +64,9 @@ export function generated(n: number, phases: TrialPhase[] = ["Succeeded"], seed 
       name: `exp-${String(i).padStart(5, "0")}`,
       phase,
       assignments: { lr: String(lr), layers: String(layers), optimizer },
-      metrics: ok ? { loss: { latest: loss, min: loss, max: loss + 1 }, accuracy: { latest: 1 - loss / 4 } } : {},
+      metrics: ok
+        ? { loss: { latest: loss, min: loss, max: loss + 1 }, accuracy: { latest: 1 - loss / 4 } }
+        : {},
       objective: ok ? loss : undefined,
       createdAt: new Date(t0 + i * 1000).toISOString(),
       startTime: phase === "Created" ? undefined : new Date(t0 + i * 1000 + 500).toISOString(),

@@ -7,11 +7,27 @@ function tbl(type: "minimize" | "maximize") {
   return buildModel(
     table(
       [
-        row("a", { objective: 0.5, createdAt: "2026-01-01T00:00:01Z", completionTime: "2026-01-01T00:10:00Z" }),
-        row("b", { objective: 0.7, createdAt: "2026-01-01T00:00:02Z", completionTime: "2026-01-01T00:02:00Z" }),
+        row("a", {
+          objective: 0.5,
+          createdAt: "2026-01-01T00:00:01Z",
+          completionTime: "2026-01-01T00:10:00Z",
+        }),
+        row("b", {
+          objective: 0.7,
+          createdAt: "2026-01-01T00:00:02Z",
+          completionTime: "2026-01-01T00:02:00Z",
+        }),
         row("c", { phase: "Failed", createdAt: "2026-01-01T00:00:03Z" }),
-        row("d", { objective: 0.2, createdAt: "2026-01-01T00:00:04Z", completionTime: "2026-01-01T00:05:00Z" }),
-        row("e", { objective: 0.9, createdAt: "2026-01-01T00:00:05Z", completionTime: "2026-01-01T00:06:00Z" }),
+        row("d", {
+          objective: 0.2,
+          createdAt: "2026-01-01T00:00:04Z",
+          completionTime: "2026-01-01T00:05:00Z",
+        }),
+        row("e", {
+          objective: 0.9,
+          createdAt: "2026-01-01T00:00:05Z",
+          completionTime: "2026-01-01T00:06:00Z",
+        }),
       ],
       { objective: { metric: "loss", type } },
     ),
@@ -21,8 +37,18 @@ function tbl(type: "minimize" | "maximize") {
 describe("history", () => {
   it("minimize: the best-so-far line only goes down; trials without an objective are skipped", () => {
     const h = history(tbl("minimize"), "number");
-    expect(h.points.map((p) => [p[0], p[1]])).toEqual([[1, 0.5], [2, 0.7], [4, 0.2], [5, 0.9]]);
-    expect(h.best).toEqual([[1, 0.5], [2, 0.5], [4, 0.2], [5, 0.2]]);
+    expect(h.points.map((p) => [p[0], p[1]])).toEqual([
+      [1, 0.5],
+      [2, 0.7],
+      [4, 0.2],
+      [5, 0.9],
+    ]);
+    expect(h.best).toEqual([
+      [1, 0.5],
+      [2, 0.5],
+      [4, 0.2],
+      [5, 0.2],
+    ]);
     expect(h.bestIndex).toBe(3);
   });
 

@@ -120,7 +120,11 @@ export function parallel(model: Model, visible: AxisId[]): Parallel {
 
 // The objective's colour scale: the best end is always drawn in the "good" colour, whatever
 // the metric is called (minimize: low is good; maximize: high is good).
-export function colorRange(model: Model, data: number[][], dim: number): { min: number; max: number; goodIsHigh: boolean } {
+export function colorRange(
+  model: Model,
+  data: number[][],
+  dim: number,
+): { min: number; max: number; goodIsHigh: boolean } {
   let min = Infinity;
   let max = -Infinity;
   for (const d of data) {

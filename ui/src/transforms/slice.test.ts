@@ -19,7 +19,10 @@ describe("slice", () => {
         row("c", { objective: 2, assignments: { layers: "6" } }),
       ]),
     );
-    expect(slice(m, 1).points).toEqual([[3, 1, 1], [6, 2, 3]]);
+    expect(slice(m, 1).points).toEqual([
+      [3, 1, 1],
+      [6, 2, 3],
+    ]);
   });
 });
 
@@ -54,7 +57,10 @@ describe("contour", () => {
     const c = contour(m, 0, 2, 20)!;
     expect(c.y.cells).toBe(2);
     expect(c.grid.length).toBe(40);
-    expect(c.points).toEqual([[0.1, 0, 0], [0.9, 1, 10]]);
+    expect(c.points).toEqual([
+      [0.1, 0, 0],
+      [0.9, 1, 10],
+    ]);
   });
 
   it("log and int parameters: cells evenly spaced in log10, one per int value", () => {

@@ -39,7 +39,13 @@ export interface Contour {
 
 function axis(p: ParamInfo, vals: number[], maxCells: number): ContourAxis {
   if (p.kind === "category") {
-    return { param: p, cells: p.categories.length, lo: 0, hi: p.categories.length, centers: p.categories.map((_, i) => i) };
+    return {
+      param: p,
+      cells: p.categories.length,
+      lo: 0,
+      hi: p.categories.length,
+      centers: p.categories.map((_, i) => i),
+    };
   }
   const log = p.kind === "log";
   const tr = (v: number) => (log ? Math.log10(v) : v);
@@ -84,8 +90,16 @@ export function contour(model: Model, xi: number, yi: number, maxCells = 50): Co
     if (hasObjective(r) && Number.isFinite(a) && Number.isFinite(b)) pts.push([a, b, r.objective]);
   }
   if (pts.length === 0) return null;
-  const x = axis(model.params[xi], pts.map((p) => p[0]), maxCells);
-  const y = axis(model.params[yi], pts.map((p) => p[1]), maxCells);
+  const x = axis(
+    model.params[xi],
+    pts.map((p) => p[0]),
+    maxCells,
+  );
+  const y = axis(
+    model.params[yi],
+    pts.map((p) => p[1]),
+    maxCells,
+  );
   const norm = (ax: ContourAxis, v: number) => {
     if (ax.param.kind === "category") return (v + 0.5) / ax.cells;
     const t = ax.param.kind === "log" ? Math.log10(v) : v;

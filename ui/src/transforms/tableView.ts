@@ -47,7 +47,9 @@ export function columns(model: Model): ColumnKey[] {
     { kind: "name" },
     { kind: "status" },
     { kind: "objective" },
-    ...model.metrics.filter((m) => m !== model.objectiveMetric).map((name) => ({ kind: "metric" as const, name })),
+    ...model.metrics
+      .filter((m) => m !== model.objectiveMetric)
+      .map((name) => ({ kind: "metric" as const, name })),
     ...model.params.map((_, index) => ({ kind: "param" as const, index })),
     { kind: "start" },
     { kind: "duration" },
@@ -93,7 +95,8 @@ function key(model: Model, column: string, now: number): (r: Row) => number | st
   if (column === "status") return (r) => r.phase;
   if (column === "objective") return (r) => r.objective;
   if (column === "start") return (r) => r.start;
-  if (column === "duration") return (r) => (r.start === undefined ? undefined : (r.end ?? now) - r.start);
+  if (column === "duration")
+    return (r) => (r.start === undefined ? undefined : (r.end ?? now) - r.start);
   if (column.startsWith("metric:")) {
     const m = column.slice(7);
     return (r) => r.metrics[m]?.latest;
@@ -113,7 +116,8 @@ export function sortRows(model: Model, rows: Row[], sort: Sort | null, now = Dat
   const keyed = rows.map((r) => ({ r, k: k(r) }));
   const dir = sort.desc ? -1 : 1;
   keyed.sort((a, b) => {
-    if (a.k === undefined || (typeof a.k === "number" && Number.isNaN(a.k))) return b.k === undefined ? a.r.number - b.r.number : 1;
+    if (a.k === undefined || (typeof a.k === "number" && Number.isNaN(a.k)))
+      return b.k === undefined ? a.r.number - b.r.number : 1;
     if (b.k === undefined || (typeof b.k === "number" && Number.isNaN(b.k))) return -1;
     if (a.k < b.k) return -dir;
     if (a.k > b.k) return dir;

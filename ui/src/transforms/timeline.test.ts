@@ -9,10 +9,20 @@ describe("timeline", () => {
   it("lanes in start order, running trials extend to now, unstarted ones left out", () => {
     const m = buildModel(
       table([
-        row("first-created", { phase: "Succeeded", createdAt: T(0), startTime: T(20), completionTime: T(50) }),
+        row("first-created", {
+          phase: "Succeeded",
+          createdAt: T(0),
+          startTime: T(20),
+          completionTime: T(50),
+        }),
         row("second", { phase: "Running", createdAt: T(1), startTime: T(10) }),
         row("pending", { phase: "Created", createdAt: T(2) }),
-        row("failed", { phase: "Failed", createdAt: T(3), startTime: T(30), completionTime: T(40) }),
+        row("failed", {
+          phase: "Failed",
+          createdAt: T(3),
+          startTime: T(30),
+          completionTime: T(40),
+        }),
       ]),
     );
     const now = Date.parse(T(100));

@@ -4,13 +4,18 @@ import { row, table } from "./fixtures";
 
 describe("mergeTrialTable", () => {
   it("replaces changed rows in place, appends new ones and drops deleted ones", () => {
-    const prev = table([row("a", { phase: "Running" }), row("b"), row("c")], { resourceVersion: "10" });
-    const update = table([row("d", { phase: "Created" }), row("a", { phase: "Succeeded", objective: 0.5 })], {
-      complete: false,
-      resourceVersion: "12",
-      deleted: ["b"],
-      bestTrialName: "a",
+    const prev = table([row("a", { phase: "Running" }), row("b"), row("c")], {
+      resourceVersion: "10",
     });
+    const update = table(
+      [row("d", { phase: "Created" }), row("a", { phase: "Succeeded", objective: 0.5 })],
+      {
+        complete: false,
+        resourceVersion: "12",
+        deleted: ["b"],
+        bestTrialName: "a",
+      },
+    );
     const merged = mergeTrialTable(prev, update);
     expect(merged.trials.map((t) => t.name)).toEqual(["a", "c", "d"]);
     expect(merged.trials[0]).toMatchObject({ phase: "Succeeded", objective: 0.5 });
@@ -36,7 +41,10 @@ describe("mergeTrialTable", () => {
   });
 
   it("a trial added and deleted within one update does not appear", () => {
-    const merged = mergeTrialTable(table([row("a")]), table([row("x")], { complete: false, deleted: ["x"] }));
+    const merged = mergeTrialTable(
+      table([row("a")]),
+      table([row("x")], { complete: false, deleted: ["x"] }),
+    );
     expect(merged.trials.map((t) => t.name)).toEqual(["a"]);
   });
 });
@@ -45,11 +53,20 @@ describe("buildModel", () => {
   it("numbers trials in creation order and maps categories to their index in the spec", () => {
     const m = buildModel(
       table([
-        row("late", { createdAt: "2026-01-01T00:00:05Z", assignments: { lr: "0.1", layers: "3", optimizer: "ftrl" } }),
-        row("early", { createdAt: "2026-01-01T00:00:01Z", assignments: { lr: "0.2", layers: "1", optimizer: "rmsprop" } }),
+        row("late", {
+          createdAt: "2026-01-01T00:00:05Z",
+          assignments: { lr: "0.1", layers: "3", optimizer: "ftrl" },
+        }),
+        row("early", {
+          createdAt: "2026-01-01T00:00:01Z",
+          assignments: { lr: "0.2", layers: "1", optimizer: "rmsprop" },
+        }),
       ]),
     );
-    expect(m.rows.map((r) => [r.name, r.number])).toEqual([["early", 1], ["late", 2]]);
+    expect(m.rows.map((r) => [r.name, r.number])).toEqual([
+      ["early", 1],
+      ["late", 2],
+    ]);
     expect(m.params.map((p) => p.kind)).toEqual(["log", "number", "category"]);
     expect(m.rows[1].values).toEqual([0.1, 3, 2]);
     // a value the spec lacks is appended to the categories

@@ -11,7 +11,15 @@ function num(s: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-function RangeInputs({ label, range, onChange }: { label: string; range: Range; onChange: (r: Range) => void }) {
+function RangeInputs({
+  label,
+  range,
+  onChange,
+}: {
+  label: string;
+  range: Range;
+  onChange: (r: Range) => void;
+}) {
   const [lo, setLo] = useState(range.min === undefined ? "" : String(range.min));
   const [hi, setHi] = useState(range.max === undefined ? "" : String(range.max));
   return (
@@ -44,7 +52,15 @@ function RangeInputs({ label, range, onChange }: { label: string; range: Range; 
   );
 }
 
-export default function FilterPanel({ model, filter, onChange }: { model: Model; filter: Filter; onChange: (f: Filter) => void }) {
+export default function FilterPanel({
+  model,
+  filter,
+  onChange,
+}: {
+  model: Model;
+  filter: Filter;
+  onChange: (f: Filter) => void;
+}) {
   const [resetKey, setResetKey] = useState(0);
   const present = new Set(model.rows.map((r) => r.phase));
   const phases = PHASES.filter((p) => present.has(p) || filter.phases?.has(p));
@@ -56,7 +72,11 @@ export default function FilterPanel({ model, filter, onChange }: { model: Model;
   };
   const setParam = (i: number, cond: Range | Set<string> | undefined) => {
     const params = { ...filter.params };
-    if (cond === undefined || (!(cond instanceof Set) && cond.min === undefined && cond.max === undefined)) delete params[i];
+    if (
+      cond === undefined ||
+      (!(cond instanceof Set) && cond.min === undefined && cond.max === undefined)
+    )
+      delete params[i];
     else params[i] = cond;
     onChange({ ...filter, params });
   };
@@ -68,12 +88,20 @@ export default function FilterPanel({ model, filter, onChange }: { model: Model;
           <legend>Status</legend>
           {phases.map((p) => (
             <label key={p}>
-              <input type="checkbox" checked={filter.phases === null || filter.phases.has(p)} onChange={(e) => setPhase(p, e.target.checked)} />{" "}
+              <input
+                type="checkbox"
+                checked={filter.phases === null || filter.phases.has(p)}
+                onChange={(e) => setPhase(p, e.target.checked)}
+              />{" "}
               {p}
             </label>
           ))}
         </fieldset>
-        <RangeInputs label={model.objectiveMetric} range={filter.objective} onChange={(r) => onChange({ ...filter, objective: r })} />
+        <RangeInputs
+          label={model.objectiveMetric}
+          range={filter.objective}
+          onChange={(r) => onChange({ ...filter, objective: r })}
+        />
         {model.params.map((p, i) =>
           p.kind === "category" ? (
             <fieldset key={p.name} className="cats">

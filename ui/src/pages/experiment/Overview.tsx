@@ -77,7 +77,9 @@ export default function Overview({ experiment, model }: { experiment: Experiment
           <dt>Budget</dt>
           <dd>
             {spec.maxTrialCount ?? "∞"} trials, {spec.parallelTrialCount ?? 1} in parallel
-            {spec.maxFailedTrialCount !== undefined && <>, at most {spec.maxFailedTrialCount} failed</>}
+            {spec.maxFailedTrialCount !== undefined && (
+              <>, at most {spec.maxFailedTrialCount} failed</>
+            )}
           </dd>
           <dt>Metrics collector</dt>
           <dd>{spec.metricsCollectorSpec?.collector?.kind ?? "StdOut"}</dd>
@@ -150,7 +152,8 @@ function BestTrial({ experiment, model }: { experiment: Experiment; model?: Mode
   const best = model?.rows.find((r) => r.name === model.bestTrialName);
   const trialName = best?.name ?? opt?.bestTrialName;
   if (!trialName) return <p className="muted">No trial has succeeded yet.</p>;
-  const objectiveName = model?.objectiveMetric ?? experiment.spec.objective?.objectiveMetricName ?? "";
+  const objectiveName =
+    model?.objectiveMetric ?? experiment.spec.objective?.objectiveMetricName ?? "";
   // name -> value, objective first, from the table's row when loaded, else from the status
   const metrics: [string, number | string | undefined][] = best
     ? model!.metrics.map((m) => [m, m === objectiveName ? best.objective : best.metrics[m]?.latest])
@@ -159,7 +162,11 @@ function BestTrial({ experiment, model }: { experiment: Experiment; model?: Mode
         .sort((a, b) => Number(b[0] === objectiveName) - Number(a[0] === objectiveName));
   const params: [string, string | undefined, boolean][] = best
     ? model!.params.map((p) => [p.name, best.assignments[p.name], p.kind === "category"])
-    : (opt?.parameterAssignments ?? []).map((a) => [a.name, a.value, !Number.isFinite(Number(a.value))]);
+    : (opt?.parameterAssignments ?? []).map((a) => [
+        a.name,
+        a.value,
+        !Number.isFinite(Number(a.value)),
+      ]);
   return (
     <>
       <p>
@@ -182,7 +189,13 @@ function BestTrial({ experiment, model }: { experiment: Experiment; model?: Mode
         {best && (
           <div className="kv-pair">
             <dt>Duration</dt>
-            <dd>{formatDuration(best.start !== undefined && best.end !== undefined ? best.end - best.start : undefined)}</dd>
+            <dd>
+              {formatDuration(
+                best.start !== undefined && best.end !== undefined
+                  ? best.end - best.start
+                  : undefined,
+              )}
+            </dd>
           </div>
         )}
       </dl>

@@ -86,7 +86,15 @@ function cell(model: Model, c: ColumnKey, r: Row, ns: string, exp: string, now: 
   }
 }
 
-export default function TrialsTable({ model, ns, experiment }: { model: Model; ns: string; experiment: string }) {
+export default function TrialsTable({
+  model,
+  ns,
+  experiment,
+}: {
+  model: Model;
+  ns: string;
+  experiment: string;
+}) {
   const [sort, setSort] = useState<Sort | null>(null);
   const [filter, setFilter] = useState<Filter>(emptyFilter);
   const [focused, setFocused] = useState(0);
@@ -137,7 +145,9 @@ export default function TrialsTable({ model, ns, experiment }: { model: Model; n
   };
 
   const toggleSort = (id: string) =>
-    setSort((s) => (s?.column !== id ? { column: id, desc: false } : !s.desc ? { column: id, desc: true } : null));
+    setSort((s) =>
+      s?.column !== id ? { column: id, desc: false } : !s.desc ? { column: id, desc: true } : null,
+    );
 
   const items = virtualizer.getVirtualItems();
   return (
@@ -147,7 +157,9 @@ export default function TrialsTable({ model, ns, experiment }: { model: Model; n
         {isFilterActive(filter)
           ? `${rows.length.toLocaleString()} of ${model.rows.length.toLocaleString()} trials`
           : `${rows.length.toLocaleString()} trials`}
-        {model.bestTrialName && <span className="muted"> · ★ best trial {model.bestTrialName}</span>}
+        {model.bestTrialName && (
+          <span className="muted"> · ★ best trial {model.bestTrialName}</span>
+        )}
       </p>
       <div
         className="trials-scroll"
@@ -162,28 +174,51 @@ export default function TrialsTable({ model, ns, experiment }: { model: Model; n
         onKeyDown={onKeyDown}
       >
         <div style={{ width: totalWidth, minWidth: "100%" }}>
-          <div className="trials-head" role="row" aria-rowindex={1} style={{ gridTemplateColumns: template }}>
+          <div
+            className="trials-head"
+            role="row"
+            aria-rowindex={1}
+            style={{ gridTemplateColumns: template }}
+          >
             {cols.map((c) => {
               const id = columnId(c);
               const dir = sort?.column === id ? (sort.desc ? "descending" : "ascending") : "none";
               return (
-                <div key={id} role="columnheader" aria-sort={dir} className={numeric(c) ? "num" : undefined}>
-                  <button type="button" className="sort" onClick={() => toggleSort(id)} title={`Sort by ${label(model, c)}`}>
+                <div
+                  key={id}
+                  role="columnheader"
+                  aria-sort={dir}
+                  className={numeric(c) ? "num" : undefined}
+                >
+                  <button
+                    type="button"
+                    className="sort"
+                    onClick={() => toggleSort(id)}
+                    title={`Sort by ${label(model, c)}`}
+                  >
                     {label(model, c)}
-                    <span aria-hidden="true">{dir === "ascending" ? " ▲" : dir === "descending" ? " ▼" : ""}</span>
+                    <span aria-hidden="true">
+                      {dir === "ascending" ? " ▲" : dir === "descending" ? " ▼" : ""}
+                    </span>
                   </button>
                 </div>
               );
             })}
           </div>
           {rows.length === 0 ? (
-            <div className="empty">{model.rows.length === 0 ? "No trials yet." : "No trial matches the filter."}</div>
+            <div className="empty">
+              {model.rows.length === 0 ? "No trials yet." : "No trial matches the filter."}
+            </div>
           ) : (
             <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
               {items.map((v) => {
                 const r = rows[v.index];
                 const best = r.name === model.bestTrialName;
-                const cls = ["trial-row", best ? "best" : "", v.index === focused ? "focused" : ""].join(" ");
+                const cls = [
+                  "trial-row",
+                  best ? "best" : "",
+                  v.index === focused ? "focused" : "",
+                ].join(" ");
                 return (
                   <div
                     key={r.name}
@@ -193,12 +228,20 @@ export default function TrialsTable({ model, ns, experiment }: { model: Model; n
                     aria-selected={v.index === focused}
                     data-testid="trial-row"
                     className={cls}
-                    style={{ gridTemplateColumns: template, transform: `translateY(${v.start}px)`, height: ROW_HEIGHT }}
+                    style={{
+                      gridTemplateColumns: template,
+                      transform: `translateY(${v.start}px)`,
+                      height: ROW_HEIGHT,
+                    }}
                     onClick={() => setFocused(v.index)}
                     onDoubleClick={() => navigate(trialPath(ns, experiment, r.name))}
                   >
                     {cols.map((c) => (
-                      <div key={columnId(c)} role="gridcell" className={numeric(c) ? "num" : undefined}>
+                      <div
+                        key={columnId(c)}
+                        role="gridcell"
+                        className={numeric(c) ? "num" : undefined}
+                      >
                         {c.kind === "name" && best && (
                           <span className="best-mark" title="Best trial" aria-label="best trial">
                             ★{" "}

@@ -20,7 +20,8 @@ class FakeEventSource {
   }
   close() {}
   emit(change: ChangeEvent) {
-    for (const l of this.listeners.get("change") ?? []) l({ data: JSON.stringify(change) } as MessageEvent);
+    for (const l of this.listeners.get("change") ?? [])
+      l({ data: JSON.stringify(change) } as MessageEvent);
   }
 }
 
@@ -42,7 +43,9 @@ beforeEach(() => {
     vi.fn(async (input: string) => {
       requests.push(input);
       const u = new URL(input, "http://x");
-      const body = u.pathname.endsWith("/trialtable") ? nextTable(u.searchParams.get("since")) : experiment;
+      const body = u.pathname.endsWith("/trialtable")
+        ? nextTable(u.searchParams.get("since"))
+        : experiment;
       return new Response(JSON.stringify(body), { status: 200 });
     }),
   );
@@ -63,7 +66,10 @@ const change = (name: string, rv: number, kind = "Trial", experimentName = "exp"
 
 describe("useExperimentData", () => {
   it("loads once, then fetches one since-update per batch and merges it", async () => {
-    nextTable = () => table([row("a", { phase: "Running" }), row("b", { phase: "Running" })], { resourceVersion: "10" });
+    nextTable = () =>
+      table([row("a", { phase: "Running" }), row("b", { phase: "Running" })], {
+        resourceVersion: "10",
+      });
     const { result } = renderHook(() => useExperimentData("default", "exp"));
     await waitFor(() => expect(result.current.table?.trials.length).toBe(2));
     expect(requests.filter((r) => r.includes("/trialtable"))).toHaveLength(1);
@@ -71,11 +77,14 @@ describe("useExperimentData", () => {
 
     nextTable = (since) => {
       expect(since).toBe("10");
-      return table([row("a", { phase: "Succeeded", objective: 1 }), row("c", { phase: "Created" })], {
-        complete: false,
-        resourceVersion: "14",
-        deleted: ["b"],
-      });
+      return table(
+        [row("a", { phase: "Succeeded", objective: 1 }), row("c", { phase: "Created" })],
+        {
+          complete: false,
+          resourceVersion: "14",
+          deleted: ["b"],
+        },
+      );
     };
     act(() => {
       // a burst: three trials and a trial of another experiment (ignored)

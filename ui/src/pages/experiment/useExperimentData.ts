@@ -21,7 +21,10 @@ export function useExperimentData(ns: string, name: string): ExperimentData {
   const [state, setState] = useState<ExperimentData>({ gone: false, version: 0 });
   const tableRef = useRef<TrialTable | undefined>(undefined);
   const inFlight = useRef(false);
-  const want = useRef<{ table: "none" | "since" | "full"; experiment: boolean }>({ table: "none", experiment: false });
+  const want = useRef<{ table: "none" | "since" | "full"; experiment: boolean }>({
+    table: "none",
+    experiment: false,
+  });
   const alive = useRef(true);
 
   const pump = useCallback(async () => {
@@ -45,7 +48,12 @@ export function useExperimentData(ns: string, name: string): ExperimentData {
                 if (!alive.current) return;
                 tableRef.current = mergeTrialTable(since ? tableRef.current : undefined, t);
                 const merged = tableRef.current;
-                setState((s) => ({ ...s, table: merged, version: s.version + 1, error: undefined }));
+                setState((s) => ({
+                  ...s,
+                  table: merged,
+                  version: s.version + 1,
+                  error: undefined,
+                }));
               })
             : Promise.resolve();
         await Promise.all([exp, tbl]);
@@ -54,7 +62,11 @@ export function useExperimentData(ns: string, name: string): ExperimentData {
     } catch (e) {
       if (!alive.current) return;
       const gone = e instanceof ApiError && e.code === 404;
-      setState((s) => ({ ...s, gone: gone || s.gone, error: gone ? undefined : (e as Error).message }));
+      setState((s) => ({
+        ...s,
+        gone: gone || s.gone,
+        error: gone ? undefined : (e as Error).message,
+      }));
     } finally {
       inFlight.current = false;
     }
@@ -74,7 +86,8 @@ export function useExperimentData(ns: string, name: string): ExperimentData {
   useChanges(
     (c: ChangeEvent) =>
       c.namespace === ns &&
-      ((c.kind === "Experiment" && c.name === name) || (c.kind === "Trial" && c.experiment === name)),
+      ((c.kind === "Experiment" && c.name === name) ||
+        (c.kind === "Trial" && c.experiment === name)),
     (batch) => {
       const w = want.current;
       for (const c of batch) {
