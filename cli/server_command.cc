@@ -23,6 +23,7 @@
 #include "db-manager/store.h"
 #include "server/api_server.h"
 #include "server/grpc_server.h"
+#include "server/ui_assets.h"
 #include "spdlog/spdlog.h"
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
@@ -219,7 +220,11 @@ int ServerCommand(int argc, char** argv) {
   http_options.limits.read_timeout = std::chrono::seconds(30);
   http_options.limits.write_timeout = std::chrono::seconds(30);
   absl::StatusOr<std::unique_ptr<http::HttpServer>> http =
-      http::HttpServer::Create(http_options, [&api](httplib::Server& s) { api.Install(s); });
+      http::HttpServer::Create(http_options, [&api](httplib::Server& s) {
+        api.Install(s);
+        // After the API: the UI's deep-link route matches every path. Its files need no token.
+        server::InstallUi(s);
+      });
   if (!http.ok()) {
     std::cerr << "ktune server: " << http.status().message() << "\n";
     return 1;
@@ -261,6 +266,8 @@ int ServerCommand(int argc, char** argv) {
   // A line scripts can wait for (the chosen ports when 0 was given).
   std::cout << "ktune server: listening on " << scheme << "://" << listen << ":" << (*http)->port()
             << (grpc ? absl::StrCat(" grpc ", grpc->port()) : "") << std::endl;
+  std::cout << "ktune server: web UI at " << scheme << "://" << listen << ":" << (*http)->port()
+            << "/" << (server::UiBuiltIn() ? "" : " (not built into this binary)") << std::endl;
 
   http::HttpServer* raw = http->get();
   std::thread signal_thread([raw, &api, &manager, signals] {

@@ -6,8 +6,9 @@
 #                                        in the same build directory (run by run_fuzzers.sh)
 #   scripts/sanitize.sh tsan BUILD_DIR   ThreadSanitizer
 #   asan-build, tsan-build               the same builds without running the tests
-# Only what those tests need is built (no benchmarks, no other suites). Any sanitizer report
-# fails the test that triggered it. JOBS (default: nproc) bounds build and test parallelism.
+# Only what those tests need is built (no benchmarks, no other suites, no web UI: KTUNE_UI=OFF,
+# so neither Node.js nor an npm build runs there). Any sanitizer report fails the test that
+# triggered it. JOBS (default: nproc) bounds build and test parallelism.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ root="$PWD"
 
 common=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
-        -DKTUNE_WERROR="${WERROR:-ON}" -DKTUNE_BUILD_BENCH=OFF)
+        -DKTUNE_WERROR="${WERROR:-ON}" -DKTUNE_BUILD_BENCH=OFF -DKTUNE_UI=OFF)
 case "$kind" in
   asan)
     flags=(-DKTUNE_SANITIZE="address;undefined" -DKTUNE_BUILD_FUZZ=ON)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages ktune needs to build, test and run. Idempotent: when every
-# package is present it does nothing (no apt-get at all).
+# Installs the Debian 12 packages ktune needs to build, test and run, and the web UI's npm
+# packages (npm ci in ui/ when ui/node_modules is missing or older than ui/package-lock.json).
+# Idempotent: when everything is present it does nothing and prints nothing (no apt-get, no npm).
+# KTUNE_UI=OFF: nothing for the UI (no Node.js, npm, Chromium or npm packages).
 set -euo pipefail
 
 packages=(
@@ -30,14 +32,42 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "setup: installing ${missing[*]}"
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
+# The web UI (ui/, built into ktune; cmake -DKTUNE_UI=OFF skips it): Node.js and npm from
+# Debian only when none is on PATH (a newer Node, e.g. from nodesource or nvm, is kept), and
+# Chromium for its browser tests.
+ui=1
+[ "${KTUNE_UI:-ON}" = OFF ] && ui=0
+if [ "$ui" = 1 ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+  dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok installed' ||
+    missing+=(chromium)
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ "$ui" = 1 ] || exit 0
+# The UI's build (Vite 6) and unit tests (Vitest 3) run on Node 18 (Debian 12's), its browser
+# tests' playwright-core needs Node 20 or later.
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version) is older than 20: the UI builds, but its browser tests" \
+       "(playwright-core) need Node 20 or later" >&2
+fi
+# The UI's npm packages, exactly as ui/package-lock.json pins them, when missing or older.
+ui_dir="$(cd "$(dirname "$0")/../ui" && pwd)"
+installed="$ui_dir/node_modules/.package-lock.json"
+if [ ! -e "$installed" ] || [ "$ui_dir/package-lock.json" -nt "$installed" ]; then
+  echo "setup: npm ci in ui/"
+  (cd "$ui_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -15,7 +15,9 @@
 //     an empty events list (`kubectl describe`), namespaces.
 //   - What Kubernetes has no verb for, under /apis/ktune.dev/v1: a trial's observation log,
 //     its output (followed while it runs), validation of a draft experiment, and an event
-//     stream of every change (Server-Sent Events) for the UI.
+//     stream of every change (Server-Sent Events) for the UI, with "Observation" events when a
+//     running trial reports metrics; the UI's read models of an experiment (trialtable,
+//     intermediate, importance) and its stop verb (server/ui_data.h).
 //   - /healthz, /readyz, and Prometheus text at /metrics.
 //
 // Writes go through the same admission as Katib's webhooks (defaults, then Katib's validation

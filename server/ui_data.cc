@@ -17,6 +17,8 @@
 #include "core/proto_convert.h"
 #include "server/importance.h"
 
+#include <zlib.h>
+
 namespace ktune::server {
 namespace {
 
@@ -138,6 +140,38 @@ std::vector<size_t> Thinned(size_t n, size_t count) {
   return out;
 }
 
+// httplib compresses "application/json" itself, preferring brotli at its highest quality
+// whenever the client accepts it (every browser does): 10 s for a table of 10 000 trials. Large
+// answers go out as gzip at a fast level instead (about 10x smaller, tens of ms), under a
+// content type httplib leaves alone.
+constexpr size_t kCompressAbove = 64 * 1024;
+
+Reply LargeJson(std::string body, const httplib::Request& req, httplib::Response& res) {
+  Reply r;
+  r.body = std::move(body);
+  if (r.body.size() < kCompressAbove) return r;
+  r.content_type = "application/json; charset=utf-8";
+  const std::string accept = req.get_header_value("Accept-Encoding");
+  if (accept.find("gzip") == std::string::npos) return r;
+  z_stream z{};
+  // 15 + 16: a gzip wrapper.
+  if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return r;
+  std::string out(deflateBound(&z, r.body.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(r.body.data());
+  z.avail_in = static_cast<uInt>(r.body.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  const size_t written = out.size() - z.avail_out;
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) return r;
+  out.resize(written);
+  r.body = std::move(out);
+  res.set_header("Content-Encoding", "gzip");
+  res.set_header("Vary", "Accept-Encoding");
+  return r;
+}
+
 }  // namespace
 
 // ---- ObservationFeed --------------------------------------------------------------------------
@@ -219,147 +253,253 @@ void ObservationFeed::Wait(int64_t seq, int64_t revision, absl::Duration timeout
 UiData::UiData(db::Store& store, controller::ControllerManager& manager)
     : store_(store), manager_(manager) {}
 
-Reply UiData::FullTable(const core::Experiment& e, int64_t revision) {
+namespace {
+
+// Tables and series kept at most (the least recently used go first).
+constexpr size_t kMaxTables = 16;
+constexpr size_t kMaxSeries = 8;
+
+template <typename Map>
+void Evict(Map& map, size_t keep) {
+  while (map.size() > keep) {
+    auto oldest = map.begin();
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->second.used < oldest->second.used) oldest = it;
+    }
+    map.erase(oldest);
+  }
+}
+
+int64_t RevisionOf(const core::Trial& t) {
+  int64_t r = 0;
+  return absl::SimpleAtoi(t.metadata.resource_version, &r) ? r : 0;
+}
+
+// A JSON object's text with `"key":<raw>` appended.
+std::string WithRaw(const json& object, const char* key, const std::string& raw) {
+  std::string out = object.dump();
+  out.pop_back();  // '}'
+  if (out.size() > 1) out += ',';
+  absl::StrAppend(&out, "\"", key, "\":", raw, "}");
+  return out;
+}
+
+}  // namespace
+
+absl::Status UiData::LoadTable(const core::Experiment& e, Table& table) {
+  absl::StatusOr<int64_t> revision = store_.Revision();
+  if (!revision.ok()) return revision.status();
   absl::StatusOr<std::vector<core::Trial>> trials =
       AllTrials(store_, e.metadata.namespace_, e.metadata.name);
-  if (!trials.ok()) return ErrorReply(trials.status());
-  json out = TableHeader(e, revision, true);
+  if (!trials.ok()) return trials.status();
   const core::ObjectiveSpec objective = e.spec.objective.value_or(core::ObjectiveSpec{});
-  json rows = json::array();
-  for (const core::Trial& t : *trials) rows.push_back(RowOf(t, objective));
-  out["trials"] = std::move(rows);
-  return JsonReply(200, out);
+  table.uid = e.metadata.uid;
+  table.revision = *revision;
+  table.order.clear();
+  table.rows.clear();
+  for (const core::Trial& t : *trials) {
+    table.order.push_back(t.metadata.name);
+    table.rows[t.metadata.name] =
+        Row{RevisionOf(t), core::IsTrialCompleted(t), PhaseOf(t), RowOf(t, objective).dump()};
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const UiData::Table*> UiData::SyncTable(const core::Experiment& e) {
+  const std::string& ns = e.metadata.namespace_;
+  const std::string& name = e.metadata.name;
+  Table& table = tables_[{ns, name}];
+  table.used = ++clock_;
+  Evict(tables_, kMaxTables);
+  if (table.revision < 0 || table.uid != e.metadata.uid) {
+    if (absl::Status st = LoadTable(e, table); !st.ok()) {
+      tables_.erase({ns, name});
+      return st;
+    }
+    return &table;
+  }
+  absl::StatusOr<db::ChangeBatch> batch = store_.ChangesSince(table.revision);
+  if (absl::IsOutOfRange(batch.status())) {
+    if (absl::Status st = LoadTable(e, table); !st.ok()) return st;
+    return &table;
+  }
+  if (!batch.ok()) return batch.status();
+  std::set<std::string> changed;
+  for (const db::Change& c : batch->changes) {
+    if (c.kind == db::ObjectKind::kTrial && c.ns == ns && c.experiment == name) {
+      changed.insert(c.name);
+    }
+  }
+  if (changed.size() > kMaxSingleReads) {
+    if (absl::Status st = LoadTable(e, table); !st.ok()) return st;
+    return &table;
+  }
+  const core::ObjectiveSpec objective = e.spec.objective.value_or(core::ObjectiveSpec{});
+  for (const std::string& trial : changed) {
+    absl::StatusOr<core::Trial> t = store_.GetTrial(ns, trial);
+    if (absl::IsNotFound(t.status())) {
+      table.rows.erase(trial);
+      continue;
+    }
+    if (!t.ok()) return t.status();
+    auto [it, added] = table.rows.try_emplace(trial);
+    if (added) table.order.push_back(trial);
+    it->second =
+        Row{RevisionOf(*t), core::IsTrialCompleted(*t), PhaseOf(*t), RowOf(*t, objective).dump()};
+  }
+  table.revision = std::max(table.revision, batch->revision);
+  return &table;
 }
 
 Reply UiData::TrialTable(const std::string& ns, const std::string& name,
-                         const httplib::Request& req) {
+                         const httplib::Request& req, httplib::Response& res) {
   const std::string since_text = Param(req, "since");
   int64_t since = -1;
   if (!since_text.empty() && (!absl::SimpleAtoi(since_text, &since) || since < 0)) {
     return StatusReply(400, "BadRequest", absl::StrCat("invalid since \"", since_text, "\""));
   }
-  // The revision first: whatever the reads below see is at least that new.
-  absl::StatusOr<int64_t> now = store_.Revision();
-  if (!now.ok()) return ErrorReply(now.status());
   absl::StatusOr<core::Experiment> e = store_.GetExperiment(ns, name);
   if (!e.ok()) return ErrorReply(e.status(), ExperimentInfo(), name);
-  if (since < 0) return FullTable(*e, *now);
-
-  absl::StatusOr<db::ChangeBatch> batch = store_.ChangesSince(since);
-  if (absl::IsOutOfRange(batch.status())) return FullTable(*e, *now);
-  if (!batch.ok()) return ErrorReply(batch.status());
-  std::map<std::string, db::ChangeType> changed;  // trial -> its last change
-  for (const db::Change& c : batch->changes) {
-    if (c.ns != ns || c.experiment != name) continue;
-    // Deleted and made again under the same name: a new experiment, a new table.
-    if (c.kind == db::ObjectKind::kExperiment && c.type != db::ChangeType::kModified) {
-      return FullTable(*e, batch->revision);
+  MutexLock lock(mu_);
+  absl::StatusOr<const Table*> synced = SyncTable(*e);
+  if (!synced.ok()) return ErrorReply(synced.status());
+  const Table& table = **synced;
+  // The names changed after `since` up to the table's revision; nullopt: send everything.
+  std::optional<std::set<std::string>> changed;
+  if (since >= 0) {
+    absl::StatusOr<db::ChangeBatch> batch = store_.ChangesSince(since);
+    if (!batch.ok() && !absl::IsOutOfRange(batch.status())) return ErrorReply(batch.status());
+    if (batch.ok()) {
+      changed.emplace();
+      for (const db::Change& c : batch->changes) {
+        if (c.revision > table.revision) break;
+        if (c.ns != ns || c.experiment != name) continue;
+        // Deleted and made again under the same name: a new experiment, a new table.
+        if (c.kind == db::ObjectKind::kExperiment && c.type != db::ChangeType::kModified) {
+          changed.reset();
+          break;
+        }
+        if (c.kind == db::ObjectKind::kTrial) changed->insert(c.name);
+      }
     }
-    if (c.kind == db::ObjectKind::kTrial) changed[c.name] = c.type;
   }
-  json out = TableHeader(*e, batch->revision, false);
-  const core::ObjectiveSpec objective = e->spec.objective.value_or(core::ObjectiveSpec{});
-  json rows = json::array();
+  std::string rows = "[";
   json deleted = json::array();
-  size_t live = 0;
-  for (const auto& [trial, type] : changed) live += type != db::ChangeType::kDeleted;
-  if (live > kMaxSingleReads) {
-    absl::StatusOr<std::vector<core::Trial>> trials = AllTrials(store_, ns, name);
-    if (!trials.ok()) return ErrorReply(trials.status());
-    std::set<std::string> present;
-    for (const core::Trial& t : *trials) {
-      present.insert(t.metadata.name);
-      if (changed.count(t.metadata.name)) rows.push_back(RowOf(t, objective));
-    }
-    for (const auto& [trial, type] : changed) {
-      if (!present.count(trial)) deleted.push_back(trial);
+  auto add = [&rows](const Row& row) {
+    if (rows.size() > 1) rows += ',';
+    rows += row.text;
+  };
+  if (changed) {
+    for (const std::string& trial : *changed) {
+      if (auto it = table.rows.find(trial); it != table.rows.end()) {
+        add(it->second);
+      } else {
+        deleted.push_back(trial);
+      }
     }
   } else {
-    for (const auto& [trial, type] : changed) {
-      if (type == db::ChangeType::kDeleted) {
-        deleted.push_back(trial);
-        continue;
-      }
-      absl::StatusOr<core::Trial> t = store_.GetTrial(ns, trial);
-      if (absl::IsNotFound(t.status())) {
-        deleted.push_back(trial);
-      } else if (!t.ok()) {
-        return ErrorReply(t.status());
-      } else {
-        rows.push_back(RowOf(*t, objective));
-      }
+    rows.reserve(table.rows.size() *
+                 (table.rows.empty() ? 0 : table.rows.begin()->second.text.size() + 16));
+    for (const std::string& trial : table.order) {
+      if (auto it = table.rows.find(trial); it != table.rows.end()) add(it->second);
     }
   }
-  out["trials"] = std::move(rows);
-  out["deleted"] = std::move(deleted);
-  return JsonReply(200, out);
+  rows += ']';
+  json header = TableHeader(*e, table.revision, !changed.has_value());
+  if (changed) header["deleted"] = std::move(deleted);
+  return LargeJson(WithRaw(header, "trials", rows), req, res);
 }
 
 Reply UiData::Intermediate(const std::string& ns, const std::string& name,
-                           const httplib::Request& req) {
+                           const httplib::Request& req, httplib::Response& res) {
   absl::StatusOr<core::Experiment> e = store_.GetExperiment(ns, name);
   if (!e.ok()) return ErrorReply(e.status(), ExperimentInfo(), name);
   std::string metric = Param(req, "metric");
   if (metric.empty() && e->spec.objective) metric = e->spec.objective->objective_metric_name;
   if (metric.empty()) return StatusReply(400, "BadRequest", "no metric given");
-  absl::StatusOr<std::vector<core::Trial>> trials = AllTrials(store_, ns, name);
-  if (!trials.ok()) return ErrorReply(trials.status());
-  std::vector<std::string> names;
-  names.reserve(trials->size());
-  for (const core::Trial& t : *trials) names.push_back(t.metadata.name);
-  absl::StatusOr<std::map<std::string, std::vector<core::MetricLog>>> logs =
-      store_.GetObservationLogs(names, metric);
-  if (!logs.ok()) return ErrorReply(logs.status());
-  json out = {{"kind", "IntermediateValues"},
-              {"apiVersion", kApiVersion},
-              {"namespace", ns},
-              {"experiment", name},
-              {"metric", metric},
-              {"maxPointsPerTrial", kMaxIntermediatePoints}};
-  json rows = json::array();
-  for (const core::Trial& t : *trials) {
-    json values = json::array(), times = json::array();
-    size_t reported = 0;
-    if (auto it = logs->find(t.metadata.name); it != logs->end()) {
-      // Only numbers can be drawn (JSON has no NaN): other values are left out.
-      std::vector<std::pair<double, const std::string*>> points;
-      points.reserve(it->second.size());
-      for (const core::MetricLog& m : it->second) {
-        if (std::optional<double> v = core::ParseFiniteNumber(m.value)) {
-          points.emplace_back(*v, &m.time_stamp);
+  MutexLock lock(mu_);
+  absl::StatusOr<const Table*> synced = SyncTable(*e);
+  if (!synced.ok()) return ErrorReply(synced.status());
+  const Table& table = **synced;
+  Series& series = series_[{ns, name, metric}];
+  series.used = ++clock_;
+  // Read again: trials not seen, changed, or still running (their reports bump no revision).
+  std::vector<std::string> stale;
+  for (const auto& [trial, row] : table.rows) {
+    auto it = series.rows.find(trial);
+    if (it == series.rows.end() || !row.completed || it->second.first != row.revision) {
+      stale.push_back(trial);
+    }
+  }
+  if (!stale.empty()) {
+    absl::StatusOr<std::map<std::string, std::vector<core::MetricLog>>> logs =
+        store_.GetObservationLogs(stale, metric);
+    if (!logs.ok()) return ErrorReply(logs.status());
+    for (const std::string& trial : stale) {
+      const Row& row = table.rows.at(trial);
+      json values = json::array(), times = json::array();
+      size_t reported = 0;
+      if (auto it = logs->find(trial); it != logs->end()) {
+        // Only numbers can be drawn (JSON has no NaN): other values are left out.
+        std::vector<std::pair<double, const std::string*>> points;
+        points.reserve(it->second.size());
+        for (const core::MetricLog& m : it->second) {
+          if (std::optional<double> v = core::ParseFiniteNumber(m.value)) {
+            points.emplace_back(*v, &m.time_stamp);
+          }
+        }
+        reported = points.size();
+        for (size_t i : Thinned(points.size(), kMaxIntermediatePoints)) {
+          values.push_back(points[i].first);
+          times.push_back(*points[i].second);
         }
       }
-      reported = points.size();
-      for (size_t i : Thinned(points.size(), kMaxIntermediatePoints)) {
-        values.push_back(points[i].first);
-        times.push_back(*points[i].second);
-      }
+      json out = {{"name", trial},
+                  {"phase", row.phase},
+                  {"values", std::move(values)},
+                  {"times", std::move(times)},
+                  {"reported", reported}};
+      series.rows[trial] = {row.revision, out.dump()};
     }
-    json row = {{"name", t.metadata.name},
-                {"phase", PhaseOf(t)},
-                {"values", std::move(values)},
-                {"times", std::move(times)},
-                {"reported", reported}};
-    rows.push_back(std::move(row));
   }
-  out["trials"] = std::move(rows);
-  return JsonReply(200, out);
+  // Rows of trials gone since.
+  for (auto it = series.rows.begin(); it != series.rows.end();) {
+    it = table.rows.count(it->first) ? std::next(it) : series.rows.erase(it);
+  }
+  std::string rows = "[";
+  for (const std::string& trial : table.order) {
+    auto it = series.rows.find(trial);
+    if (it == series.rows.end()) continue;
+    if (rows.size() > 1) rows += ',';
+    rows += it->second.second;
+  }
+  rows += ']';
+  Evict(series_, kMaxSeries);
+  json header = {{"kind", "IntermediateValues"},
+                 {"apiVersion", kApiVersion},
+                 {"namespace", ns},
+                 {"experiment", name},
+                 {"metric", metric},
+                 {"maxPointsPerTrial", kMaxIntermediatePoints}};
+  return LargeJson(WithRaw(header, "trials", rows), req, res);
 }
 
 Reply UiData::Importance(const std::string& ns, const std::string& name) {
   absl::StatusOr<core::Experiment> e = store_.GetExperiment(ns, name);
   if (!e.ok()) return ErrorReply(e.status(), ExperimentInfo(), name);
-  absl::StatusOr<std::vector<core::Trial>> trials = AllTrials(store_, ns, name);
-  if (!trials.ok()) return ErrorReply(trials.status());
   // Cached while the same completed trials stand (their count and newest revision).
   int64_t completed = 0, newest = 0;
-  for (const core::Trial& t : *trials) {
-    if (!core::IsTrialCompleted(t)) continue;
-    ++completed;
-    int64_t r = 0;
-    if (absl::SimpleAtoi(t.metadata.resource_version, &r)) newest = std::max(newest, r);
-  }
   const auto key = std::make_pair(ns, name);
+  {
+    MutexLock lock(mu_);
+    absl::StatusOr<const Table*> synced = SyncTable(*e);
+    if (!synced.ok()) return ErrorReply(synced.status());
+    for (const auto& [trial, row] : (*synced)->rows) {
+      if (!row.completed) continue;
+      ++completed;
+      newest = std::max(newest, row.revision);
+    }
+  }
   const auto version = std::make_tuple(e->metadata.uid, completed, newest);
   {
     MutexLock lock(mu_);
@@ -370,6 +510,8 @@ Reply UiData::Importance(const std::string& ns, const std::string& name) {
       return r;
     }
   }
+  absl::StatusOr<std::vector<core::Trial>> trials = AllTrials(store_, ns, name);
+  if (!trials.ok()) return ErrorReply(trials.status());
   const api::v1::beta1::Experiment proto = core::ExperimentToProto(*e);
   absl::StatusOr<algorithms::SearchSpace> space = algorithms::SearchSpace::FromProto(proto);
   if (!space.ok()) {
@@ -447,11 +589,12 @@ Reply UiData::Stop(const std::string& ns, const std::string& name) {
 
 void UiData::Install(httplib::Server& http, const internal::RouteWrapper& route) {
   const std::string base = R"(/apis/ktune\.dev/v1/namespaces/([^/]+)/experiments/([^/]+))";
-  http.Get(base + "/trialtable", route([this](const httplib::Request& req, httplib::Response&) {
-             return TrialTable(req.matches[1], req.matches[2], req);
+  http.Get(base + "/trialtable", route([this](const httplib::Request& req, httplib::Response& res) {
+             return TrialTable(req.matches[1], req.matches[2], req, res);
            }));
-  http.Get(base + "/intermediate", route([this](const httplib::Request& req, httplib::Response&) {
-             return Intermediate(req.matches[1], req.matches[2], req);
+  http.Get(base + "/intermediate",
+           route([this](const httplib::Request& req, httplib::Response& res) {
+             return Intermediate(req.matches[1], req.matches[2], req, res);
            }));
   http.Get(base + "/importance", route([this](const httplib::Request& req, httplib::Response&) {
              return Importance(req.matches[1], req.matches[2]);

@@ -74,19 +74,50 @@ class UiData {
   UiData(db::Store& store, controller::ControllerManager& manager);
   void Install(httplib::Server& http, const internal::RouteWrapper& route);
 
+  // Large answers are gzipped here when the client accepts it (see LargeJson in the .cc).
   internal::Reply TrialTable(const std::string& ns, const std::string& name,
-                             const httplib::Request& req);
+                             const httplib::Request& req, httplib::Response& res);
   internal::Reply Intermediate(const std::string& ns, const std::string& name,
-                               const httplib::Request& req);
+                               const httplib::Request& req, httplib::Response& res);
   internal::Reply Importance(const std::string& ns, const std::string& name);
   internal::Reply Stop(const std::string& ns, const std::string& name);
 
  private:
-  internal::Reply FullTable(const core::Experiment& e, int64_t revision);
+  // One experiment's rows as JSON text, kept current from the store's change feed, so that a
+  // table of 10 000 trials is decoded from the store once, not at every page load.
+  struct Row {
+    int64_t revision = 0;  // the trial's resource_version
+    bool completed = false;
+    std::string phase;
+    std::string text;  // the TrialRow
+  };
+  struct Table {
+    std::string uid;
+    int64_t revision = -1;           // the store revision the rows reflect
+    std::vector<std::string> order;  // creation order (names of deleted rows are skipped)
+    std::map<std::string, Row> rows;
+    int64_t used = 0;  // for eviction
+  };
+  // Each trial's values of one metric as JSON text; a completed trial's are kept while its
+  // revision stands (a running trial's are read again: its reports bump no revision).
+  struct Series {
+    std::map<std::string, std::pair<int64_t, std::string>> rows;
+    int64_t used = 0;
+  };
+
+  // The experiment's table brought up to the store's revision.
+  // Valid while mu_ is held.
+  absl::StatusOr<const Table*> SyncTable(const core::Experiment& e)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status LoadTable(const core::Experiment& e, Table& table)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   db::Store& store_;
   controller::ControllerManager& manager_;
   Mutex mu_;
+  int64_t clock_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::pair<std::string, std::string>, Table> tables_ ABSL_GUARDED_BY(mu_);
+  std::map<std::tuple<std::string, std::string, std::string>, Series> series_ ABSL_GUARDED_BY(mu_);
   // (ns, name) -> (uid, completed trials, their newest revision) and the answer's body.
   std::map<std::pair<std::string, std::string>,
            std::pair<std::tuple<std::string, int64_t, int64_t>, std::string>>

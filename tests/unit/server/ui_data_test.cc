@@ -16,9 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "controller/manager.h"
 #include "controller/testing/fake_executor.h"
 #include "core/mutex.h"
+#include "db-manager/internal/sqlite_store.h"
 #include "db-manager/store.h"
 #include "server/api_server.h"
 #include "suggestion/in_process.h"
@@ -84,9 +86,18 @@ class UiDataTest : public ::testing::Test {
     dir_ = fs::path(::testing::TempDir()) / "ktune-ui-data" / info->name();
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    if (change_window_ > 0) {
+      db::SqliteStoreOptions store_options;
+      store_options.change_window = change_window_;
+      absl::StatusOr<std::unique_ptr<db::SqliteStore>> store =
+          db::SqliteStore::Open((dir_ / "k.db").string(), store_options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    } else {
+      absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    }
     registry_ = suggestion::AlgorithmRegistry::CreateDefault();
     suggestions_ = std::make_unique<suggestion::InProcessSuggestionService>(*registry_);
     tap_ = std::make_unique<controller::MetricsTap>(*store_);
@@ -166,6 +177,7 @@ class UiDataTest : public ::testing::Test {
 
   fs::path dir_;
   std::string token_;
+  int64_t change_window_ = 0;  // > 0: the store keeps only this many changes
   std::unique_ptr<db::Store> store_;
   std::unique_ptr<suggestion::AlgorithmRegistry> registry_;
   std::unique_ptr<suggestion::InProcessSuggestionService> suggestions_;
@@ -301,24 +313,33 @@ TEST_F(UiDataTest, IntermediateValuesComeInReportOrderAndReportsAreEvents) {
   }
 }
 
-TEST_F(UiDataTest, IntermediateValuesAreThinnedToTheBound) {
-  ASSERT_NO_FATAL_FAILURE(Create(ExperimentJson("many", 1, 1)));
-  executor_->WaitForStarts(1);
-  const std::string trial = executor_->running().at(0);
+TEST_F(UiDataTest, IntermediateValuesAreThinnedToTheBoundAndLargeAnswersAreGzipped) {
+  ASSERT_NO_FATAL_FAILURE(Create(ExperimentJson("many", 3, 3)));
+  executor_->WaitForStarts(3);
   std::vector<core::MetricLog> logs;
   for (int i = 0; i < 3000; ++i) {
     logs.push_back({absl::StrCat("2026-01-01T00:", i / 60 % 60 < 10 ? "0" : "", i / 60 % 60, ":",
                                  i % 60 < 10 ? "0" : "", i % 60, "Z"),
                     "loss", std::to_string(i)});
   }
-  ASSERT_TRUE(tap_->Report(trial, logs).ok());
-  json iv = Get("many/intermediate");
-  const json& values = iv["trials"][0]["values"];
-  ASSERT_EQ(values.size(), static_cast<size_t>(kMaxIntermediatePoints));
-  EXPECT_EQ(iv["trials"][0]["reported"], 3000);
-  EXPECT_EQ(values.front(), 0);
-  EXPECT_EQ(values.back(), 2999);
-  for (size_t i = 1; i < values.size(); ++i) ASSERT_LT(values[i - 1], values[i]);
+  for (const std::string& trial : executor_->running()) {
+    ASSERT_TRUE(tap_->Report(trial, logs).ok());
+  }
+  // What browsers send: brotli would be preferred (and take seconds at httplib's quality).
+  auto r = Client().Get((std::string(kBase) + "many/intermediate").c_str(),
+                        {{"Accept-Encoding", "gzip, deflate, br"}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip");
+  json iv = Body(r);
+  ASSERT_EQ(iv["trials"].size(), 3u);
+  for (const json& row : iv["trials"]) {
+    const json& values = row["values"];
+    ASSERT_EQ(values.size(), static_cast<size_t>(kMaxIntermediatePoints));
+    EXPECT_EQ(row["reported"], 3000);
+    EXPECT_EQ(values.front(), 0);
+    EXPECT_EQ(values.back(), 2999);
+    for (size_t i = 1; i < values.size(); ++i) ASSERT_LT(values[i - 1], values[i]);
+  }
 }
 
 TEST_F(UiDataTest, ImportanceFindsTheParameterThatDrivesAMaximisedObjective) {
@@ -375,6 +396,27 @@ TEST_F(UiDataTest, StopKillsRunningTrialsAndEndsTheExperiment) {
   json missing =
       Body(Client().Post((std::string(kBase) + "nope/stop").c_str(), "", "application/json"), 404);
   EXPECT_EQ(missing["kind"], "Status");
+}
+
+class UiDataShortFeedTest : public UiDataTest {
+ protected:
+  UiDataShortFeedTest() { change_window_ = 2; }
+};
+
+TEST_F(UiDataShortFeedTest, ARevisionOlderThanTheFeedGetsTheWholeTable) {
+  ASSERT_NO_FATAL_FAILURE(Create(ExperimentJson("w", 3, 3)));
+  executor_->WaitForStarts(3);
+  const std::string rv = Get("w/trialtable")["resourceVersion"];
+  // More writes than the feed keeps (three trials end: three writes at least).
+  for (const std::string& t : executor_->running()) {
+    ASSERT_TRUE(executor_->Succeed(t, {{"loss", "1"}}));
+  }
+  ASSERT_TRUE(manager_->Wait({"default", "w"}).ok());
+  json table = Get("w/trialtable?since=" + rv);
+  EXPECT_EQ(table["complete"], true);
+  EXPECT_EQ(table["trials"].size(), 3u);
+  EXPECT_FALSE(table.contains("deleted"));
+  for (const json& row : table["trials"]) EXPECT_EQ(row["phase"], "Succeeded");
 }
 
 class UiDataTokenTest : public UiDataTest {

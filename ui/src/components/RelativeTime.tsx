@@ -3,13 +3,15 @@
 import { useEffect, useState } from "react";
 import { formatAge, formatRelative, formatTime } from "../format";
 
+// The time now: read at every render (a parent's re-render must not show a stale age), and
+// a re-render every `periodMs` so the text also moves on by itself.
 function useNow(periodMs: number): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const id = setInterval(() => setNow(Date.now()), periodMs);
+    const id = setInterval(() => setTick((t) => t + 1), periodMs);
     return () => clearInterval(id);
   }, [periodMs]);
-  return now;
+  return Date.now();
 }
 
 export default function RelativeTime({ iso, age = false }: { iso?: string; age?: boolean }) {
