@@ -97,6 +97,7 @@ export default function ContourPlot({ model }: { model: Model }) {
   return (
     <PlotFrame
       testid="plot-contour"
+      count={c?.points.length ?? 0}
       title="Contour"
       controls={
         n >= 2 && (

@@ -76,6 +76,7 @@ export default function HistoryPlot({
   return (
     <PlotFrame
       testid="plot-history"
+      count={h.points.length}
       title="Optimisation history"
       empty={h.points.length === 0 ? "No trial has reported its objective yet." : undefined}
       controls={

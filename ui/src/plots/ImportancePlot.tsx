@@ -64,6 +64,7 @@ export default function ImportancePlot({
   return (
     <PlotFrame
       testid="plot-importance"
+      count={imp.data?.trials ?? 0}
       title="Parameter importance"
       empty={empty}
       note={

@@ -90,6 +90,7 @@ export default function IntermediatePlot({
   return (
     <PlotFrame
       testid="plot-intermediate"
+      count={c?.trials ?? 0}
       title="Intermediate values"
       controls={
         model.metrics.length > 1 && (

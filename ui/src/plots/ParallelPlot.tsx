@@ -137,6 +137,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
   return (
     <PlotFrame
       testid="plot-parallel"
+      count={p.data.length}
       eager
       title="Parallel coordinates"
       controls={controls}

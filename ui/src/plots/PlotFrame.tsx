@@ -11,6 +11,7 @@ export interface PlotFrameProps {
   note?: ReactNode;
   children: () => ReactNode; // the chart, rendered only when visible and not empty
   eager?: boolean; // mount the chart at once (the first plot of the page)
+  count?: number; // how many trials it shows (data-count, for tests and the benchmark)
 }
 
 export default function PlotFrame({
@@ -21,6 +22,7 @@ export default function PlotFrame({
   note,
   children,
   eager = false,
+  count,
 }: PlotFrameProps) {
   const ref = useRef<HTMLElement>(null);
   const [seen, setSeen] = useState(eager);
@@ -44,6 +46,7 @@ export default function PlotFrame({
       className="plot card"
       data-testid={testid}
       data-empty={empty ? "1" : "0"}
+      data-count={count ?? 0}
       ref={ref}
       aria-label={title}
     >

@@ -77,6 +77,7 @@ export default function SlicePlot({ model }: { model: Model }) {
   return (
     <PlotFrame
       testid="plot-slice"
+      count={s?.points.length ?? 0}
       title="Slice"
       controls={
         model.params.length > 0 && (

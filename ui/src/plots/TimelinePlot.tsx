@@ -60,6 +60,7 @@ export default function TimelinePlot({ model }: { model: Model }) {
   return (
     <PlotFrame
       testid="plot-timeline"
+      count={t.lanes.length}
       title="Timeline"
       empty={t.lanes.length === 0 ? "No trial has started yet." : undefined}
     >

@@ -223,6 +223,7 @@ export default function TrialsTable({
                   <div
                     key={r.name}
                     id={`trial-row-${v.index}`}
+                    data-best={best ? "1" : "0"}
                     role="row"
                     aria-rowindex={v.index + 2}
                     aria-selected={v.index === focused}
