@@ -160,6 +160,12 @@ function handle(ev: SseEvent, parser: SseParser): "expired" | undefined {
   }
 }
 
+// The wait before reconnecting: the server's retry delay, doubled for each failed try in a
+// row (a connection that opened resets the count), at most MAX_BACKOFF_MS.
+export function reconnectDelay(retry: number, failures: number): number {
+  return Math.min(retry * 2 ** Math.min(failures, 16), MAX_BACKOFF_MS);
+}
+
 async function loop(abort: AbortController) {
   const signal = abort.signal;
   let failures = 0;
@@ -175,9 +181,7 @@ async function loop(abort: AbortController) {
     setConnected(false);
     if (outcome === "unauthorized") break; // until the token changes
     failures = opened.ok ? 0 : failures + 1;
-    const delay =
-      outcome === "expired" ? EXPIRED_RETRY_MS : Math.min(retryMs * 2 ** failures, MAX_BACKOFF_MS);
-    await sleep(delay, signal);
+    await sleep(outcome === "expired" ? EXPIRED_RETRY_MS : reconnectDelay(retryMs, failures), signal);
   }
   if (running === abort) running = null;
 }
