@@ -107,6 +107,8 @@ async function connectOnce(signal: AbortSignal, opened: { ok: boolean }): Promis
   opened.ok = true;
   const parser = new SseParser();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  signal.addEventListener("abort", cancel);
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -118,7 +120,8 @@ async function connectOnce(signal: AbortSignal, opened: { ok: boolean }): Promis
       }
     }
   } finally {
-    reader.cancel().catch(() => {});
+    signal.removeEventListener("abort", cancel);
+    cancel();
   }
 }
 
