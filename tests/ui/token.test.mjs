@@ -2,7 +2,7 @@
 // a wrong one is refused with the reason, the right one shows the data and the event stream
 // (a fetch-based SSE reader sending Authorization) delivers changes live; the token lasts
 // for the tab (sessionStorage) or, when "remember" is checked, for the browser (localStorage);
-// "Sign out" forgets it; the trial log is read with it.
+// "Sign out" forgets it; the experiment page and the trial log load with it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { exampleYaml, startUi } from "./harness.mjs";
@@ -10,7 +10,11 @@ import { exampleYaml, startUi } from "./harness.mjs";
 const TOKEN = "ui-token-test-secret";
 // Refused calls before the token is entered (Chromium logs each failed load, the harness
 // records each 401), and requests a reload cuts short (the event stream always is one).
-const ALLOW_401 = [/HTTP 401 /, /console: Failed to load resource: .*401/, /request failed: GET .*net::ERR_ABORTED$/];
+const ALLOW_401 = [
+  /HTTP 401 /,
+  /console: Failed to load resource: .*401/,
+  /request failed: GET .*net::ERR_ABORTED$/,
+];
 
 let ui;
 before(async () => {
@@ -49,7 +53,7 @@ async function expectLive(page) {
   await page.locator('[data-testid=live-indicator][data-connected="true"]').waitFor();
 }
 
-test("the list asks for the token, refuses a wrong one, and shows data live with the right one", async () => {
+test("the list asks for the token, refuses a wrong one, shows data live with the right one", async () => {
   const page = await ui.newPage();
   await page.goto(ui.url("/"));
   const dialog = prompt(page);
@@ -126,6 +130,18 @@ test("a remembered token lasts across reloads and tabs until Sign out", async ()
   ui.expectNoPageErrors(page, { allow: ALLOW_401 });
 });
 
+test("the experiment page loads once the token is entered", async () => {
+  const page = await ui.newPage();
+  await page.goto(ui.url("/experiments/default/before-token"));
+  await prompt(page).waitFor();
+  await enterToken(page, TOKEN);
+  await prompt(page).waitFor({ state: "hidden" });
+  await page.getByRole("heading", { level: 1, name: "before-token" }).waitFor();
+  await expectLive(page);
+  assert.equal(await page.getByTestId("error-banner").count(), 0);
+  ui.expectNoPageErrors(page, { allow: ALLOW_401 });
+});
+
 test("a trial's log is read with the token", async () => {
   const exp = await ui.waitFor(
     async () => {
@@ -133,7 +149,9 @@ test("a trial's log is read with the token", async () => {
       return r.body?.items?.find(
         (t) =>
           t.metadata.labels?.["katib.kubeflow.org/experiment"] === "before-token" &&
-          t.status?.conditions?.some((c) => ["Succeeded", "Failed"].includes(c.type) && c.status === "True"),
+          t.status?.conditions?.some(
+            (c) => ["Succeeded", "Failed"].includes(c.type) && c.status === "True",
+          ),
       );
     },
     { what: "a finished trial of before-token", timeoutMs: 60_000 },

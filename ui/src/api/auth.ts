@@ -44,7 +44,14 @@ const session = () => window.sessionStorage;
 function initial(): AuthState {
   const remembered = read(local);
   const token = remembered || read(session);
-  return { token, remembered: remembered !== "", needed: false, refused: false, dismissed: false, version: 0 };
+  return {
+    token,
+    remembered: remembered !== "",
+    needed: false,
+    refused: false,
+    dismissed: false,
+    version: 0,
+  };
 }
 
 let state: AuthState = initial();
@@ -86,7 +93,14 @@ export function setToken(token: string, remember: boolean) {
 export function clearToken() {
   write(local, null);
   write(session, null);
-  update({ token: "", remembered: false, needed: false, refused: false, dismissed: false, version: state.version + 1 });
+  update({
+    token: "",
+    remembered: false,
+    needed: false,
+    refused: false,
+    dismissed: false,
+    version: state.version + 1,
+  });
 }
 
 // A request that carried `sentToken` ("" for none) was answered 401. A reply to a request made

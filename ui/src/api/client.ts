@@ -45,7 +45,10 @@ export async function apiFetch(path: string, init?: RequestInit): Promise<Respon
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await apiFetch(path, { ...init, headers: { Accept: "application/json", ...init?.headers } });
+    res = await apiFetch(path, {
+      ...init,
+      headers: { Accept: "application/json", ...init?.headers },
+    });
   } catch (e) {
     throw new ApiError(0, `cannot reach the server: ${(e as Error).message}`);
   }

@@ -27,7 +27,7 @@ function reply(s: Script, signal: AbortSignal): Response {
     start(controller) {
       controller.enqueue(bytes);
       if (!s.open) controller.close();
-      else signal.addEventListener("abort", () => controller.error(new DOMException("aborted", "AbortError")));
+      else signal.addEventListener("abort", () => controller.error(new DOMException("", "AbortError")));
     },
   });
   return new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream" } });
@@ -53,7 +53,14 @@ afterEach(async () => {
 });
 
 function change(name: string): string {
-  const c: ChangeEvent = { type: "ADDED", kind: "Experiment", namespace: "default", name, experiment: name, resourceVersion: "5" };
+  const c: ChangeEvent = {
+    type: "ADDED",
+    kind: "Experiment",
+    namespace: "default",
+    name,
+    experiment: name,
+    resourceVersion: "5",
+  };
   return JSON.stringify(c);
 }
 
@@ -74,9 +81,15 @@ describe("the event stream", () => {
     const auth = await import("./auth");
     const live = await import("./live");
     auth.setToken("secret", false);
-    scripts.push({ text: `retry: 5\nevent: hello\ndata: {"resourceVersion":"3"}\n\nid: 5\nevent: change\ndata: ${change("a")}\n\n` });
+    const hello = `retry: 5\nevent: hello\ndata: {"resourceVersion":"3"}\n\n`;
+    scripts.push({ text: `${hello}id: 5\nevent: change\ndata: ${change("a")}\n\n` });
     const got: string[] = [];
-    const { unmount } = renderHook(() => live.useChanges(() => true, (b) => got.push(...b.map((c) => c.name))));
+    const { unmount } = renderHook(() =>
+      live.useChanges(
+        () => true,
+        (b) => got.push(...b.map((c) => c.name)),
+      ),
+    );
     await waitFor(() => expect(calls.length).toBe(2));
     expect(calls[0].headers.get("Authorization")).toBe("Bearer secret");
     expect(calls[0].headers.get("Last-Event-ID")).toBeNull();
@@ -116,7 +129,9 @@ describe("the event stream", () => {
 
   it("starts over on expired and tells subscribers to refetch", async () => {
     const live = await import("./live");
-    scripts.push({ text: `event: hello\ndata: {"resourceVersion":"3"}\n\nid: 4\nevent: change\ndata: ${change("b")}\n\nevent: expired\ndata: {}\n\n` });
+    const hello = `event: hello\ndata: {"resourceVersion":"3"}\n\n`;
+    const expired = "event: expired\ndata: {}\n\n";
+    scripts.push({ text: `${hello}id: 4\nevent: change\ndata: ${change("b")}\n\n${expired}` });
     const kinds: string[] = [];
     renderHook(() => live.useChanges(() => true, (b) => kinds.push(...b.map((c) => c.kind))));
     await waitFor(() => expect(calls.length).toBe(2), { timeout: 3000 });

@@ -68,9 +68,15 @@ function schedule() {
 
 // Everything may have changed (history window passed, or another token).
 function refetchEverything() {
-  subscriptions.forEach((s) =>
-    s.pending.push({ type: "MODIFIED", kind: "*", namespace: "", name: "", experiment: "", resourceVersion: "" }),
-  );
+  const all: ChangeEvent = {
+    type: "MODIFIED",
+    kind: "*",
+    namespace: "",
+    name: "",
+    experiment: "",
+    resourceVersion: "",
+  };
+  subscriptions.forEach((s) => s.pending.push(all));
   schedule();
 }
 
@@ -184,7 +190,8 @@ async function loop(abort: AbortController) {
     setConnected(false);
     if (outcome === "unauthorized") break; // until the token changes
     failures = opened.ok ? 0 : failures + 1;
-    await sleep(outcome === "expired" ? EXPIRED_RETRY_MS : reconnectDelay(retryMs, failures), signal);
+    const delay = outcome === "expired" ? EXPIRED_RETRY_MS : reconnectDelay(retryMs, failures);
+    await sleep(delay, signal);
   }
   if (running === abort) running = null;
 }

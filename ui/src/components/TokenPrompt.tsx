@@ -13,7 +13,8 @@ interface Props {
   onCancel: () => void;
 }
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
+const FOCUSABLE =
+  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
 
 export default function TokenPrompt({ refused, onCancel }: Props) {
   const panel = useRef<HTMLDivElement>(null);
@@ -78,7 +79,10 @@ export default function TokenPrompt({ refused, onCancel }: Props) {
   };
 
   return (
-    <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
+    <div
+      className="dialog-backdrop"
+      onMouseDown={(e) => e.target === e.currentTarget && onCancel()}
+    >
       <div
         ref={panel}
         className="dialog"
@@ -109,7 +113,11 @@ export default function TokenPrompt({ refused, onCancel }: Props) {
             disabled={busy}
           />
           <label className="token-remember">
-            <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+            <input
+              type="checkbox"
+              checked={remember}
+              onChange={(e) => setRemember(e.target.checked)}
+            />
             Remember on this device
           </label>
           <p className="muted token-note">
