@@ -109,7 +109,8 @@ async function connectOnce(signal: AbortSignal, opened: { ok: boolean }): Promis
     resumeFrom = ""; // a revision the server does not take: start from now
     return "expired";
   }
-  if (!res.ok || !res.body) return "failed";
+  const type = res.headers.get("Content-Type") ?? "";
+  if (!res.ok || !res.body || !type.startsWith("text/event-stream")) return "failed";
   opened.ok = true;
   const parser = new SseParser();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
