@@ -11,7 +11,9 @@ import ExperimentPage from "./pages/ExperimentPage";
 import TrialPage from "./pages/TrialPage";
 import Breadcrumbs from "./components/Breadcrumbs";
 import LiveIndicator from "./components/LiveIndicator";
+import TokenPrompt from "./components/TokenPrompt";
 import { useChanges } from "./api/live";
+import { askForToken, clearToken, dismissPrompt, useAuth } from "./api/auth";
 
 // Opens the event stream as soon as the app starts, so the indicator is true on every page.
 function useEventStream() {
@@ -23,6 +25,7 @@ function useEventStream() {
 
 export default function App() {
   useEventStream();
+  const auth = useAuth();
   return (
     <div className="app">
       <a className="skip-link" href="#main">
@@ -40,6 +43,16 @@ export default function App() {
         </nav>
         <span className="spacer" />
         <LiveIndicator />
+        {auth.needed && auth.dismissed && (
+          <button type="button" className="small" onClick={askForToken}>
+            Enter token
+          </button>
+        )}
+        {auth.token && (
+          <button type="button" className="small" onClick={clearToken} title="Forget the token">
+            Sign out
+          </button>
+        )}
       </header>
       <Breadcrumbs />
       <main id="main" tabIndex={-1}>
@@ -51,6 +64,10 @@ export default function App() {
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
+      {auth.needed && !auth.dismissed && (
+        // A new prompt per token version: a refused token starts with the reason.
+        <TokenPrompt key={auth.version} refused={auth.refused} onCancel={dismissPrompt} />
+      )}
     </div>
   );
 }

@@ -1,5 +1,7 @@
 // Calls to `ktune server`'s API from the page's own origin. Every failure becomes an
-// ApiError carrying the server's message and, for 422s, the field causes.
+// ApiError carrying the server's message and, for 422s, the field causes. Every request goes
+// through apiFetch, which adds the bearer token (auth.ts) and reports a 401.
+import { authHeaders, currentToken, noteUnauthorized } from "./auth";
 import type {
   Experiment,
   IntermediateValues,
@@ -29,10 +31,24 @@ export class ApiError extends Error {
   }
 }
 
+// fetch() with the token's Authorization header; a 401 tells auth.ts the server wants a token
+// (or refused this one). Streams (the event stream, a followed log) use it directly.
+export async function apiFetch(path: string, init?: RequestInit): Promise<Response> {
+  const token = currentToken();
+  const headers = new Headers(init?.headers);
+  for (const [k, v] of Object.entries(authHeaders())) headers.set(k, v);
+  const res = await fetch(path, { ...init, headers });
+  if (res.status === 401) noteUnauthorized(token);
+  return res;
+}
+
 async function request<T>(path: string, init?: RequestInit): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(path, { ...init, headers: { Accept: "application/json", ...init?.headers } });
+    res = await apiFetch(path, {
+      ...init,
+      headers: { Accept: "application/json", ...init?.headers },
+    });
   } catch (e) {
     throw new ApiError(0, `cannot reach the server: ${(e as Error).message}`);
   }
@@ -106,6 +122,22 @@ export const api = {
     }),
   namespaces: () => request<List<{ metadata: { name: string } }>>("/api/v1/namespaces"),
 };
+
+// Whether the server accepts `token` (asked before the prompt takes it): true, false on a 401,
+// or an ApiError when the server could not answer.
+export async function tokenAccepted(token: string): Promise<boolean> {
+  let res: Response;
+  try {
+    res = await fetch("/api/v1/namespaces", {
+      headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
+    });
+  } catch (e) {
+    throw new ApiError(0, `cannot reach the server: ${(e as Error).message}`);
+  }
+  if (res.status === 401) return false;
+  if (!res.ok) throw new ApiError(res.status, (await res.text()) || res.statusText);
+  return true;
+}
 
 // The URL of a trial's log: plain, or streaming while it grows (`follow`).
 export function trialLogUrl(ns: string, trial: string, follow: boolean): string {

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router-dom";
 import { parse } from "yaml";
 import type { Diagnostic } from "@codemirror/lint";
+import { useAuthVersion } from "../api/auth";
 import { api, ApiError } from "../api/client";
 import type { Finding, ValidationResult } from "../api/types";
 import ConfirmDialog from "../components/ConfirmDialog";
@@ -39,6 +40,7 @@ export default function CreateExperiment() {
   const [submitError, setSubmitError] = useState<unknown>(null);
   const [submitting, setSubmitting] = useState(false);
   const [namespaces, setNamespaces] = useState<string[]>([]);
+  const authVersion = useAuthVersion();
   const editor = useRef<YamlEditorHandle>(null);
 
   useEffect(() => {
@@ -47,7 +49,7 @@ export default function CreateExperiment() {
       .namespaces()
       .then((l) => setNamespaces(l.items.map((n) => n.metadata.name)))
       .catch(() => setNamespaces([]));
-  }, []);
+  }, [authVersion]); // a new token: ask again
 
   const syntax = useMemo(() => syntaxMarks(text), [text]);
   const syntaxErrors = syntax.filter((m) => m.severity === "error");
@@ -80,7 +82,7 @@ export default function CreateExperiment() {
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [text, namespace, syntaxErrors.length]);
+  }, [text, namespace, syntaxErrors.length, authVersion]);
 
   const marks: Mark[] = useMemo(() => {
     if (syntax.length > 0 && syntaxErrors.length > 0) return sortMarks(syntax);

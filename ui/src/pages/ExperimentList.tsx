@@ -4,6 +4,7 @@
 // experiment changes from the event stream.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import { useAuthVersion } from "../api/auth";
 import { api } from "../api/client";
 import { useChanges } from "../api/live";
 import ConfirmDialog from "../components/ConfirmDialog";
@@ -50,6 +51,7 @@ export default function ExperimentList() {
   const q = params.get("q") ?? "";
   const sort = parseSort(params.get("sort"));
   const [namespaces, setNamespaces] = useState<string[]>([]);
+  const authVersion = useAuthVersion();
   const [action, setAction] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<ActionError | null>(null);
@@ -64,7 +66,7 @@ export default function ExperimentList() {
       .namespaces()
       .then((l) => setNamespaces(l.items.map((n) => n.metadata.name).sort()))
       .catch(() => setNamespaces([]));
-  }, []);
+  }, [authVersion]); // a new token: ask again
 
   // One refetch per batch of changes to experiments in view (their status carries the counts).
   useChanges(

@@ -7,21 +7,22 @@ import type { ChangeEvent, TrialTable } from "../../api/types";
 import { row, table } from "../../transforms/fixtures";
 import { useExperimentData } from "./useExperimentData";
 
-class FakeEventSource {
-  static last: FakeEventSource | null = null;
-  listeners = new Map<string, ((ev: MessageEvent) => void)[]>();
-  onerror: (() => void) | null = null;
-  onopen: (() => void) | null = null;
-  constructor(public url: string) {
-    FakeEventSource.last = this;
+// The server's event stream (live.ts reads it with fetch): emit() sends one change.
+class FakeEventStream {
+  static last: FakeEventStream | null = null;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  readonly response: Response;
+  constructor() {
+    FakeEventStream.last = this;
+    const body = new ReadableStream<Uint8Array>({ start: (c) => void (this.controller = c) });
+    this.response = new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+    this.send('event: hello\ndata: {"resourceVersion":"1"}\n\n');
   }
-  addEventListener(type: string, l: (ev: MessageEvent) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), l]);
+  private send(text: string) {
+    this.controller.enqueue(new TextEncoder().encode(text));
   }
-  close() {}
   emit(change: ChangeEvent) {
-    for (const l of this.listeners.get("change") ?? [])
-      l({ data: JSON.stringify(change) } as MessageEvent);
+    this.send(`id: ${change.resourceVersion}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
   }
 }
 
@@ -37,10 +38,10 @@ let nextTable: (since: string | null) => TrialTable;
 
 beforeEach(() => {
   requests = [];
-  vi.stubGlobal("EventSource", FakeEventSource);
   vi.stubGlobal(
     "fetch",
     vi.fn(async (input: string) => {
+      if (input.endsWith("/events")) return new FakeEventStream().response;
       requests.push(input);
       const u = new URL(input, "http://x");
       const body = u.pathname.endsWith("/trialtable")
@@ -88,10 +89,10 @@ describe("useExperimentData", () => {
     };
     act(() => {
       // a burst: three trials and a trial of another experiment (ignored)
-      FakeEventSource.last!.emit(change("a", 11));
-      FakeEventSource.last!.emit(change("b", 12));
-      FakeEventSource.last!.emit(change("c", 13));
-      FakeEventSource.last!.emit(change("z", 13, "Trial", "other"));
+      FakeEventStream.last!.emit(change("a", 11));
+      FakeEventStream.last!.emit(change("b", 12));
+      FakeEventStream.last!.emit(change("c", 13));
+      FakeEventStream.last!.emit(change("z", 13, "Trial", "other"));
     });
     await waitFor(() => expect(result.current.table?.resourceVersion).toBe("14"));
     expect(result.current.table!.trials.map((t) => [t.name, t.phase])).toEqual([
@@ -107,10 +108,10 @@ describe("useExperimentData", () => {
     nextTable = () => table([row("a")], { resourceVersion: "5" });
     const { result } = renderHook(() => useExperimentData("default", "exp"));
     await waitFor(() => expect(result.current.table).toBeDefined());
-    act(() => FakeEventSource.last!.emit(change("exp", 6, "Experiment")));
+    act(() => FakeEventStream.last!.emit(change("exp", 6, "Experiment")));
     await waitFor(() => expect(requests.filter((r) => !r.includes("/trialtable"))).toHaveLength(2));
     expect(requests.filter((r) => r.includes("/trialtable"))).toHaveLength(1);
-    act(() => FakeEventSource.last!.emit({ ...change("exp", 7, "Experiment"), type: "DELETED" }));
+    act(() => FakeEventStream.last!.emit({ ...change("exp", 7, "Experiment"), type: "DELETED" }));
     await waitFor(() => expect(result.current.gone).toBe(true));
   });
 });

@@ -1,7 +1,8 @@
 // A trial's log: followed (streamed and appended) while the trial runs, fetched once when it
 // has finished. It sticks to the bottom unless the reader scrolled up.
 import { useEffect, useLayoutEffect, useRef, useState } from "react";
-import { trialLogUrl } from "../../api/client";
+import { useAuthVersion } from "../../api/auth";
+import { apiFetch, trialLogUrl } from "../../api/client";
 import type { TrialPhase } from "../../api/types";
 
 type Mode = "wait" | "follow" | "done";
@@ -33,6 +34,8 @@ export default function TrialLog({ ns, trial, phase, onOutput }: Props) {
   const followedToEnd = useRef(false);
   const onOutputRef = useRef(onOutput);
   onOutputRef.current = onOutput;
+  // A new token reads the log again (the last try may have been refused).
+  const authVersion = useAuthVersion();
 
   useEffect(() => {
     followedToEnd.current = false;
@@ -48,7 +51,7 @@ export default function TrialLog({ ns, trial, phase, onOutput }: Props) {
     setError("");
     (async () => {
       try {
-        const res = await fetch(trialLogUrl(ns, trial, follow), { signal: abort.signal });
+        const res = await apiFetch(trialLogUrl(ns, trial, follow), { signal: abort.signal });
         if (!res.ok) {
           const body = await res.text();
           let message = body || res.statusText;
@@ -87,7 +90,7 @@ export default function TrialLog({ ns, trial, phase, onOutput }: Props) {
       }
     })();
     return () => abort.abort();
-  }, [ns, trial, mode]);
+  }, [ns, trial, mode, authVersion]);
 
   useLayoutEffect(() => {
     if (stuck && pre.current) pre.current.scrollTop = pre.current.scrollHeight;
