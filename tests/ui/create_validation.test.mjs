@@ -69,7 +69,7 @@ test("three mistakes are shown at their lines with Katib's messages, before subm
   await page.waitForFunction(
     () => document.querySelectorAll("[data-testid=finding]").length === 3,
     null,
-    { timeout: 15000 },
+    { timeout: 45000 },
   );
   const shown = [];
   for (let i = 0; i < (await findings.count()); ++i) {
@@ -103,7 +103,7 @@ test("three mistakes are shown at their lines with Katib's messages, before subm
   await page.waitForFunction(
     () => document.querySelectorAll("[data-testid=finding]").length === 0,
     null,
-    { timeout: 15000 },
+    { timeout: 45000 },
   );
   assert.equal(await page.locator(".cm-lintRange-error").count(), 0);
   ui.expectNoPageErrors(page);

@@ -126,7 +126,7 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
   await page.goto(ui.url("/new"));
   await page.locator("[data-testid=yaml-editor] .cm-content").waitFor();
   await setEditorText(page, EXPERIMENT);
-  await page.getByText("Valid: Katib's validation finds nothing wrong.").waitFor({ timeout: 15000 });
+  await page.getByText("Valid: Katib's validation finds nothing wrong.").waitFor({ timeout: 45000 });
   await ui.screenshot(page, "flow-1-create", { fullPage: true });
   await page.getByTestId("submit-experiment").click();
   await page.waitForURL(/\/experiments\/default\/ui-flow(\?|$)/);
@@ -174,7 +174,7 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
     await plot
       .locator("[data-drawn='1'] canvas")
       .first()
-      .waitFor({ timeout: 15000 })
+      .waitFor({ timeout: 45000 })
       .catch(async (e) => {
         await ui.screenshot(page, `flow-3-${id}-not-drawn`);
         throw new Error(`${id} was not drawn: ${e.message}\n${(await plot.innerHTML()).slice(0, 1500)}`);
@@ -192,7 +192,7 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
   await page.waitForFunction(
     (n) => document.querySelectorAll("[data-testid=trial-row]").length === n,
     TRIALS,
-    { timeout: 15000 },
+    { timeout: 45000 },
   );
   for (let i = 0; i < TRIALS; ++i) {
     assert.match(await rows.nth(i).innerText(), /Succeeded/);
@@ -210,7 +210,7 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
   await bestRow.getByRole("link", { name: best }).click();
   await page.waitForURL(new RegExp(`/experiments/default/ui-flow/trials/${best}$`));
   const log = page.getByTestId("trial-log");
-  await log.filter({ hasText: "step 3: loss=" }).waitFor({ timeout: 15000 });
+  await log.filter({ hasText: "step 3: loss=" }).waitFor({ timeout: 45000 });
   assert.match(await log.innerText(), /step 1: loss=[\d.]+\nstep 2: loss=[\d.]+\nstep 3: loss=/);
   await page.locator("[data-testid=metric-chart] [data-drawn='1'] canvas, [data-testid=metric-chart] canvas").first().waitFor();
   await ui.screenshot(page, "flow-5-trial", { fullPage: true });
@@ -227,7 +227,7 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
     async () => (await ui.api("GET", "/apis/kubeflow.org/v1beta1/namespaces/default/experiments/ui-flow")).status === 404,
     { what: "the experiment is deleted" },
   );
-  await page.getByTestId("experiment-row").first().waitFor({ state: "detached", timeout: 15000 }).catch(() => {});
+  await page.getByTestId("experiment-row").first().waitFor({ state: "detached", timeout: 45000 }).catch(() => {});
   assert.equal(await page.getByTestId("experiment-row").count(), 0);
   await ui.screenshot(page, "flow-7-deleted");
   ui.expectNoPageErrors(page, {
