@@ -3,7 +3,7 @@
 // them clears the list and the experiment can be submitted.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { exampleYaml, startUi } from "./harness.mjs";
+import { exampleYaml, setEditorText, startUi } from "./harness.mjs";
 
 let ui;
 before(async () => {
@@ -18,15 +18,6 @@ function lineOf(text, needle) {
   const i = text.split("\n").findIndex((l) => l.includes(needle));
   assert.ok(i >= 0, `"${needle}" is in the YAML`);
   return i + 1;
-}
-
-// Replaces the editor's whole text, as a person pasting it would.
-async function setEditorText(page, text) {
-  const content = page.locator("[data-testid=yaml-editor] .cm-content");
-  await content.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
 }
 
 test("three mistakes are shown at their lines with Katib's messages, before submit", async () => {

@@ -4,7 +4,7 @@
 // metric curves and log; the experiment is deleted. Screenshots go to KTUNE_UI_SCREENSHOTS.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { startUi } from "./harness.mjs";
+import { setEditorText, startUi } from "./harness.mjs";
 
 const TRIALS = 8;
 
@@ -91,14 +91,6 @@ before(async () => {
 after(async () => {
   await ui?.close();
 });
-
-async function setEditorText(page, text) {
-  const content = page.locator("[data-testid=yaml-editor] .cm-content");
-  await content.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.press("Delete");
-  await page.keyboard.insertText(text);
-}
 
 // What each plot has drawn: its number of trials (data-count) and whether it is drawn.
 async function plotState(page) {

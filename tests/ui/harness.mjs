@@ -52,6 +52,7 @@
 //                         removes the directory; safe to call twice
 //
 // Examples' YAMLs: exampleYaml("quickstart") reads examples/quickstart/experiment.yaml.
+// setEditorText(page, text) replaces the text of the Create page's YAML editor (as pasted).
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -69,6 +70,15 @@ const { chromium } = createRequire(path.join(uiDir, "package.json"))("playwright
 
 export function exampleYaml(name) {
   return fs.readFileSync(path.join(sourceDir, "examples", name, "experiment.yaml"), "utf8");
+}
+
+// Replaces the text of the Create page's YAML editor, as a person pasting it would.
+export async function setEditorText(page, text) {
+  const content = page.locator("[data-testid=yaml-editor] .cm-content");
+  await content.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(text);
 }
 
 function deadline(ms, what) {

@@ -25,6 +25,7 @@
 #include "db-manager/store.h"
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
+#include "tests/unit/server/server_fixture.h"
 
 namespace ktune::server {
 namespace {
@@ -72,66 +73,14 @@ std::string ExperimentJson(const std::string& name, int max_trials = 2, int para
   return e.dump();
 }
 
-class ApiServerTest : public ::testing::Test {
+class ApiServerTest : public ApiServerFixture {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / "ktune-api" / info->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    registry_ = suggestion::AlgorithmRegistry::CreateDefault();
-    suggestions_ = std::make_unique<suggestion::InProcessSuggestionService>(*registry_);
-    tap_ = std::make_unique<controller::MetricsTap>(*store_);
-    executor_ = std::make_unique<controller::testing::FakeExecutor>(tap_.get());
-    manager_ = std::make_unique<controller::ControllerManager>(*store_, *store_, *suggestions_,
-                                                               *executor_);
-    tap_->set_manager(manager_.get());
-    manager_->Start();
-    ApiServerOptions options;
-    options.store = store_.get();
-    options.manager = manager_.get();
-    options.validation.algorithms = registry_->Names();
-    options.validation.metrics_collector_kinds = {"StdOut", "File"};
+  ApiServerTest() : ApiServerFixture("ktune-api") {}
+
+  void AdjustOptions(ApiServerOptions& options) override {
     options.log_path = [this](const controller::TrialRef& t) {
       return dir_ / "logs" / (t.name + ".log");
     };
-    options.token = token_;
-    options.watch_slice_ms = 200;
-    api_ = std::make_unique<ApiServer>(std::move(options));
-    api_->Install(http_);
-    port_ = http_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    listener_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::yield();
-  }
-
-  void TearDown() override {
-    if (api_) api_->Shutdown();
-    http_.stop();
-    if (listener_.joinable()) listener_.join();
-    if (manager_) manager_->Shutdown();
-  }
-
-  httplib::Client Client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-
-  static json Body(const httplib::Result& r) {
-    EXPECT_TRUE(r) << "no response";
-    if (!r) return json();
-    json j = json::parse(r->body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r->body;
-    return j;
-  }
-
-  httplib::Result Post(const std::string& body, const std::string& ns = "default") {
-    return Client().Post(("/apis/kubeflow.org/v1beta1/namespaces/" + ns + "/experiments").c_str(),
-                         body, "application/json");
   }
 
   std::string Path(const std::string& name, const std::string& kind = "experiments") {
@@ -152,18 +101,6 @@ class ApiServerTest : public ::testing::Test {
     return e.ok() ? *e : core::Experiment{};
   }
 
-  fs::path dir_;
-  std::string token_;
-  std::unique_ptr<db::Store> store_;
-  std::unique_ptr<suggestion::AlgorithmRegistry> registry_;
-  std::unique_ptr<suggestion::InProcessSuggestionService> suggestions_;
-  std::unique_ptr<controller::MetricsTap> tap_;
-  std::unique_ptr<controller::testing::FakeExecutor> executor_;
-  std::unique_ptr<controller::ControllerManager> manager_;
-  std::unique_ptr<ApiServer> api_;
-  httplib::Server http_;
-  std::thread listener_;
-  int port_ = 0;
   size_t ended_ = 0;  // trials ended by RunToEnd
 };
 

@@ -25,11 +25,11 @@
 #include "server/api_server.h"
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
+#include "tests/unit/server/server_fixture.h"
 
 namespace ktune::server {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
@@ -79,74 +79,30 @@ std::string ExperimentJson(const std::string& name, int max_trials, int parallel
   return e.dump();
 }
 
-class UiDataTest : public ::testing::Test {
+class UiDataTest : public ApiServerFixture {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::path(::testing::TempDir()) / "ktune-ui-data" / info->name();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    if (change_window_ > 0) {
-      db::SqliteStoreOptions store_options;
-      store_options.change_window = change_window_;
-      absl::StatusOr<std::unique_ptr<db::SqliteStore>> store =
-          db::SqliteStore::Open((dir_ / "k.db").string(), store_options);
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = std::move(*store);
-    } else {
-      absl::StatusOr<std::unique_ptr<db::Store>> store = db::OpenStore((dir_ / "k.db").string());
-      ASSERT_TRUE(store.ok()) << store.status();
-      store_ = std::move(*store);
-    }
-    registry_ = suggestion::AlgorithmRegistry::CreateDefault();
-    suggestions_ = std::make_unique<suggestion::InProcessSuggestionService>(*registry_);
-    tap_ = std::make_unique<controller::MetricsTap>(*store_);
-    executor_ = std::make_unique<controller::testing::FakeExecutor>(tap_.get());
-    manager_ = std::make_unique<controller::ControllerManager>(*store_, *store_, *suggestions_,
-                                                               *executor_);
-    tap_->set_manager(manager_.get());
-    manager_->Start();
-    ApiServerOptions options;
-    options.store = store_.get();
-    options.manager = manager_.get();
-    options.validation.algorithms = registry_->Names();
-    options.validation.metrics_collector_kinds = {"StdOut", "File"};
-    options.token = token_;
-    options.watch_slice_ms = 200;
-    api_ = std::make_unique<ApiServer>(std::move(options));
-    api_->Install(http_);
-    port_ = http_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    listener_ = std::thread([this] { http_.listen_after_bind(); });
-    while (!http_.is_running()) std::this_thread::yield();
+  UiDataTest() : ApiServerFixture("ktune-ui-data") { client_sends_token_ = true; }
+
+  absl::StatusOr<std::unique_ptr<db::Store>> OpenStore() override {
+    if (change_window_ <= 0) return ApiServerFixture::OpenStore();
+    db::SqliteStoreOptions store_options;
+    store_options.change_window = change_window_;
+    absl::StatusOr<std::unique_ptr<db::SqliteStore>> store =
+        db::SqliteStore::Open((dir_ / "k.db").string(), store_options);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<db::Store>(std::move(*store));
   }
 
-  void TearDown() override {
-    if (api_) api_->Shutdown();
-    http_.stop();
-    if (listener_.joinable()) listener_.join();
-    if (manager_) manager_->Shutdown();
-  }
-
-  httplib::Client Client() {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    if (!token_.empty()) c.set_bearer_token_auth(token_);
-    return c;
-  }
-
+  // The answer's body as JSON; a test failure unless its status is `status`.
   static json Body(const httplib::Result& r, int status = 200) {
-    EXPECT_TRUE(r) << "no response";
-    if (!r) return json();
-    EXPECT_EQ(r->status, status) << r->body;
-    json j = json::parse(r->body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r->body;
-    return j;
+    if (r) {
+      EXPECT_EQ(r->status, status) << r->body;
+    }
+    return ApiServerFixture::Body(r);
   }
 
   void Create(const std::string& body) {
-    auto r = Client().Post("/apis/kubeflow.org/v1beta1/namespaces/default/experiments", body,
-                           "application/json");
+    auto r = Post(body);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 201) << r->body;
   }
@@ -175,19 +131,7 @@ class UiDataTest : public ::testing::Test {
     return "";
   }
 
-  fs::path dir_;
-  std::string token_;
   int64_t change_window_ = 0;  // > 0: the store keeps only this many changes
-  std::unique_ptr<db::Store> store_;
-  std::unique_ptr<suggestion::AlgorithmRegistry> registry_;
-  std::unique_ptr<suggestion::InProcessSuggestionService> suggestions_;
-  std::unique_ptr<controller::MetricsTap> tap_;
-  std::unique_ptr<controller::testing::FakeExecutor> executor_;
-  std::unique_ptr<controller::ControllerManager> manager_;
-  std::unique_ptr<ApiServer> api_;
-  httplib::Server http_;
-  std::thread listener_;
-  int port_ = 0;
 };
 
 TEST_F(UiDataTest, TrialTableShowsFinishedRunningAndFailedTrialsThenOnlyWhatChanged) {

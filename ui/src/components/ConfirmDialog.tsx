@@ -1,6 +1,7 @@
 // A modal confirmation: focus moves into it (to Cancel, the safe choice), Tab cycles inside
 // it, Escape or a click on the backdrop cancels, and focus returns where it was on close.
-import { useEffect, useId, useRef, type ReactNode } from "react";
+import { useId, useRef, type ReactNode } from "react";
+import { useModalFocus } from "./useModalFocus";
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -14,43 +15,14 @@ export interface ConfirmDialogProps {
   busy?: boolean;
 }
 
-const FOCUSABLE = 'button:not([disabled]), [href], input, select, textarea, [tabindex]:not([tabindex="-1"])';
-
 export default function ConfirmDialog(props: ConfirmDialogProps) {
   const { open, title, message, confirmLabel, onConfirm, onCancel, danger = true, busy = false } = props;
-  const panel = useRef<HTMLDivElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
+  const { panel, onKeyDown } = useModalFocus(open, cancelRef, onCancel);
   const titleId = useId();
   const bodyId = useId();
 
-  useEffect(() => {
-    if (!open) return;
-    const previous = document.activeElement as HTMLElement | null;
-    cancelRef.current?.focus();
-    return () => previous?.focus?.();
-  }, [open]);
-
   if (!open) return null;
-
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    if (e.key === "Escape") {
-      e.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (e.key !== "Tab" || !panel.current) return;
-    const items = Array.from(panel.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    if (items.length === 0) return;
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
 
   return (
     <div className="dialog-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>

@@ -3,9 +3,10 @@
 // refused one keeps the dialog open with the reason. Escape or Cancel closes it and leaves the
 // page as it was (showing the 401). Focus moves to the input, Tab cycles inside the dialog and
 // returns where it was on close.
-import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { useId, useRef, useState, type FormEvent } from "react";
 import { setToken } from "../api/auth";
 import { tokenAccepted } from "../api/client";
+import { useModalFocus } from "./useModalFocus";
 
 interface Props {
   // The server refused the token in use (it was wrong, or the server's file changed).
@@ -13,12 +14,9 @@ interface Props {
   onCancel: () => void;
 }
 
-const FOCUSABLE =
-  'button:not([disabled]), [href], input:not([disabled]), select, textarea, [tabindex]:not([tabindex="-1"])';
-
 export default function TokenPrompt({ refused, onCancel }: Props) {
-  const panel = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLInputElement>(null);
+  const { panel, onKeyDown } = useModalFocus(true, input, onCancel);
   const titleId = useId();
   const bodyId = useId();
   const inputId = useId();
@@ -26,12 +24,6 @@ export default function TokenPrompt({ refused, onCancel }: Props) {
   const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(refused ? "The server refused this token." : "");
-
-  useEffect(() => {
-    const previous = document.activeElement as HTMLElement | null;
-    input.current?.focus();
-    return () => previous?.focus?.();
-  }, []);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -56,26 +48,6 @@ export default function TokenPrompt({ refused, onCancel }: Props) {
     }
     input.current?.select();
     input.current?.focus();
-  };
-
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    if (e.key === "Escape") {
-      e.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (e.key !== "Tab" || !panel.current) return;
-    const items = Array.from(panel.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    if (items.length === 0) return;
-    const first = items[0];
-    const last = items[items.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
   };
 
   return (

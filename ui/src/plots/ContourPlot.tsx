@@ -6,7 +6,7 @@ import { useMemo, useState } from "react";
 import { formatNumber } from "../format";
 import { contour } from "../transforms/slice";
 import type { Model } from "../transforms/trialTable";
-import { objectiveColors } from "./colors";
+import { objectiveVisualMap } from "./colors";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 import { axisFor, ParamSelect } from "./SlicePlot";
@@ -51,19 +51,7 @@ export default function ContourPlot({ model }: { model: Model }) {
         { type: "category", data: range(c.y.cells), gridIndex: 0, show: false },
         { ...valueAxis(c.y), gridIndex: 1, nameLocation: "end" },
       ],
-      visualMap: {
-        type: "continuous",
-        seriesIndex: 0,
-        min: c.min,
-        max: c.max,
-        right: 4,
-        top: "middle",
-        itemHeight: 160,
-        calculable: true,
-        text: [goodIsHigh ? "best" : "worst", goodIsHigh ? "worst" : "best"],
-        inRange: { color: objectiveColors(goodIsHigh) },
-        formatter: (v: number) => formatNumber(v),
-      },
+      visualMap: { ...objectiveVisualMap(c.min, c.max, goodIsHigh), seriesIndex: 0 },
       series: [
         {
           type: "heatmap",

@@ -4,20 +4,12 @@ import { useMemo, useState } from "react";
 import { useNavigate } from "react-router-dom";
 import { formatNumber } from "../format";
 import { trialPath } from "../pages/experiment/paths";
+import type { ExperimentViewProps } from "../pages/experiment/viewProps";
 import { history, type HistoryX } from "../transforms/history";
-import type { Model } from "../transforms/trialTable";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 
-export default function HistoryPlot({
-  model,
-  ns,
-  experiment,
-}: {
-  model: Model;
-  ns: string;
-  experiment: string;
-}) {
+export default function HistoryPlot({ model, ns, experiment }: ExperimentViewProps) {
   const [x, setX] = useState<HistoryX>("number");
   const navigate = useNavigate();
   const h = useMemo(() => history(model, x), [model, x]);

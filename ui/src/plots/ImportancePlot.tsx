@@ -2,20 +2,12 @@
 // server's message when it cannot yet (e.g. too few completed trials).
 import { useMemo } from "react";
 import { api } from "../api/client";
-import type { Model } from "../transforms/trialTable";
+import type { ExperimentViewProps } from "../pages/experiment/viewProps";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 import { useLiveFetch } from "./useLiveFetch";
 
-export default function ImportancePlot({
-  model,
-  ns,
-  experiment,
-}: {
-  model: Model;
-  ns: string;
-  experiment: string;
-}) {
+export default function ImportancePlot({ model, ns, experiment }: ExperimentViewProps) {
   const done = model.rows.filter((r) => r.objective !== undefined).length;
   // refetch only when the number of trials with an objective changed
   const imp = useLiveFetch(() => api.importance(ns, experiment), `${ns}/${experiment}`, done, 5000);

@@ -8,7 +8,7 @@ import { useChanges } from "../api/live";
 import type { TrialPhase } from "../api/types";
 import { formatNumber } from "../format";
 import { curves } from "../transforms/timeline";
-import type { Model } from "../transforms/trialTable";
+import type { ExperimentViewProps } from "../pages/experiment/viewProps";
 import { PHASE_COLORS } from "./colors";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
@@ -19,12 +19,7 @@ export default function IntermediatePlot({
   ns,
   experiment,
   version,
-}: {
-  model: Model;
-  ns: string;
-  experiment: string;
-  version: number;
-}) {
+}: ExperimentViewProps & { version: number }) {
   const [metric, setMetric] = useState(model.objectiveMetric);
   const [reports, setReports] = useState(0);
   useChanges(

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { formatNumber } from "../format";
 import { arrangeAxes, colorRange, moveAxis, parallel, parallelAxes } from "../transforms/parallel";
 import type { Model } from "../transforms/trialTable";
-import { objectiveColors } from "./colors";
+import { objectiveVisualMap } from "./colors";
 import EChart from "./EChart";
 import PlotFrame from "./PlotFrame";
 
@@ -41,19 +41,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
           formatter: a.kind === "category" ? undefined : (v: number) => formatNumber(v),
         },
       })),
-      visualMap: {
-        type: "continuous",
-        dimension: p.colorDim,
-        min: c.min,
-        max: c.max,
-        right: 4,
-        top: "middle",
-        itemHeight: 160,
-        calculable: true,
-        text: [c.goodIsHigh ? "best" : "worst", c.goodIsHigh ? "worst" : "best"],
-        inRange: { color: objectiveColors(c.goodIsHigh) },
-        formatter: (v: number) => formatNumber(v),
-      },
+      visualMap: { ...objectiveVisualMap(c.min, c.max, c.goodIsHigh), dimension: p.colorDim },
       series: [
         {
           type: "parallel",

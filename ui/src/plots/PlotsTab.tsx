@@ -1,7 +1,7 @@
 // The plots tab (loaded on first use with ECharts): every plot of the experiment, each fed by
 // a pure transform of the trial model and updated in place as trials change.
 import { useCallback, useEffect, useState } from "react";
-import type { Model } from "../transforms/trialTable";
+import type { ExperimentViewProps } from "../pages/experiment/viewProps";
 import ContourPlot from "./ContourPlot";
 import HistoryPlot from "./HistoryPlot";
 import ImportancePlot from "./ImportancePlot";
@@ -11,10 +11,7 @@ import SlicePlot from "./SlicePlot";
 import TimelinePlot from "./TimelinePlot";
 import "./plots.css";
 
-export interface PlotsTabProps {
-  model: Model;
-  ns: string;
-  experiment: string;
+export interface PlotsTabProps extends ExperimentViewProps {
   version: number;
 }
 

@@ -21,6 +21,7 @@ import {
 import type { Model, Row } from "../../transforms/trialTable";
 import FilterPanel from "./FilterPanel";
 import { trialPath } from "./paths";
+import type { ExperimentViewProps } from "./viewProps";
 
 const ROW_HEIGHT = 32;
 
@@ -86,15 +87,7 @@ function cell(model: Model, c: ColumnKey, r: Row, ns: string, exp: string, now: 
   }
 }
 
-export default function TrialsTable({
-  model,
-  ns,
-  experiment,
-}: {
-  model: Model;
-  ns: string;
-  experiment: string;
-}) {
+export default function TrialsTable({ model, ns, experiment }: ExperimentViewProps) {
   const [sort, setSort] = useState<Sort | null>(null);
   const [filter, setFilter] = useState<Filter>(emptyFilter);
   const [focused, setFocused] = useState(0);
