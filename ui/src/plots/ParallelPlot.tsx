@@ -24,7 +24,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
       animation: false,
       parallel: {
         left: 48,
-        right: 120,
+        right: 140,
         top: 48,
         bottom: 28,
         parallelAxisDefault: { nameGap: 14, nameTextStyle: { fontSize: 12 } },
@@ -46,7 +46,7 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
         dimension: p.colorDim,
         min: c.min,
         max: c.max,
-        right: 8,
+        right: 4,
         top: "middle",
         itemHeight: 160,
         calculable: true,
