@@ -60,6 +60,7 @@ const opt = {
   quick: false,
   profile: false,
   keep: false,
+  assets: undefined,
   timeoutMs: 60_000,
   maxS: 1800,
 };
@@ -73,6 +74,7 @@ for (const a of process.argv.slice(2)) {
   else if (k === "--quick") opt.quick = true;
   else if (k === "--profile") opt.profile = true;
   else if (k === "--keep") opt.keep = true;
+  else if (k === "--assets") opt.assets = path.resolve(v);
   else if (k === "--timeout-ms") opt.timeoutMs = Number(v);
   else if (k === "--max-s") opt.maxS = Number(v);
   else if (!a.startsWith("-")) opt.build = a;
@@ -85,8 +87,8 @@ if (opt.quick) {
   opt.trials = [100];
   opt.reps = 1;
 }
-if (opt.trials.some((n) => !Number.isInteger(n) || n < 1) || !(opt.reps >= 1)) {
-  console.error("ui_bench: --trials takes positive integers, --reps at least 1");
+if (opt.trials.some((n) => !Number.isInteger(n) || n < 1) || !(opt.reps >= (opt.profile ? 0 : 1))) {
+  console.error("ui_bench: --trials takes positive integers, --reps at least 1 (0 with --profile: only the profile)");
   process.exit(2);
 }
 const build = path.resolve(opt.build);
@@ -352,6 +354,18 @@ async function newPage(viewport) {
   const context = await browser.newContext({ viewport, colorScheme: "light" });
   context.setDefaultTimeout(opt.timeoutMs);
   await context.addInitScript(pageProbe, PLOTS);
+  if (opt.assets) {
+    // --assets: the UI's files from that folder (e.g. an unminified build for --profile), the
+    // API from the server
+    await context.route(/^https?:\/\/[^/]+\/(?!apis\/)/, (route) => {
+      const u = new URL(route.request().url());
+      const file = u.pathname.startsWith("/assets/") ? u.pathname : "/index.html";
+      const p = path.join(opt.assets, file);
+      if (!fs.existsSync(p)) return route.fulfill({ status: 404, body: "not found" });
+      const type = p.endsWith(".js") ? "text/javascript" : p.endsWith(".css") ? "text/css" : "text/html";
+      return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(p) });
+    });
+  }
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
@@ -427,16 +441,17 @@ const SCENARIOS = {
         const m = r.marks[`plot-${p}`];
         return m ? shownAt(m) : shownAt(r.marks[`canvas-${p}`]);
       };
+      const fallbacks = [];
       for (const p of PLOTS) {
         const m = r.marks[`plot-${p}`];
-        const how = !m ? " (canvas painted; no data-drawn)" : m.empty ? " (empty state)" : "";
-        times[`every plot (1280x4000): ${p}${how}`] = at(p);
+        if (!m) fallbacks.push(p);
+        times[`every plot (1280x4000): ${p}${m?.empty ? " (empty state)" : ""}`] = at(p);
       }
       times["every plot (1280x4000): all drawn, usable"] = usableAt(
         Math.max(...PLOTS.map(at)),
         r.longtasks,
       );
-      return { r, times };
+      return { r, times, fallbacks };
     },
   },
   click: {
@@ -531,6 +546,8 @@ async function benchN(n) {
   const bytes = [];
   const errors = [];
   let prof;
+  const noDrawn = {}; // plot -> loads in which data-drawn never came
+  let allPlotLoads = 0;
   const add = (cache, times) => {
     for (const [k, v] of Object.entries(times)) ((samples[k] ??= { cold: [], warm: [] })[cache]).push(v);
   };
@@ -540,8 +557,10 @@ async function benchN(n) {
         const { context, page, errors: errs } = await newPage(sc.viewport);
         try {
           for (const cache of ["cold", "warm"]) {
-            const { r, times } = await sc.run(page, base + sc.query);
+            const { r, times, fallbacks = [] } = await sc.run(page, base + sc.query);
             add(cache, times);
+            for (const p of fallbacks) noDrawn[p] = (noDrawn[p] ?? 0) + 1;
+            if (name === "allPlots") allPlotLoads++;
             for (const [label, c] of Object.entries(apiCalls(r))) {
               const a = (api[cache][label] ??= {});
               for (const [f, v] of Object.entries(c)) (a[f] ??= []).push(v);
@@ -560,12 +579,12 @@ async function benchN(n) {
   } finally {
     await server.stop();
   }
-  return { n, samples, api, parses, bytes, errors, before, after: machine(), profile: prof };
+  return { n, samples, api, parses, bytes, errors, before, after: machine(), profile: prof, noDrawn, allPlotLoads };
 }
 
 // ---- --profile: where the main thread's time goes -------------------------------------------------
 async function profile(url, dir) {
-  log(`profile: one cold load of ${url}`);
+  log(`profile: one cold load of ${url}${opt.assets ? ` with the UI from ${opt.assets}` : ""}`);
   const { context, page } = await newPage(small);
   const P = [];
   try {
@@ -580,51 +599,105 @@ async function profile(url, dir) {
     await browser.stopTracing();
     const { profile: prof } = await cdp.send("Profiler.stop");
     const until = shownAt(r.marks["plot-parallel"]);
-    P.push(`\n### Profile: one cold load of the plots tab, N=${Math.max(...opt.trials)}\n`);
-    P.push(`Parallel plot drawn at ${ms(until)} ms. Requests:\n`);
-    for (const [label, c] of Object.entries(apiCalls(r))) {
+    const calls = apiCalls(r);
+    P.push(`\n### Profile: one cold load of the plots tab, ${Math.max(...opt.trials).toLocaleString("en-US")} trials` +
+      `${opt.assets ? " (UI served from --assets, unminified)" : ""}\n`);
+    P.push(`Parallel plot drawn at ${ms(until)} ms; first paint at ${ms(r.paint["first-paint"])} ms, ` +
+      `DOMContentLoaded at ${ms(r.nav.domContentLoaded)} ms. Requests:\n`);
+    for (const [label, c] of Object.entries(calls)) {
       P.push(`- ${label}: server ${ms(c.server)} ms, download ${ms(c.download)} ms, done at ${ms(c.end)} ms, ${kb(c.transfer)} on the wire, ${kb(c.decoded)} decoded`);
     }
-    for (const p of r.parses) P.push(`- JSON.parse of ${p.chars} chars at ${ms(p.at)} ms: ${ms(p.ms)} ms`);
-    P.push(`- long tasks: ${r.longtasks.map(([s, d]) => `${ms(s)}+${ms(d)}`).join(", ")}`);
-    // V8 samples: self time by function and by script, until the plot was drawn.
-    const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
-    const selfFn = new Map();
-    const selfUrl = new Map();
-    let t = prof.startTime; // µs, monotonic; the page's clock differs: use sample deltas only
-    let total = 0;
-    for (let i = 0; i < prof.samples.length; i++) {
-      t += prof.timeDeltas[i];
-      const nd = byId.get(prof.samples[i]);
-      const f = nd.callFrame;
-      const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
-      if (f.functionName === "(idle)") continue;
-      total += dt;
-      const file = f.url ? path.basename(new URL(f.url).pathname) : f.functionName;
-      const key = `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
-      selfFn.set(key, (selfFn.get(key) ?? 0) + dt);
-      selfUrl.set(file, (selfUrl.get(file) ?? 0) + dt);
+    for (const e of r.resources.filter((x) => !new URL(x.url).pathname.startsWith("/apis/"))) {
+      P.push(`- ${new URL(e.url).pathname}: requested at ${ms(e.start)} ms, done at ${ms(e.responseEnd)} ms, ${kb(e.transfer)}`);
     }
-    const top = (m, k) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, k);
-    P.push(`\nV8 CPU profile of the whole load (${ms(total)} ms of samples, not idle), self time by script:\n`);
-    for (const [k, v] of top(selfUrl, 10)) P.push(`- ${k}: ${ms(v)} ms`);
-    P.push("\nby function (minified names; line:column in the bundle):\n");
-    for (const [k, v] of top(selfFn, 25)) P.push(`- ${ms(v)} ms ${k}`);
-    // The trace: main-thread events of the renderer by name (complete events, top level).
+    for (const p of r.parses) P.push(`- JSON.parse of ${p.chars.toLocaleString("en-US")} chars at ${ms(p.at)} ms: ${ms(p.ms)} ms`);
+    P.push(`- long tasks (start+duration): ${r.longtasks.map(([s, d]) => `${ms(s)}+${ms(d)}`).join(", ")}`);
+    // The trace and the CPU profile share Chrome's monotonic clock (µs); the document's
+    // navigationStart in the trace maps it onto the page's performance.now().
     const trace = JSON.parse(fs.readFileSync(tracePath, "utf8"));
     const events = trace.traceEvents ?? trace;
-    const main = new Set(
-      events
-        .filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain")
-        .map((e) => `${e.pid}:${e.tid}`),
-    );
-    const byName = new Map();
-    for (const e of events) {
-      if (e.ph !== "X" || !main.has(`${e.pid}:${e.tid}`) || !e.dur) continue;
-      byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
+    const navs = events.filter((e) => e.name === "navigationStart" && /\/experiments\//.test(e.args?.data?.documentLoaderURL ?? ""));
+    const nav0 = navs.length ? navs[navs.length - 1].ts : undefined;
+    const byId = new Map(prof.nodes.map((nd) => [nd.id, nd]));
+    const parent = new Map();
+    for (const nd of prof.nodes) for (const c of nd.children ?? []) parent.set(c, nd.id);
+    const name = (nd) => {
+      const f = nd.callFrame;
+      const file = f.url ? path.basename(new URL(f.url).pathname) : "";
+      return file ? `${f.functionName || "(anonymous)"} ${file}:${f.lineNumber + 1}` : f.functionName;
+    };
+    const top = (m, k) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, k);
+    // Self and inclusive time per function and self time per script in [from, to) (page ms).
+    const windowed = (from, to) => {
+      const self = new Map();
+      const incl = new Map();
+      const script = new Map();
+      let t = prof.startTime;
+      let busy = 0;
+      for (let i = 0; i < prof.samples.length; i++) {
+        t += prof.timeDeltas[i];
+        const dt = (prof.timeDeltas[i + 1] ?? 0) / 1000;
+        const at = nav0 === undefined ? 0 : (t - nav0) / 1000;
+        if (nav0 !== undefined && (at < from || at >= to)) continue;
+        const nd = byId.get(prof.samples[i]);
+        if (nd.callFrame.functionName === "(idle)") continue;
+        busy += dt;
+        self.set(name(nd), (self.get(name(nd)) ?? 0) + dt);
+        const f = nd.callFrame;
+        const file = f.url ? path.basename(new URL(f.url).pathname) : f.functionName;
+        script.set(file, (script.get(file) ?? 0) + dt);
+        const seen = new Set();
+        for (let id = nd.id; id !== undefined; id = parent.get(id)) {
+          const n = name(byId.get(id));
+          if (seen.has(n) || n === "(root)") continue;
+          seen.add(n);
+          incl.set(n, (incl.get(n) ?? 0) + dt);
+        }
+      }
+      return { self, incl, script, busy };
+    };
+    const tt = calls.trialtable?.end ?? 0;
+    const windows = nav0 === undefined
+      ? [["the whole load (no navigationStart in the trace)", 0, Infinity]]
+      : [
+        [`navigation to the trial table's arrival (0–${ms(tt)} ms)`, 0, tt],
+        [`the trial table's arrival to the parallel plot drawn (${ms(tt)}–${ms(until)} ms)`, tt, until],
+      ];
+    for (const [what, from, to] of windows) {
+      const w = windowed(from, to);
+      P.push(`\nV8 CPU profile, ${what}: ${ms(w.busy)} ms not idle. Self time by script: ` +
+        top(w.script, 8).map(([k, v]) => `${k} ${ms(v)}`).join(", ") + ".\n");
+      P.push("Inclusive time by function (a function counted once per sample):\n");
+      for (const [k, v] of top(w.incl, 30)) P.push(`- ${ms(v)} ms ${k}`);
+      P.push("\nSelf time by function:\n");
+      for (const [k, v] of top(w.self, 15)) P.push(`- ${ms(v)} ms ${k}`);
+      // Trace events on the renderer's main thread in the window, by name.
+      const main = new Set(events.filter((e) => e.name === "thread_name" && e.args?.name === "CrRendererMain").map((e) => `${e.pid}:${e.tid}`));
+      const byName = new Map();
+      for (const e of events) {
+        if (e.ph !== "X" || !main.has(`${e.pid}:${e.tid}`) || !e.dur) continue;
+        const at = nav0 === undefined ? 0 : (e.ts - nav0) / 1000;
+        if (nav0 !== undefined && (at < from || at >= to)) continue;
+        byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur / 1000);
+      }
+      const keep = ["EvaluateScript", "v8.compile", "v8.evaluateModule", "v8.parseOnBackground", "FunctionCall",
+        "FireAnimationFrame", "ParseHTML", "UpdateLayoutTree", "Layout", "Paint", "PrePaint", "Commit",
+        "MinorGC", "MajorGC", "V8.GC_MARK_COMPACTOR", "TimerFire", "EventDispatch", "RunMicrotasks"];
+      P.push(`\nChrome trace, renderer main thread, in this window: ` +
+        keep.filter((k) => byName.has(k)).map((k) => `${k} ${ms(byName.get(k))}`).join(", ") + " ms (nested events overlap).");
     }
-    P.push("\nChrome trace, renderer main thread, total duration by event (nested events overlap):\n");
-    for (const [k, v] of top(byName, 20)) P.push(`- ${k}: ${ms(v)} ms`);
+    // What each long task after the trial table's arrival was (until the plot was drawn).
+    P.push("\nEach long task from the trial table's arrival to the plot drawn, its top functions (inclusive):\n");
+    for (const [st, d] of r.longtasks) {
+      if (st + d < tt || st > until) continue;
+      const w = windowed(st, st + d);
+      const shown = top(w.incl, 40)
+        .filter(([k]) => !/^\(program\)|^\(garbage|^$/.test(k))
+        .slice(0, 12)
+        .map(([k, v]) => `${k.replace(/ index-[^ ]*| PlotsTab-[^ ]*/, "")} ${ms(v)}`);
+      const gc = w.self.get("(garbage collector)") ?? 0;
+      P.push(`- ${ms(st)}+${ms(d)} ms (GC ${ms(gc)}): ${shown.join(", ")}`);
+    }
     if (opt.keep) log(`profile: trace at ${tracePath}`);
   } finally {
     await context.close();
@@ -650,10 +723,18 @@ function report(results, assets) {
     L.push("");
     L.push(`Machine before: ${res.before}; after: ${res.after}.`);
     L.push("");
+    if (res.profile) L.push(res.profile);
+    if (!Object.keys(res.samples).length) continue;
     L.push("| what | cold median | cold max | warm median | warm max |");
     L.push("|---|---:|---:|---:|---:|");
     for (const [k, v] of Object.entries(res.samples)) {
       L.push(`| ${k} | ${ms(median(v.cold))} | ${ms(Math.max(...v.cold))} | ${ms(median(v.warm))} | ${ms(Math.max(...v.warm))} |`);
+    }
+    const nd = Object.entries(res.noDrawn);
+    if (nd.length) {
+      L.push("");
+      L.push(`data-drawn never came (ECharts' \`finished\` not seen) for: ${nd.map(([p, c]) => `${p} in ${c} of ${res.allPlotLoads} loads`).join(", ")}; ` +
+        "their time there is when the chart's canvas was first painted (zrender inserts it then), a lower bound.");
     }
     L.push("");
     L.push("API requests (all loads; server = request sent to first byte, download = first to last byte):");
@@ -675,7 +756,6 @@ function report(results, assets) {
       L.push(`Transferred by a cold load of the plots tab: assets ${kb(median(res.bytes.map((b) => b.assets)))}, ` +
         `API ${kb(median(res.bytes.map((b) => b.api)))}.`);
     }
-    if (res.profile) L.push(res.profile);
     if (res.errors.length) {
       L.push("");
       L.push(`Errors seen by the page: ${[...new Set(res.errors)].join("; ")}`);
@@ -691,6 +771,7 @@ function report(results, assets) {
   L.push(`| total | ${kb(sum("raw"))} | ${kb(sum("gzip"))} |`);
   L.push("");
   const big = results.find((r) => r.n === 10000) ?? results[results.length - 1];
+  if (!Object.keys(big.samples).length) return L.join("\n") + "\n";
   const keys = ["overview: summary usable", "trials tab: first rows usable", "plots tab: parallel coordinates usable"];
   const worst = Math.max(...keys.map((k) => Math.max(...big.samples[k].cold)));
   const med = Math.max(...keys.map((k) => median(big.samples[k].cold)));
