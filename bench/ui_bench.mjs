@@ -157,7 +157,23 @@ function busyProcesses() {
   }
   return n;
 }
-const machine = () => `load ${loadavg()}, ${busyProcesses()} compiler/linker processes`;
+// Other browsers and Node processes (this benchmark's own included: one node, one chromium
+// browser's processes).
+function count(names) {
+  let n = 0;
+  for (const pid of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (names.includes(fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim().split(" ")[0])) n++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return n;
+}
+const machine = () =>
+  `load ${loadavg()}, ${busyProcesses()} compiler/linker, ${count(["chromium"])} chromium, ` +
+  `${count(["node"])} node processes`;
 
 // ---- seeding and the server --------------------------------------------------------------------
 function seed(dir, n) {
@@ -723,8 +739,10 @@ function report(results, assets) {
     L.push("");
     L.push(`Machine before: ${res.before}; after: ${res.after}.`);
     L.push("");
-    if (res.profile) L.push(res.profile);
-    if (!Object.keys(res.samples).length) continue;
+    if (!Object.keys(res.samples).length) {
+      if (res.profile) L.push(res.profile);
+      continue;
+    }
     L.push("| what | cold median | cold max | warm median | warm max |");
     L.push("|---|---:|---:|---:|---:|");
     for (const [k, v] of Object.entries(res.samples)) {
@@ -756,6 +774,7 @@ function report(results, assets) {
       L.push(`Transferred by a cold load of the plots tab: assets ${kb(median(res.bytes.map((b) => b.assets)))}, ` +
         `API ${kb(median(res.bytes.map((b) => b.api)))}.`);
     }
+    if (res.profile) L.push(res.profile);
     if (res.errors.length) {
       L.push("");
       L.push(`Errors seen by the page: ${[...new Set(res.errors)].join("; ")}`);
