@@ -28,12 +28,15 @@
 //
 //   node bench/ui_bench.mjs [BUILD_DIR | --build=build] [--trials=100,1000,10000] [--reps=5] [--logs=3]
 //                           [--out=bench/results/ui-DATE.md] [--quick] [--profile] [--keep]
-//                           [--timeout-ms=60000] [--max-s=1800]
+//                           [--assets=DIR] [--timeout-ms=60000] [--max-s=1800]
 //
 // --quick: N=100, one repetition, no file unless --out (a smoke test of the script itself).
 // --profile: after the repetitions of the largest N, one cold load of the plots tab under the
 // V8 CPU profiler and a Chrome trace; prints where the main thread's time went until the
 // parallel plot was drawn (self time by script and by function, trace events by name).
+// --reps=0 with --profile: only the profile. --assets=DIR: the UI's files from DIR instead of
+// the server (the API still from it; e.g. `npx vite build --minify false` for readable names
+// in the profile; not cached, so compare cold loads only).
 // --keep: leave the temporary directories (stores, server output) in place.
 // Every wait is bounded by --timeout-ms, the whole run by --max-s; servers, the browser and the
 // temporary directories are removed on exit (also on an error or a signal).

@@ -4,7 +4,8 @@
 # is measured). Checks what it needs, then runs it; arguments go to it unchanged.
 #
 #   bench/ui_bench.sh [BUILD_DIR] [--trials=100,1000,10000] [--reps=5] [--logs=3] [--out=FILE]
-#                     [--quick] [--profile] [--keep] [--timeout-ms=60000] [--max-s=1800]
+#                     [--quick] [--profile] [--assets=DIR] [--keep] [--timeout-ms=60000]
+#                     [--max-s=1800]
 #
 # BUILD_DIR defaults to build (BUILD_DIR/bin/ktune, BUILD_DIR/bin/ktune_server_seed and the
 # UI's build in BUILD_DIR/ui-dist: cmake --build BUILD_DIR --target ktune ktune_server_seed).
