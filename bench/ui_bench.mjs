@@ -28,13 +28,14 @@
 //
 //   node bench/ui_bench.mjs [BUILD_DIR | --build=build] [--trials=100,1000,10000] [--reps=5] [--logs=3]
 //                           [--out=bench/results/ui-DATE.md] [--quick] [--profile] [--keep]
-//                           [--assets=DIR] [--timeout-ms=60000] [--max-s=1800]
+//                           [--assets=DIR] [--only=SCENARIOS] [--timeout-ms=60000] [--max-s=1800]
 //
 // --quick: N=100, one repetition, no file unless --out (a smoke test of the script itself).
 // --profile: after the repetitions of the largest N, one cold load of the plots tab under the
 // V8 CPU profiler and a Chrome trace; prints where the main thread's time went until the
 // parallel plot was drawn (self time by script and by function, trace events by name).
-// --reps=0 with --profile: only the profile. --assets=DIR: the UI's files from DIR instead of
+// --only=overview,trials,plots,allPlots,click: only those scenarios. --reps=0 with --profile:
+// only the profile. --assets=DIR: the UI's files from DIR instead of
 // the server (the API still from it; e.g. `npx vite build --minify false` for readable names
 // in the profile; not cached, so compare cold loads only).
 // --keep: leave the temporary directories (stores, server output) in place.
@@ -78,6 +79,7 @@ for (const a of process.argv.slice(2)) {
   else if (k === "--profile") opt.profile = true;
   else if (k === "--keep") opt.keep = true;
   else if (k === "--assets") opt.assets = path.resolve(v);
+  else if (k === "--only") opt.only = v.split(",");
   else if (k === "--timeout-ms") opt.timeoutMs = Number(v);
   else if (k === "--max-s") opt.maxS = Number(v);
   else if (!a.startsWith("-")) opt.build = a;
@@ -573,6 +575,7 @@ async function benchN(n) {
   try {
     for (let rep = 0; rep < opt.reps; rep++) {
       for (const [name, sc] of Object.entries(SCENARIOS)) {
+        if (opt.only && !opt.only.includes(name)) continue;
         const { context, page, errors: errs } = await newPage(sc.viewport);
         try {
           for (const cache of ["cold", "warm"]) {
@@ -795,6 +798,7 @@ function report(results, assets) {
   const big = results.find((r) => r.n === 10000) ?? results[results.length - 1];
   if (!Object.keys(big.samples).length) return L.join("\n") + "\n";
   const keys = ["overview: summary usable", "trials tab: first rows usable", "plots tab: parallel coordinates usable"];
+  if (keys.some((k) => !big.samples[k])) return L.join("\n") + "\n";
   const worst = Math.max(...keys.map((k) => Math.max(...big.samples[k].cold)));
   const med = Math.max(...keys.map((k) => median(big.samples[k].cold)));
   L.push(`Acceptance (issue 10: page, trials table and parallel plot usable within 1.5 s of ` +
