@@ -131,6 +131,12 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
   // 2. The plots tab while it runs: the plots fill as trials finish.
   await page.getByRole("tab", { name: "Plots" }).click();
   await page.getByTestId("plot-parallel").waitFor();
+  // The other plots mount right after the parallel plot has drawn.
+  await page.waitForFunction(
+    (ids) => ids.every((id) => document.querySelector(`[data-testid=${id}]`)),
+    PLOTS,
+    { timeout: 45000 },
+  );
   await ui.screenshot(page, "flow-2-plots-running", { fullPage: true });
   const early = await plotState(page);
   assert.ok(

@@ -3,17 +3,20 @@
 //   /new                                  create an experiment (?namespace=&example=)
 //   /experiments/:ns/:name                one experiment (?tab=overview|trials|plots|yaml)
 //   /experiments/:ns/:name/trials/:trial  one trial
-import { useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { Link, NavLink, Route, Routes } from "react-router-dom";
 import ExperimentList from "./pages/ExperimentList";
-import CreateExperiment from "./pages/CreateExperiment";
 import ExperimentPage from "./pages/ExperimentPage";
-import TrialPage from "./pages/TrialPage";
 import Breadcrumbs from "./components/Breadcrumbs";
 import LiveIndicator from "./components/LiveIndicator";
 import TokenPrompt from "./components/TokenPrompt";
 import { useChanges } from "./api/live";
 import { askForToken, clearToken, dismissPrompt, useAuth } from "./api/auth";
+
+// The editor (CodeMirror) and the trial page's chart (ECharts) load with their pages, so the
+// list and experiment pages start without them (bench/README.md, "Web UI").
+const CreateExperiment = lazy(() => import("./pages/CreateExperiment"));
+const TrialPage = lazy(() => import("./pages/TrialPage"));
 
 // Opens the event stream as soon as the app starts, so the indicator is true on every page.
 function useEventStream() {
@@ -56,6 +59,7 @@ export default function App() {
       </header>
       <Breadcrumbs />
       <main id="main" tabIndex={-1}>
+        <Suspense fallback={<p className="muted">Loading…</p>}>
         <Routes>
           <Route path="/" element={<ExperimentList />} />
           <Route path="/new" element={<CreateExperiment />} />
@@ -63,6 +67,7 @@ export default function App() {
           <Route path="/experiments/:ns/:name/trials/:trial" element={<TrialPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
+        </Suspense>
       </main>
       {auth.needed && !auth.dismissed && (
         // A new prompt per token version: a refused token starts with the reason.

@@ -47,7 +47,9 @@ export default function ParallelPlot({ model, onDrawn }: { model: Model; onDrawn
           type: "parallel",
           data: p.data,
           lineStyle: { width: 1, opacity: p.data.length > 2000 ? 0.25 : 0.5 },
-          progressive: 0,
+          // 10 000 lines drawn in chunks of 1 000 frames apart, so input is answered between
+          progressive: 1000,
+          progressiveThreshold: 3000,
           realtime: false,
           emphasis: { disabled: true },
         },
