@@ -353,8 +353,25 @@ TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
     MutexLock lock(mu);
     while (!watching && !ended) cv.Wait(mu);
   }
+  // Whether the watcher has had the experiment's row with status Succeeded.
+  auto succeeded_in = [](const std::string& text) {
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      json e = json::parse(std::string(line), nullptr, false);
+      if (!e.is_discarded() && e["type"] == "MODIFIED" &&
+          e["object"]["rows"][0]["cells"][1] == "Succeeded") {
+        return true;
+      }
+    }
+    return false;
+  };
   ASSERT_EQ(Post(ExperimentJson("w", 1, 1))->status, 201);
   RunToEnd("w", 1);
+  {
+    // A watch sends an object's state as of when it reads the change: deleted at once, the
+    // Succeeded state could be passed over, so the deletion waits until it was seen.
+    MutexLock lock(mu);
+    while (!ended && !succeeded_in(received)) cv.Wait(mu);
+  }
   ASSERT_EQ(c.Delete(Path("w").c_str())->status, 200);
   {
     MutexLock lock(mu);
@@ -372,13 +389,7 @@ TEST_F(ApiServerTest, WatchStreamsChangesFromTheListsVersionAsTablesWhenAsked) {
   EXPECT_TRUE(events.front()["object"].contains("columnDefinitions"));
   EXPECT_EQ(events.front()["object"]["rows"][0]["cells"][0], "w");
   EXPECT_EQ(events.back()["type"], "DELETED");
-  bool succeeded_seen = false;
-  for (const json& e : events) {
-    if (e["type"] == "MODIFIED" && e["object"]["rows"][0]["cells"][1] == "Succeeded") {
-      succeeded_seen = true;
-    }
-  }
-  EXPECT_TRUE(succeeded_seen) << received;
+  EXPECT_TRUE(succeeded_in(received)) << received;
 }
 
 TEST_F(ApiServerTest, DeleteOfARunningExperimentKillsItsTrialsAndRemovesEverything) {
