@@ -230,8 +230,6 @@ test("create in the editor, follow it live to Succeeded, plots, a trial's log, d
   await ui.screenshot(page, "flow-7-deleted");
   ui.expectNoPageErrors(page, {
     allow: [
-      /\/events: net::ERR_ABORTED/, // the event stream ends as a page is left
-      /\/log(\?follow=true)?: net::ERR_ABORTED/,
       // importance is refused (409) until 3 trials have an objective; the plot says so
       /HTTP 409 GET \/apis\/ktune\.dev\/v1\/namespaces\/default\/experiments\/ui-flow\/importance/,
     ],

@@ -29,7 +29,8 @@
 //   browser               playwright-core's Browser
 //   newPage({width, height, colorScheme, headers}) -> Page   a page in a new context
 //                         (1280x800, light, by default); its console errors, uncaught
-//                         exceptions, CSP violations, failed requests and HTTP >= 400
+//                         exceptions, CSP violations, failed requests (not those the page
+//                         cancelled itself, net::ERR_ABORTED) and HTTP >= 400
 //                         responses ("HTTP 422 POST /apis/...") collect in page.ktuneErrors
 //                         (strings); ui.expectNoPageErrors(page, {allow: [RegExp]}) throws
 //                         when any not allowed were seen (the browser's own /favicon.ico
@@ -261,7 +262,10 @@ export async function startUi(options = {}) {
         }
       });
       page.on("requestfailed", (r) => {
-        page.ktuneErrors.push(`request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
+        const why = r.failure()?.errorText ?? "";
+        // The page itself cancelled it (it navigated away, or a stream was closed): not an error.
+        if (why === "net::ERR_ABORTED") return;
+        page.ktuneErrors.push(`request failed: ${r.method()} ${r.url()}: ${why}`);
       });
       page.on("pageerror", (e) => page.ktuneErrors.push(`page error: ${e.message}`));
       // CSP violations as they happen (the console message says the same, this also catches
