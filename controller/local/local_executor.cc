@@ -213,7 +213,10 @@ class LocalExecutor::Supervisor {
         quit = quit_;
       }
       for (Command& c : commands) Handle(c);
-      if (quit && commands.empty() && active_.empty()) return;
+      // Quitting with nothing left to watch: return now, even when this turn handled commands.
+      // (Waiting instead would sleep for good: the wake-up that said "quit" may already have
+      // been read with the one that brought those commands.)
+      if (quit && active_.empty()) return;
 
       const Clock::time_point now = Clock::now();
       std::vector<std::shared_ptr<Run>> runs;
