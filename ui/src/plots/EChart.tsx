@@ -13,7 +13,7 @@ export interface EChartProps {
   onDrawn?: () => void; // after the first render has finished
 }
 
-function useDark(): boolean {
+export function useDark(): boolean {
   const q =
     typeof window !== "undefined" ? window.matchMedia?.("(prefers-color-scheme: dark)") : undefined;
   const [dark, setDark] = useState(() => q?.matches ?? false);
