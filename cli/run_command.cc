@@ -31,6 +31,7 @@
 #include "cxxopts.hpp"
 #include "db-manager/retrying_store.h"
 #include "db-manager/store.h"
+#include "server/grpc_server.h"
 #include "spdlog/spdlog.h"
 #include "suggestion/in_process.h"
 #include "suggestion/registry.h"
@@ -479,6 +480,25 @@ int RunCommand(int argc, char** argv) {
   executor_options.work_dir = work_dir;
   executor_options.log_dir = log_dir;
   controller::LocalExecutor executor(executor_options, sink);
+  // A Push collector's trials report their metrics themselves (the SDK's report_metrics):
+  // they get a DBManager on a free loopback port for the run.
+  std::unique_ptr<server::GrpcServer> db_manager;
+  if (experiment.spec.metrics_collector_spec &&
+      experiment.spec.metrics_collector_spec->kind == "Push") {
+    server::GrpcServerOptions grpc_options;
+    grpc_options.address = "127.0.0.1";
+    grpc_options.port = 0;
+    absl::StatusOr<std::unique_ptr<server::GrpcServer>> started =
+        server::GrpcServer::Start(grpc_options, *registry, store, nullptr);
+    if (!started.ok()) {
+      std::cerr << "ktune run: starting the DBManager the Push collector's trials report to: "
+                << started.status().message() << "\n";
+      return kExitFailed;
+    }
+    db_manager = *std::move(started);
+    executor.SetServiceEnv(
+        {{"KTUNE_DB_MANAGER_ADDRESS", absl::StrCat("127.0.0.1:", db_manager->port())}});
+  }
   controller::ControllerOptions controller_options;
   Progress progress;
   controller_options.on_progress = [&](const core::Experiment& e, const std::vector<core::Trial>&) {

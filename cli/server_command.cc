@@ -45,6 +45,17 @@ bool IsLoopback(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
+// The host a trial on this machine dials to reach a server listening on `listen`: loopback
+// for a wildcard, else the address itself (bracketed when IPv6).
+std::string TrialReachableHost(const std::string& listen) {
+  if (listen == "0.0.0.0" || listen.empty()) return "127.0.0.1";
+  if (listen == "::" || listen == "[::]") return "[::1]";
+  if (listen.find(':') != std::string::npos && listen.front() != '[') {
+    return absl::StrCat("[", listen, "]");
+  }
+  return listen;
+}
+
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("--token-file ", path, ": cannot read it"));
@@ -244,6 +255,10 @@ int ServerCommand(int argc, char** argv) {
       return 1;
     }
     grpc = std::move(*started);
+    // Trials push metrics here (the SDK's report_metrics, a Push collector); they run on this
+    // machine, so loopback reaches the port whatever --listen says.
+    executor.SetServiceEnv({{"KTUNE_DB_MANAGER_ADDRESS",
+                             absl::StrCat(TrialReachableHost(listen), ":", grpc->port())}});
   }
 
   if (absl::Status st = api.Prepare(); !st.ok()) {

@@ -919,7 +919,9 @@ absl::Status ControllerManager::ApplyExit(Entry& e, const TrialExit& exit) {
             core::Observation{{{name, core::kUnavailable, core::kUnavailable, core::kUnavailable}}};
         core::SetCondition(
             conditions, core::kMetricsUnavailable, "True", "MetricsUnavailable",
-            absl::StrCat("Metrics are not available: the trial printed no \"", name, "\" metric"),
+            absl::StrCat("Metrics are not available: the trial ",
+                         t->spec.metrics_collector.kind == "Push" ? "reported" : "printed",
+                         " no \"", name, "\" metric"),
             now);
       } else {
         t->status.observation = std::move(*obs);

@@ -53,10 +53,12 @@ absl::StatusOr<CollectorSpec> CollectorSpecFor(const core::Trial& trial) {
     if (mc.file_system_path && mc.file_system_path->format == "JSON") {
       spec.format = MetricsFormat::kJson;
     }
+  } else if (mc.kind == "Push") {
+    spec.source = CollectorSpec::Source::kPush;
   } else {
     return absl::UnimplementedError(absl::StrCat("metrics collector kind ", mc.kind,
                                                  " is not supported by ktune's collector yet; use ",
-                                                 "StdOut or File"));
+                                                 "StdOut, File or Push"));
   }
   return spec;
 }
@@ -378,7 +380,7 @@ void MetricsCollector::Finish(bool run_succeeded, FinishCallback done) {
   CollectorResult result;
   result.source = spec_.source;
   result.objective_seen = objective_seen_;
-  if (run_succeeded && !objective_seen_) {
+  if (run_succeeded && !objective_seen_ && spec_.source != CollectorSpec::Source::kPush) {
     fresh_.push_back(UnavailableLog(spec_.objective_metric));
     samples_ += 1;
     reporter_.Push(queue_id_, fresh_);

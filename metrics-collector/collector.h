@@ -8,7 +8,12 @@
 // Sources (CollectorSpec::source, from the trial's metricsCollectorSpec):
 //  - kOutput (Katib's StdOut collector): the trial's output, a pipe the collector reads;
 //  - kFile (File collector): a file the trial writes (TEXT or JSON lines), followed while the
-//    trial runs: it may appear late, be truncated or be replaced (then both are read).
+//    trial runs: it may appear late, be truncated or be replaced (then both are read);
+//  - kPush (Push collector): nothing to collect: the trial reports its metrics itself through
+//    the DBManager API (ReportObservationLog, e.g. the SDK's report_metrics), straight into the
+//    store. The collector still reads the output for the tee, and applies no unavailable rule:
+//    what the trial pushed is known only to the store, which the controller reads at the end
+//    (a run that pushed no objective ends MetricsUnavailable there, as in Katib).
 // The output is read in either case, and every byte of it is handed to a tee (the trial's log);
 // it is parsed only for kOutput. Reads are bounded: at most kMaxReadPerTurn bytes per call, in
 // chunks of 64 KiB, so a trial printing gigabytes keeps memory flat and cannot starve its
@@ -76,7 +81,7 @@ class FileFollower;
 
 // What to collect for one trial: Katib's metricsCollectorSpec and objective, read.
 struct CollectorSpec {
-  enum class Source { kOutput, kFile };
+  enum class Source { kOutput, kFile, kPush };
   std::string trial_name;
   std::string objective_metric;
   std::vector<std::string> metric_names;  // the objective first, then the additional metrics
@@ -89,7 +94,7 @@ struct CollectorSpec {
 };
 
 // The spec of `trial` (its name, objective and metricsCollectorSpec).
-// Errors: Unimplemented for a collector kind other than StdOut (the default) and File.
+// Errors: Unimplemented for a collector kind other than StdOut (the default), File and Push.
 absl::StatusOr<CollectorSpec> CollectorSpecFor(const core::Trial& trial);
 
 // Where a collector reads; see MetricsCollector::Create.

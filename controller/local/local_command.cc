@@ -132,6 +132,11 @@ absl::StatusOr<LocalCommand> LocalCommandFor(const core::Trial& trial) {
   if (absl::Status st = AppendStrings(*chosen, "args", cmd.argv); !st.ok()) return st;
   if (absl::Status st = AppendEnv(*chosen, trial, cmd); !st.ok()) return st;
   cmd.env.emplace_back("KATIB_TRIAL_NAME", trial.metadata.name);
+  // The trial's namespace, which Katib's report_metrics reads from the service account's
+  // files in a pod; ktune's reads it here (DBManager calls carry only the trial's name).
+  cmd.env.emplace_back("KTUNE_TRIAL_NAMESPACE", trial.metadata.namespace_.empty()
+                                                    ? std::string("default")
+                                                    : trial.metadata.namespace_);
   if (const json* wd = FieldOf(*chosen->node, "workingDir"); wd != nullptr && !wd->is_null()) {
     if (!wd->is_string()) return ShapeError(Join(chosen->path, "workingDir"), "must be a string");
     cmd.working_dir = wd->get<std::string>();

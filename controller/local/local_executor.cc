@@ -553,6 +553,11 @@ std::filesystem::path LocalExecutor::MetricsPath(const TrialRef& trial,
   return TrialDir(trial) / trial.name / "metrics" / metrics_file.filename();
 }
 
+void LocalExecutor::SetServiceEnv(std::vector<std::pair<std::string, std::string>> env) {
+  MutexLock lock(mu_);
+  service_env_ = std::move(env);
+}
+
 bool LocalExecutor::IsolatesMetricsFiles() const {
   return options_.isolation.value_or(local::DetectIsolation()) != Isolation::kNone;
 }
@@ -579,6 +584,12 @@ absl::Status LocalExecutor::Prepare(const core::Trial& trial, const TrialRef& re
   req.working_dir = work_dir.string();
   {
     std::map<std::string, std::string> overrides(cmd->env.begin(), cmd->env.end());
+    {
+      MutexLock lock(mu_);
+      for (const auto& [k, v] : service_env_) {
+        if (overrides.emplace(k, v).second) cmd->env.emplace_back(k, v);
+      }
+    }
     for (char** e = environ; *e; ++e) {
       std::string_view kv(*e);
       std::string key(kv.substr(0, kv.find('=')));

@@ -109,11 +109,11 @@ struct LocalExecutorOptions {
   // How File-collector trials get their own metrics file; unset: the best this process can
   // do (local::DetectIsolation()). kNone writes the host's path (one trial at a time).
   std::optional<local::Isolation> isolation = std::nullopt;
-  // Which of ktune's own environment variables a trial inherits (the template's env and
-  // KATIB_TRIAL_NAME are always set). Unset: all of them, as a shell would (`ktune run`, where
-  // the user starts the trials). Set: only the names listed, where a trailing `*` matches a
-  // prefix (`LC_*`); a server passes kServerInheritedEnv so that its own credentials (a
-  // database DSN, tokens) never reach user code.
+  // Which of ktune's own environment variables a trial inherits (the template's env,
+  // KATIB_TRIAL_NAME, KTUNE_TRIAL_NAMESPACE and the service env are always set). Unset: all of
+  // them, as a shell would (`ktune run`, where the user starts the trials). Set: only the names
+  // listed, where a trailing `*` matches a prefix (`LC_*`); a server passes kServerInheritedEnv so
+  // that its own credentials (a database DSN, tokens) never reach user code.
   std::optional<std::vector<std::string>> inherited_env = std::nullopt;
 };
 
@@ -177,6 +177,11 @@ class LocalExecutor : public Executor {
   // per process).
   bool IsolatesMetricsFiles() const;
 
+  // Variables every trial started from now on gets, unless its template sets the same name:
+  // what a service knows only once it listens (`ktune server`: KTUNE_DB_MANAGER_ADDRESS, its
+  // gRPC DBManager, where the SDK's report_metrics pushes). Replaces what was set before.
+  void SetServiceEnv(std::vector<std::pair<std::string, std::string>> env);
+
   // The log file of a trial (whether or not it exists yet).
   std::filesystem::path LogPath(const TrialRef& trial) const;
   // The host file that a File-collector trial's metrics file is, while isolation is
@@ -214,6 +219,7 @@ class LocalExecutor : public Executor {
   std::set<uint64_t> live_ ABSL_GUARDED_BY(mu_);
   // Metrics files of running trials that write the host's path (no isolation).
   std::set<std::string> shared_metrics_files_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, std::string>> service_env_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   // The supervisor's answers to spawn requests, by run id, until Start takes them.
   std::map<uint64_t, absl::Status> spawned_ ABSL_GUARDED_BY(mu_);

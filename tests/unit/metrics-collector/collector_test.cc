@@ -160,6 +160,11 @@ TEST(CollectorSpecTest, ReadsTheTrialsCollectorSpec) {
   EXPECT_EQ(spec->file_path, "/var/log/katib/metrics.log");
   EXPECT_EQ(spec->format, MetricsFormat::kJson);
 
+  t.spec.metrics_collector.kind = "Push";
+  spec = CollectorSpecFor(t);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->source, CollectorSpec::Source::kPush);
+
   t.spec.metrics_collector.kind = "TensorFlowEvent";
   EXPECT_EQ(CollectorSpecFor(t).status().code(), absl::StatusCode::kUnimplemented);
 }
@@ -293,6 +298,27 @@ TEST(MetricsCollectorTest, UnavailableWhenASucceededRunNeverReportedTheObjective
     EXPECT_THAT(f.stored_at_callback, ElementsAre("loss=0.1"));
     EXPECT_FALSE(f.result.reported_unavailable);
   }
+}
+
+TEST(MetricsCollectorTest, PushCollectorOnlyTeesTheOutputAndLeavesTheVerdictToTheStore) {
+  // The trial pushes its metrics to the DBManager itself: `loss=` lines in its output are not
+  // metrics, and a succeeded run that printed none gets no unavailable log from the collector.
+  TestSink sink;
+  MetricsReporter reporter(sink);
+  CollectorSpec spec = OutputSpec("p");
+  spec.source = CollectorSpec::Source::kPush;
+  Pipe out;
+  std::string teed;
+  auto collector = NewCollector(
+      spec, {.output_fd = out.read_fd, .tee = [&](std::string_view chunk) { teed.append(chunk); }},
+      reporter);
+  out.Write("loss=0.5\n");
+  collector->ReadOutput();
+  Finished f = FinishAndWait(*collector, /*succeeded=*/true, sink, "p");
+  EXPECT_EQ(teed, "loss=0.5\n");
+  EXPECT_THAT(f.stored_at_callback, IsEmpty());
+  EXPECT_FALSE(f.result.reported_unavailable);
+  EXPECT_EQ(f.result.samples, 0u);
 }
 
 TEST(MetricsCollectorTest, UnavailableLogHasKatibsZeroTime) {

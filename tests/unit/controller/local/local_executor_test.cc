@@ -223,6 +223,21 @@ TEST_F(LocalExecutorTest, EnvironmentAndWorkingDirectory) {
   EXPECT_EQ(ReadAll(executor.LogPath(Ref("t6"))), "hi there|t6|sub\n");
 }
 
+TEST_F(LocalExecutorTest, ServiceEnvAndNamespaceReachTrialsUnlessTheTemplateSetsThem) {
+  // `ktune server` tells trials where its DBManager listens, for the SDK's report_metrics.
+  LocalExecutor executor(Options(), sink_);
+  executor.SetServiceEnv({{"KTUNE_DB_MANAGER_ADDRESS", "127.0.0.1:6789"}, {"MINE", "service"}});
+  core::Trial t = MakeTrial(
+      "t7",
+      JobWith({{"name", "main"},
+               {"env", {{{"name", "MINE"}, {"value", "template"}}}},
+               {"command",
+                {"sh", "-c", "echo \"$KTUNE_DB_MANAGER_ADDRESS|$MINE|$KTUNE_TRIAL_NAMESPACE\""}}}));
+  t.metadata.namespace_ = "team-a";
+  EXPECT_EQ(RunToExit(executor, t).kind, TrialExit::Kind::kSucceeded);
+  EXPECT_EQ(ReadAll(executor.LogPath(Ref("t7"))), "127.0.0.1:6789|template|team-a\n");
+}
+
 // REVIEW §2 "Environment inheritance": a service must not hand its own credentials to user
 // code; with an allow-list only the listed names (and the template's env) reach the trial.
 TEST_F(LocalExecutorTest, Review2_EnvironmentAllowListKeepsSecretsFromTrials) {
