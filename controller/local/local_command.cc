@@ -115,6 +115,26 @@ absl::Status AppendEnv(const Container& c, const core::Trial& trial, LocalComman
   return absl::OkStatus();
 }
 
+// A Job's spec.activeDeadlineSeconds, or a training job's spec.runPolicy.activeDeadlineSeconds.
+absl::Status ReadActiveDeadline(const json& run_spec, LocalCommand& cmd) {
+  const json* spec = FieldOf(run_spec, "spec");
+  if (spec == nullptr || !spec->is_object()) return absl::OkStatus();
+  std::string path = "trialSpec.spec.activeDeadlineSeconds";
+  const json* seconds = FieldOf(*spec, "activeDeadlineSeconds");
+  if (seconds == nullptr || seconds->is_null()) {
+    const json* policy = FieldOf(*spec, "runPolicy");
+    if (policy == nullptr || !policy->is_object()) return absl::OkStatus();
+    seconds = FieldOf(*policy, "activeDeadlineSeconds");
+    path = "trialSpec.spec.runPolicy.activeDeadlineSeconds";
+    if (seconds == nullptr || seconds->is_null()) return absl::OkStatus();
+  }
+  if (!seconds->is_number_integer() || seconds->get<int64_t>() <= 0) {
+    return ShapeError(path, "must be a positive integer (seconds)");
+  }
+  cmd.active_deadline_seconds = seconds->get<int64_t>();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<LocalCommand> LocalCommandFor(const core::Trial& trial) {
@@ -137,6 +157,7 @@ absl::StatusOr<LocalCommand> LocalCommandFor(const core::Trial& trial) {
   cmd.env.emplace_back("KTUNE_TRIAL_NAMESPACE", trial.metadata.namespace_.empty()
                                                     ? std::string("default")
                                                     : trial.metadata.namespace_);
+  if (absl::Status st = ReadActiveDeadline(trial.spec.run_spec, cmd); !st.ok()) return st;
   if (const json* wd = FieldOf(*chosen->node, "workingDir"); wd != nullptr && !wd->is_null()) {
     if (!wd->is_string()) return ShapeError(Join(chosen->path, "workingDir"), "must be a string");
     cmd.working_dir = wd->get<std::string>();

@@ -131,6 +131,10 @@ struct LocalExecutor::Run {
   bool file_more = false;
   Clock::time_point next_file_read{};
   int supervisor_error = 0;
+  // activeDeadlineSeconds: how long it may run, and when that ends once spawned.
+  std::optional<std::chrono::seconds> active_deadline;
+  Clock::time_point deadline{};
+  bool deadline_hit = false;  // the deadline's SIGTERM reached the running trial
 };
 
 // The one thread that forks, watches and reaps every trial: an epoll loop over the pidfds and
@@ -288,6 +292,7 @@ class LocalExecutor::Supervisor {
     }
     run->next_tick = Clock::now() + kFallbackTick;
     run->next_file_read = Clock::now();
+    if (run->active_deadline) run->deadline = Clock::now() + *run->active_deadline;
     active_[run->id] = run;
     spdlog::debug("trial {}: pid {}", run->ref.name, run->pid);
     Answer(run->id, absl::OkStatus());
@@ -334,6 +339,15 @@ class LocalExecutor::Supervisor {
     const bool tick = now >= run.next_tick;
     if (tick) run.next_tick = now + kFallbackTick;
     if (!run.exited) {
+      if (run.active_deadline && !run.term_sent && !run.requested && now >= run.deadline) {
+        run.term_sent = true;
+        run.deadline_hit = SignalGroup(run, SIGTERM);
+        run.kill_deadline = now + std::chrono::milliseconds(ex_.options_.kill_grace_ms);
+        if (run.deadline_hit) {
+          spdlog::info("trial {}: stopped at its activeDeadlineSeconds ({} s)", run.ref.name,
+                       run.active_deadline->count());
+        }
+      }
       if (run.requested && !run.term_sent) {
         run.term_sent = true;
         SignalGroup(run, SIGTERM);
@@ -385,6 +399,7 @@ class LocalExecutor::Supervisor {
       }
       if (!run.exited) {
         if (run.term_sent && !run.sigkill_sent) at(run.kill_deadline);
+        if (run.active_deadline && !run.term_sent) at(run.deadline);
         if (run.collector->follows_file()) at(run.file_more ? now : run.next_file_read);
       } else {
         if (run.out_open) at(run.drain_deadline);
@@ -403,6 +418,11 @@ class LocalExecutor::Supervisor {
       exit.reason = "SupervisorError";
       exit.message = absl::StrCat("ktune could not watch the trial (epoll: ",
                                   std::strerror(run.supervisor_error), ") and killed it");
+    } else if (run.deadline_hit) {
+      exit.kind = TrialExit::Kind::kFailed;
+      exit.reason = "DeadlineExceeded";
+      exit.message = absl::StrCat("the trial ran longer than its activeDeadlineSeconds (",
+                                  run.active_deadline->count(), " s) and was stopped; see ", log);
     } else if (run.sent == StopReason::kKill) {
       exit.kind = TrialExit::Kind::kKilled;
       exit.reason = "Killed";
@@ -581,6 +601,9 @@ absl::Status LocalExecutor::Prepare(const core::Trial& trial, const TrialRef& re
 
   local::SpawnRequest& req = run.request;
   req.argv = cmd->argv;
+  if (cmd->active_deadline_seconds) {
+    run.active_deadline = std::chrono::seconds(*cmd->active_deadline_seconds);
+  }
   req.working_dir = work_dir.string();
   {
     std::map<std::string, std::string> overrides(cmd->env.begin(), cmd->env.end());

@@ -241,6 +241,10 @@ struct LocalCommand {
   std::vector<std::string> argv;
   std::vector<std::pair<std::string, std::string>> env;
   std::string working_dir;  // empty: the executor's default
+  // The Job's spec.activeDeadlineSeconds (or a training job's spec.runPolicy's): the run is
+  // stopped (SIGTERM, then SIGKILL after the grace period) that long after it started, and
+  // reported Failed with reason DeadlineExceeded, as Kubernetes reports such a Job.
+  std::optional<int64_t> active_deadline_seconds;
 };
 absl::StatusOr<LocalCommand> LocalCommandFor(const core::Trial& trial);
 

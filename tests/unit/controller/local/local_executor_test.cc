@@ -223,6 +223,31 @@ TEST_F(LocalExecutorTest, EnvironmentAndWorkingDirectory) {
   EXPECT_EQ(ReadAll(executor.LogPath(Ref("t6"))), "hi there|t6|sub\n");
 }
 
+TEST_F(LocalExecutorTest, ActiveDeadlineSecondsStopsTheTrialAndFailsIt) {
+  // Katib's SDK sets trial_active_deadline_seconds as the Job's activeDeadlineSeconds.
+  LocalExecutor executor(Options(), sink_);
+  core::Trial t = ShellTrial("dl", "echo started; exec sleep 60");
+  t.spec.run_spec["spec"]["activeDeadlineSeconds"] = 1;
+  const auto start = std::chrono::steady_clock::now();
+  TrialExit exit = RunToExit(executor, t);
+  EXPECT_EQ(exit.kind, TrialExit::Kind::kFailed);
+  EXPECT_EQ(exit.reason, "DeadlineExceeded");
+  EXPECT_THAT(exit.message, ::testing::HasSubstr("activeDeadlineSeconds (1 s)"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(ReadAll(executor.LogPath(Ref("dl"))), "started\n");
+
+  // A trial that ends first is not touched; a deadline that is not a positive integer is
+  // refused with its path.
+  core::Trial quick = ShellTrial("dl2", "echo loss=1");
+  quick.spec.run_spec["spec"]["activeDeadlineSeconds"] = 600;
+  EXPECT_EQ(RunToExit(executor, quick).kind, TrialExit::Kind::kSucceeded);
+  core::Trial bad = ShellTrial("dl3", "true");
+  bad.spec.run_spec["spec"]["activeDeadlineSeconds"] = "soon";
+  absl::StatusOr<LocalCommand> cmd = LocalCommandFor(bad);
+  ASSERT_FALSE(cmd.ok());
+  EXPECT_THAT(cmd.status().message(), ::testing::HasSubstr("activeDeadlineSeconds"));
+}
+
 TEST_F(LocalExecutorTest, ServiceEnvAndNamespaceReachTrialsUnlessTheTemplateSetsThem) {
   // `ktune server` tells trials where its DBManager listens, for the SDK's report_metrics.
   LocalExecutor executor(Options(), sink_);
