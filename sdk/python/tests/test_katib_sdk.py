@@ -256,7 +256,9 @@ def test_experiment_lifecycle(session):
     # edit_experiment_budget: GET, then PATCH (merge-patch) with the whole object.
     c.edit_experiment_budget("sdk-model", namespace=NS, max_trial_count=5)
     assert c.get_experiment("sdk-model", namespace=NS).spec.max_trial_count == 5
-    assert c.is_experiment_restarting("sdk-model", namespace=NS)
+    # The server marks the restart when it reconciles the change, as Katib's controller does.
+    wait_until(lambda: c.is_experiment_restarting("sdk-model", namespace=NS),
+               "sdk-model to be Restarting")
     wait_until(lambda: (c.get_experiment("sdk-model", namespace=NS).status.trials == 5
                         and c.is_experiment_succeeded("sdk-model", namespace=NS)),
                "sdk-model to run its new budget of 5 trials")
@@ -276,8 +278,10 @@ def test_experiment_lifecycle(session):
     c.delete_experiment("sdk-model", namespace=NS,
                         delete_options=kubernetes.client.V1DeleteOptions(
                             propagation_policy="Foreground"))
-    wait_until(lambda: c.list_trials("sdk-model", namespace=NS) == [],
-               "sdk-model's trials to go with it")
+    wait_until(lambda: "sdk-model" not in [e.metadata.name
+                                           for e in c.list_experiments(namespace=NS)],
+               "sdk-model to be deleted")
+    assert c.list_trials("sdk-model", namespace=NS) == []
 
 
 def test_failed_experiment(session):
