@@ -11,7 +11,10 @@ python3-grpcio is installed (plain stubs, messages encoded by hand: the SDK's ge
 needs grpcio >= 1.63).
 
 The server runs examples/quickstart/experiment.yaml with its workdir set to
-examples/quickstart. The binary is $KTUNE_BINARY, else build/bin/ktune of the repository.
+examples/quickstart. SdkTuneReplayTest then replays KatibClient.tune() of a function: the
+Experiment body the real SDK POSTed (data/katib_sdk_tune_experiment.json, see
+katib_tune_case.py), whose trials run the function's source as `python -u` on the server.
+The binary is $KTUNE_BINARY, else build/bin/ktune of the repository.
 
   /usr/bin/python3 tests/e2e/server/sdk_replay_test.py [-v] [TestCase.test_name]
 """
@@ -22,6 +25,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -29,6 +33,8 @@ import unittest
 import kubernetes.client
 import yaml
 from kubernetes.client.rest import ApiException
+
+import katib_tune_case
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 QUICKSTART = os.path.join(REPO, "examples", "quickstart")
@@ -85,15 +91,20 @@ def ktune_binary():
 class KtuneServer:
     """A real `ktune server` on free ports in a temporary directory."""
 
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, extra_args=(), env=None):
+        """workdir None: a fresh one in the server's directory; env: the server's environment
+        (its trials inherit it), None for this process's."""
         self.dir = tempfile.mkdtemp(prefix="ktune-sdk-replay-")
+        if workdir is None:
+            workdir = os.path.join(self.dir, "work")
+            os.mkdir(workdir)
         self.stderr_path = os.path.join(self.dir, "server.stderr")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
             [binary, "server", "--port", "0", "--grpc-port", "0",
              "--db", os.path.join(self.dir, "ktune.db"), "--workdir", workdir,
-             "--max-running-trials", "4", "--log-level", "warn"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr)
+             "--max-running-trials", "4", "--log-level", "warn"] + list(extra_args),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr, env=env)
         self.url, self.grpc_port = self._wait_listening(60)
 
     def _wait_listening(self, timeout_s):
@@ -133,30 +144,12 @@ class KtuneServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class SdkReplayTest(unittest.TestCase):
-    """One notebook session: the steps run in order (unittest sorts them by name)."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = KtuneServer(ktune_binary(), QUICKSTART)
-        cfg = kubernetes.client.Configuration()
-        cfg.host = cls.server.url
-        cls.api_client = kubernetes.client.ApiClient(cfg)
-        cls.custom = kubernetes.client.CustomObjectsApi(cls.api_client)
-        cls.core = kubernetes.client.CoreV1Api(cls.api_client)
-        with open(os.path.join(QUICKSTART, "experiment.yaml")) as f:
-            cls.experiment = yaml.safe_load(f)
-        cls.name = cls.experiment["metadata"]["name"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.api_client.close()
-        cls.server.stop()
+class SdkCalls:
+    """Katib's KatibClient methods as katib_client.py makes the calls (self.custom: a
+    CustomObjectsApi, self.server: a KtuneServer)."""
 
     def fail_with_log(self, message):
         self.fail("%s\n--- server stderr (tail) ---\n%s" % (message, self.server.log()))
-
-    # ---- the SDK's methods, as katib_client.py makes the calls ----
 
     def create_experiment(self, experiment):
         return self.custom.create_namespaced_custom_object(GROUP, VERSION, NS, "experiments",
@@ -199,6 +192,43 @@ class SdkReplayTest(unittest.TestCase):
         experiment["spec"]["maxTrialCount"] = max_trial_count
         return self.custom.patch_namespaced_custom_object(
             GROUP, VERSION, NS, "experiments", name, as_sdk_model_body(self.api_client, experiment))
+
+
+    def job_logs(self, trial_name):
+        """get_job_logs(name, trial_name, follow=False): the trial, its pods, the log."""
+        trial = self.custom.get_namespaced_custom_object(GROUP, VERSION, NS, "trials", trial_name)
+        self.assertIn("conditions", trial.get("status", {}))
+        label_selector = "%s=%s" % (TRIAL_LABEL, trial_name)
+        primary = trial.get("spec", {}).get("primaryPodLabels")
+        if primary:
+            label_selector = ",".join([label_selector] + ["%s=%s" % kv for kv in primary.items()])
+        pods = self.core.list_namespaced_pod(namespace=NS, label_selector=label_selector)
+        self.assertTrue(pods.items, "no pods for trial %s" % trial_name)
+        kind = trial.get("spec", {}).get("metricsCollector", {}).get("collector", {}).get("kind")
+        container = ("metrics-logger-and-collector" if kind == "StdOut"
+                     else trial.get("spec", {}).get("primaryContainerName"))
+        return self.core.read_namespaced_pod_log(name=pods.items[0].metadata.name, namespace=NS,
+                                                 container=container)
+
+class SdkReplayTest(SdkCalls, unittest.TestCase):
+    """One notebook session: the steps run in order (unittest sorts them by name)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = KtuneServer(ktune_binary(), QUICKSTART)
+        cfg = kubernetes.client.Configuration()
+        cfg.host = cls.server.url
+        cls.api_client = kubernetes.client.ApiClient(cfg)
+        cls.custom = kubernetes.client.CustomObjectsApi(cls.api_client)
+        cls.core = kubernetes.client.CoreV1Api(cls.api_client)
+        with open(os.path.join(QUICKSTART, "experiment.yaml")) as f:
+            cls.experiment = yaml.safe_load(f)
+        cls.name = cls.experiment["metadata"]["name"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api_client.close()
+        cls.server.stop()
 
     # ---- the session ----
 
@@ -443,6 +473,91 @@ class SdkReplayTest(unittest.TestCase):
         names = [i["metadata"]["name"] for i in self.list_experiments()["items"]]
         self.assertNotIn(self.name, names)
         self.assertIn("quickstart-budget", names)
+
+
+class SdkTuneReplayTest(SdkCalls, unittest.TestCase):
+    """KatibClient.tune(objective=fn, parameters=...): the Experiment the real SDK POSTed
+    (data/katib_sdk_tune_experiment.json, recorded by katib_tune_case.py) replayed as its
+    create_experiment sends it; its trials run the function's source on the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.body = katib_tune_case.load_fixture()
+        cls.name = cls.body["metadata"]["name"]
+        # The SDK's script runs `python -u`; trials inherit the server's PATH. Debian has no
+        # `python` (python-is-python3 adds one), so the server gets a PATH that has one.
+        cls.bin_dir = tempfile.mkdtemp(prefix="ktune-sdk-python-")
+        os.symlink(sys.executable, os.path.join(cls.bin_dir, "python"))
+        env = dict(os.environ)
+        env["PATH"] = cls.bin_dir + os.pathsep + env.get("PATH", "/usr/bin:/bin")
+        cls.server = KtuneServer(ktune_binary(), None, env=env)
+        cfg = kubernetes.client.Configuration()
+        cfg.host = cls.server.url
+        cls.api_client = kubernetes.client.ApiClient(cfg)
+        cls.custom = kubernetes.client.CustomObjectsApi(cls.api_client)
+        cls.core = kubernetes.client.CoreV1Api(cls.api_client)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.api_client.close()
+        cls.server.stop()
+        shutil.rmtree(cls.bin_dir, ignore_errors=True)
+
+    def test_01_the_recorded_body_is_the_sdk_job_trial(self):
+        # What the fixture must be for this test to mean anything: a Job trial whose
+        # container runs the function's source through `bash -c` and `python -u`.
+        template = self.body["spec"]["trialTemplate"]
+        container = template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+        self.assertEqual(template["trialSpec"]["kind"], "Job")
+        self.assertEqual(container["command"], ["bash", "-c"])
+        script = container["args"][0]
+        self.assertIn("def objective(parameters):", script)
+        self.assertIn("python -u ", script)
+        for p in ("x", "n", "optimizer"):
+            self.assertIn("'${trialParameters.%s}'" % p, script)
+
+    def test_02_tune_trials_run_the_function(self):
+        created = self.create_experiment(self.body)
+        self.assertEqual(created["metadata"]["name"], self.name)
+        experiment = self.wait_for_experiment_condition(self.name, "Succeeded")
+        status = experiment["status"]
+        self.assertEqual(status.get("trials"), katib_tune_case.MAX_TRIAL_COUNT, status)
+        self.assertEqual(status.get("trialsSucceeded"), katib_tune_case.MAX_TRIAL_COUNT, status)
+        trials = self.list_trials(self.name)["items"]
+        self.assertEqual(len(trials), katib_tune_case.MAX_TRIAL_COUNT)
+        for t in trials:
+            name = t["metadata"]["name"]
+            self.assertTrue(has_condition(t, "Succeeded"), (name, t.get("status")))
+            assignments = t["spec"]["parameterAssignments"]
+            values = {a["name"]: a["value"] for a in assignments}
+            self.assertTrue(-1.0 <= float(values["x"]) <= 1.0, values)
+            self.assertIn(int(values["n"]), range(0, 5), values)
+            self.assertIn(values["optimizer"], ("sgd", "adam"), values)
+            # The trial's metrics are what the function prints for these parameters.
+            expected = katib_tune_case.expected_metrics(assignments)
+            got = {m["name"]: float(m["latest"]) for m in t["status"]["observation"]["metrics"]}
+            self.assertEqual(sorted(got), sorted(expected), name)
+            for metric, value in expected.items():
+                self.assertAlmostEqual(got[metric], value, places=6, msg=(name, metric))
+            # get_job_logs: the function's own output, from the process the server ran.
+            log = self.job_logs(name)
+            self.assertIn("score=%.6f" % expected["score"], log.splitlines(), log[-2000:])
+
+    def test_03_get_optimal_hyperparameters(self):
+        experiment = self.get_experiment(self.name)
+        optimal = experiment["status"]["currentOptimalTrial"]
+        scores = {}
+        for t in self.list_trials(self.name)["items"]:
+            for m in t["status"]["observation"]["metrics"]:
+                if m["name"] == katib_tune_case.OBJECTIVE_METRIC:
+                    scores[t["metadata"]["name"]] = (float(m["latest"]),
+                                                     t["spec"]["parameterAssignments"])
+        best = max(scores, key=lambda n: scores[n][0])
+        self.assertEqual(optimal["bestTrialName"], best)
+        self.assertEqual(optimal["parameterAssignments"], scores[best][1])
+        metrics = {m["name"]: m for m in optimal["observation"]["metrics"]}
+        self.assertAlmostEqual(float(metrics["score"]["latest"]), scores[best][0], places=6)
+        self.assertIn("penalty", metrics)
 
 
 def _pb_field(number, payload):
