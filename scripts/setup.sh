@@ -24,6 +24,12 @@ packages=(
   # tests/e2e/server/sdk_replay_test.py: the Katib SDK's REST calls and its DBManager gRPC
   # call (get_trial_metrics), replayed
   python3-kubernetes python3-yaml python3-grpcio
+  # the Python SDK's tests (sdk/python/tests, pytest; grpcio above is their gRPC peer) and the
+  # example notebook they execute (examples/notebook: nbconvert with an IPython kernel, the
+  # scikit-learn model it tunes, pandas for its table)
+  python3-pytest jupyter-nbconvert python3-ipykernel python3-pandas python3-sklearn
+  # the reference HPACK encoder the SDK's own gRPC client is tested against
+  python3-hpack
 )
 
 missing=()
