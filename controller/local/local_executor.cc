@@ -714,7 +714,7 @@ absl::Status LocalExecutor::Register(const std::shared_ptr<Run>& run) {
   runs_[run->ref] = run;
   if (flat) names_.insert(run->ref.name);
   run->id = ++next_id_;
-  live_.insert(run->id);
+  live_.emplace(run->id, run->ref);
   return absl::OkStatus();
 }
 
@@ -841,6 +841,12 @@ void LocalExecutor::StopMatching(const std::string* ns, const std::string* exper
         "LocalExecutor: KillAll with wait or Shutdown called from an exit callback; "
         "not waiting (it would wait for itself)");
     return;
+  }
+  // Every run of the match whose callback has not returned: those stopped above, and those
+  // already reported whose callback is running now (out of runs_, so not among them), which
+  // the caller may be about to destroy the target of.
+  for (const auto& [id, ref] : live_) {
+    if (ns == nullptr || (ref.ns == *ns && ref.experiment == *experiment)) ids.push_back(id);
   }
   for (uint64_t id : ids) {
     while (live_.count(id) > 0) changed_.Wait(mu_);

@@ -215,8 +215,9 @@ class LocalExecutor : public Executor {
   std::map<TrialRef, std::shared_ptr<Run>> runs_ ABSL_GUARDED_BY(mu_);
   // kFlat: names of runs_.
   std::set<std::string> names_ ABSL_GUARDED_BY(mu_);
-  // Runs whose exit callback has not returned yet (KillAll with wait, Shutdown).
-  std::set<uint64_t> live_ ABSL_GUARDED_BY(mu_);
+  // Runs whose exit callback has not returned yet, with their trials (KillAll with wait and
+  // Shutdown wait for these, also for a run already out of runs_ whose callback is running).
+  std::map<uint64_t, TrialRef> live_ ABSL_GUARDED_BY(mu_);
   // Metrics files of running trials that write the host's path (no isolation).
   std::set<std::string> shared_metrics_files_ ABSL_GUARDED_BY(mu_);
   std::vector<std::pair<std::string, std::string>> service_env_ ABSL_GUARDED_BY(mu_);
