@@ -238,26 +238,21 @@ class KtuneClient:
         Raises RuntimeError when the experiment fails (unless Failed is awaited), TimeoutError
         after ``timeout`` s.
         """
-        progress = Progress(enabled=show_progress)
-        deadline = time.monotonic() + timeout
         ns = self._ns(namespace)
-        try:
-            for exp in self._states(name, ns, deadline, polling_interval, apiserver_timeout):
-                progress.update(exp)
-                if on_update is not None:
-                    on_update(exp)
-                if condition_status(exp, expected_condition):
-                    progress.close()
-                    return exp
-                if expected_condition != "Failed" and condition_status(exp, "Failed"):
-                    progress.close()
-                    message = _condition_message(exp, "Failed")
-                    raise RuntimeError("Experiment {}/{} has failed: {}".format(ns, name,
-                                                                                 message))
-        finally:
-            progress.close()
-        raise TimeoutError("Timeout waiting for Experiment {}/{} to reach {} state ({} s)"
-                           .format(ns, name, expected_condition, timeout))
+
+        def reached(exp: KObject) -> bool:
+            if on_update is not None:
+                on_update(exp)
+            if condition_status(exp, expected_condition):
+                return True
+            if expected_condition != "Failed" and condition_status(exp, "Failed"):
+                raise RuntimeError("Experiment {}/{} has failed: {}".format(
+                    ns, name, _condition_message(exp, "Failed")))
+            return False
+
+        return self._follow(name, ns, reached, timeout, polling_interval, apiserver_timeout,
+                            Progress(enabled=show_progress),
+                            "to reach {} state".format(expected_condition))
 
     def wait_for_experiment(self, name: str, until: Callable[[KObject], bool],
                             namespace: Optional[str] = None, timeout: float = 600,
@@ -265,17 +260,24 @@ class KtuneClient:
         """Follows the experiment's changes until ``until(experiment)`` holds, and returns
         that state, e.g. ``until=lambda e: (e.status.trials_succeeded or 0) >= 10``.
         Raises TimeoutError after ``timeout`` s, NotFoundError if it is deleted meanwhile."""
-        progress = Progress(enabled=show_progress)
-        ns = self._ns(namespace)
+        return self._follow(name, self._ns(namespace), until, timeout, 15, DEFAULT_TIMEOUT,
+                            Progress(enabled=show_progress), "")
+
+    def _follow(self, name: str, ns: str, until: Callable[[KObject], bool], timeout: float,
+                polling_interval: float, apiserver_timeout: float, progress: Progress,
+                what: str) -> KObject:
+        """The first state of the experiment for which ``until`` holds, showing each on
+        ``progress``; TimeoutError after ``timeout`` s."""
         try:
-            for exp in self._states(name, ns, time.monotonic() + timeout, 15, DEFAULT_TIMEOUT):
+            for exp in self._states(name, ns, time.monotonic() + timeout, polling_interval,
+                                    apiserver_timeout):
                 progress.update(exp)
                 if until(exp):
                     return exp
         finally:
             progress.close()
-        raise TimeoutError("Timeout waiting for Experiment {}/{} ({} s)".format(ns, name,
-                                                                                timeout))
+        raise TimeoutError("Timeout waiting for Experiment {}/{}{} ({} s)".format(
+            ns, name, " " + what if what else "", timeout))
 
     def _states(self, name: str, ns: str, deadline: float, polling_interval: float,
                 apiserver_timeout: float) -> Iterator[KObject]:
@@ -512,22 +514,12 @@ class KtuneClient:
         self.create_experiment(body, ns)
         if not wait:
             return None
-        progress = Progress(enabled=show_progress)
-        try:
-            exp = self._wait_ended(name, ns, timeout, progress)
-        finally:
-            progress.close()
+        exp = self._follow(
+            name, ns, lambda e: condition_status(e, "Succeeded") or condition_status(e, "Failed"),
+            timeout if timeout is not None else 10 ** 9, 2, DEFAULT_TIMEOUT,
+            Progress(enabled=show_progress), "to end (it keeps running; "
+            "wait_for_experiment_condition waits again)")
         return TuneResult(exp, self.list_trials(name, ns))
-
-    def _wait_ended(self, name: str, ns: str, timeout: Optional[float],
-                    progress: Progress) -> KObject:
-        deadline = time.monotonic() + (timeout if timeout is not None else 10 ** 9)
-        for exp in self._states(name, ns, deadline, 2, DEFAULT_TIMEOUT):
-            progress.update(exp)
-            if condition_status(exp, "Succeeded") or condition_status(exp, "Failed"):
-                return exp
-        raise TimeoutError("tune: experiment {}/{} did not end within {} s (it keeps running; "
-                           "wait_for_experiment_condition waits again)".format(ns, name, timeout))
 
     def get_result(self, name: str, namespace: Optional[str] = None) -> TuneResult:
         """A TuneResult of an experiment as it stands (ended or not)."""
